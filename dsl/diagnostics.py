@@ -1,0 +1,82 @@
+"""One diagnostic type and one renderer, shared by every stage.
+
+In: a position in a source file and what went wrong. Out: text like a compiler prints::
+
+    rules.deid:3:1: error: unknown keyword 'PatientNmae'
+      3 | PatientNmae -> remove
+        | ^^^^^^^^^^^
+      hint: did you mean 'PatientName'?
+
+`apply` stops at the first error (`DeidError`); `lint` collects all of them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+Severity = Literal["error", "warning", "note"]
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where a construct sits in its source: 1-based line and column, end exclusive."""
+
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+UNKNOWN_SPAN = Span("<unknown>", 0, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    severity: Severity
+    message: str
+    span: Span
+    hint: str | None = None
+    code: str | None = None
+
+    def render(self, source: str | None = None) -> str:
+        """The diagnostic as text; with `source` (the file's text) also the line and a caret."""
+        label = f"{self.severity}[{self.code}]" if self.code else self.severity
+        out = [f"{self.span}: {label}: {self.message}"]
+        text = source if source is not None else _read_source(self.span.file)
+        if text is not None and self.span.line > 0:
+            lines = text.splitlines()
+            if self.span.line <= len(lines):
+                src_line = lines[self.span.line - 1]
+                width = 1
+                if self.span.end_line == self.span.line:
+                    width = max(1, self.span.end_column - self.span.column)
+                gutter = str(self.span.line)
+                pad = " " * len(gutter)
+                out.append(f"  {gutter} | {src_line}")
+                out.append(f"  {pad} | {' ' * (self.span.column - 1)}{'^' * width}")
+        if self.hint:
+            out.append(f"  hint: {self.hint}")
+        return "\n".join(out)
+
+
+def _read_source(file: str) -> str | None:
+    try:
+        return Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+class DeidError(Exception):
+    """Raised by a stage that cannot go on; carries the diagnostics that explain why."""
+
+    def __init__(self, diagnostics: list[Diagnostic] | Diagnostic):
+        self.diagnostics = [diagnostics] if isinstance(diagnostics, Diagnostic) else diagnostics
+        super().__init__("\n".join(d.render() for d in self.diagnostics))
+
+    def render(self) -> str:
+        return "\n".join(d.render() for d in self.diagnostics)

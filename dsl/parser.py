@@ -1,0 +1,419 @@
+"""Text → AST.
+
+In: the text of a .deid file and its name. Out: a `RuleFile` of frozen dataclasses with spans
+(`deidc.dsl.ast`), or a `DeidError` whose diagnostic gives `file:line:col`, the source line, a
+caret and what was expected. Known mistakes get a specific message, found by example with
+Lark's `match_examples` (the examples double as test data).
+"""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import lark
+from lark import Token, Transformer, v_args
+
+from deidc.dsl import ast
+from deidc.dsl.diagnostics import DeidError, Diagnostic, Span
+from deidc.resources import GRAMMAR_PATH
+
+# message → snippets that produce it. Order matters: the first matching message wins.
+SYNTAX_ERROR_EXAMPLES: dict[str, list[str]] = {
+    "missing '->' between the selector and the action": [
+        "PatientName remove",
+        "PatientName keep",
+        "(0010,0010) remove",
+        "vr DA shift s",
+        "PatientName, PatientID empty",
+    ],
+    "unknown action": [
+        "PatientName -> delete",
+        "PatientName -> blank",
+        "PatientName -> ",
+        "(0010,0010) -> foo",
+    ],
+    "a tag must be written (gggg,eeee) with four hex digits on each side": [
+        "(0010,010) -> remove",
+        "(10,0010) -> remove",
+        "(0010 0010) -> remove",
+        "(0010,001G) -> remove",
+    ],
+    "a string is not closed": [
+        'PatientName -> replace "abc',
+        'use "ps3.15-basic',
+    ],
+    "a block is not closed with '}'": [
+        'private "X" { 01 -> keep',
+        "when Modality = MR { PatientName -> keep",
+        "option x { PatientName -> keep",
+    ],
+}
+
+HINTS: dict[str, str] = {
+    "missing '->' between the selector and the action": "write a rule as `SELECTOR -> ACTION`, e.g. `PatientName -> empty`",
+    "unknown action": "actions are keep, remove, empty, dummy, replace, hash, pseudonym, lookup, shift, remap uid, quarantine, clean",
+    "a tag must be written (gggg,eeee) with four hex digits on each side": "e.g. (0010,0010); use x for any digit, as in (50xx,xxxx)",
+    "a string is not closed": 'strings are written in double quotes on one line, e.g. "ANONYMOUS"',
+    "a block is not closed with '}'": "every `{` opened by private, option, when or pixels needs a matching `}`",
+}
+
+_TOKEN_NAMES = {
+    "NAME": "a name", "STRING": "a string",
+    "INT": "a number", "SIGNED_INT": "a number", "TAG": "a tag (gggg,eeee)",
+    "PRIVATE_TAG": 'a private tag (gggg,"CREATOR",ee)', "VR_LIST": "a VR such as DA",
+    "REGEX": "a /regex/", "LOW_BYTE": "a low byte such as 10", "$END": "end of file",
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _lark() -> lark.Lark:
+    return lark.Lark(
+        GRAMMAR_PATH.read_text(encoding="utf-8"),
+        parser="lalr",
+        propagate_positions=True,
+        maybe_placeholders=False,
+    )
+
+
+def parse_text(text: str, path: str = "<string>") -> ast.RuleFile:
+    """Parse the text of a .deid file into a `RuleFile`; raise `DeidError` on a syntax error."""
+    try:
+        tree = _lark().parse(text)
+    except lark.exceptions.UnexpectedInput as err:
+        raise DeidError(_syntax_diagnostic(err, text, path)) from None
+    try:
+        statements = _AstBuilder(path).transform(tree)
+    except lark.exceptions.VisitError as err:
+        if isinstance(err.orig_exc, DeidError):
+            raise err.orig_exc from None
+        raise
+    end = Span(path, 1, 1, max(1, text.count("\n") + 1), 1)
+    return ast.RuleFile(path, tuple(statements), end)
+
+
+def parse_file(path: str | Path) -> ast.RuleFile:
+    """Read and parse a .deid file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as err:
+        raise DeidError(Diagnostic(
+            "error", f"cannot read rule file: {err.strerror}", Span(str(p), 0, 0, 0, 0),
+            hint="check the path")) from None
+    return parse_text(text, str(p))
+
+
+def _syntax_diagnostic(err: lark.exceptions.UnexpectedInput, text: str, path: str) -> Diagnostic:
+    label = err.match_examples(_lark().parse, SYNTAX_ERROR_EXAMPLES, use_accepts=True)
+    if isinstance(err, lark.exceptions.UnexpectedCharacters) and err.char == '"':
+        label = "a string is not closed"
+    line, column = getattr(err, "line", 1), getattr(err, "column", 1)
+    if line is None or line < 1:  # unexpected end of input: point after the last character
+        lines = text.splitlines() or [""]
+        line, column = len(lines), len(lines[-1]) + 1
+    width = 1
+    token = getattr(err, "token", None)
+    if isinstance(token, Token) and token.type != "$END":
+        width = max(1, len(str(token).splitlines()[0]) if str(token) else 1)
+    span = Span(path, line, column, line, column + width)
+    expected = _expected(err)
+    if label:
+        message, hint = label, HINTS.get(label)
+        if expected:
+            hint = f"{hint}; expected {expected}" if hint else f"expected {expected}"
+    else:
+        found = f"'{token}'" if isinstance(token, Token) and token.type != "$END" else (
+            "end of file" if isinstance(token, Token) else f"'{err.char}'" if hasattr(err, "char") else "input")
+        message = f"unexpected {found}"
+        hint = f"expected {expected}" if expected else None
+    return Diagnostic("error", f"syntax error: {message}", span, hint=hint, code="DS001")
+
+
+@functools.lru_cache(maxsize=1)
+def _literal_terminals() -> dict[str, str]:
+    """Terminal name → how to show it, for the anonymous ones Lark makes from strings."""
+    return {t.name: f"'{t.pattern.value}'" for t in _lark().terminals
+            if isinstance(t.pattern, lark.lexer.PatternStr)}
+
+
+def _expected(err: lark.exceptions.UnexpectedInput) -> str:
+    names = getattr(err, "expected", None) or getattr(err, "allowed", None) or set()
+    shown = sorted({_TOKEN_NAMES.get(n) or _literal_terminals().get(n) or n.lower() for n in names})
+    if len(shown) > 8:
+        shown = shown[:8] + ["…"]
+    return ", ".join(shown)
+
+
+def _span(path: str, meta) -> Span:
+    return Span(path, meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _token_span(path: str, tok: Token) -> Span:
+    return Span(path, tok.line, tok.column, tok.end_line, tok.end_column)
+
+
+def _string(tok: Token) -> str:
+    body = str(tok)[1:-1]
+    return body.replace('\\"', '"').replace("\\\\", "\\")
+
+
+def _regex(tok: Token) -> tuple[str, str]:
+    text = str(tok)
+    end = text.rfind("/")
+    return text[1:end].replace("\\/", "/"), text[end + 1:]
+
+
+def _literal(item) -> str | int:
+    if isinstance(item, Token):
+        if item.type == "STRING":
+            return _string(item)
+        if item.type in ("INT", "SIGNED_INT"):
+            return int(item)
+        return str(item)
+    return item
+
+
+@v_args(meta=True)
+class _AstBuilder(Transformer):
+    """Builds AST nodes from the parse tree; one method per grammar rule or alias."""
+
+    def __init__(self, path: str):
+        super().__init__()
+        self.source_path = path
+
+    def _s(self, meta) -> Span:
+        return _span(self.source_path, meta)
+
+    def start(self, meta, items):
+        return [i for i in items if not isinstance(i, Token)]
+
+    # statements
+    def version(self, meta, items):
+        return ast.Version(int(items[0]), self._s(meta))
+
+    def use(self, meta, items):
+        options = tuple(items[1]) if len(items) > 1 else ()
+        return ast.Use(_string(items[0]), options, self._s(meta))
+
+    def option_names(self, meta, items):
+        return [str(i) for i in items]
+
+    def include(self, meta, items):
+        return ast.Include(_string(items[0]), self._s(meta))
+
+    def option(self, meta, items):
+        return ast.Option(str(items[0]), tuple(i for i in items[1:] if not isinstance(i, Token)), self._s(meta))
+
+    def markers(self, meta, items):
+        return ast.Markers(_string(items[0]), tuple(int(i) for i in items[1:]), self._s(meta))
+
+    def param(self, meta, items):
+        return ast.Param(str(items[0]), items[1], self._s(meta))
+
+    def string_value(self, meta, items):
+        return ast.StringValue(_string(items[0]), self._s(meta))
+
+    def int_value(self, meta, items):
+        return ast.IntValue(int(items[0]), self._s(meta))
+
+    def secret_env(self, meta, items):
+        return ast.SecretEnv(_string(items[0]), self._s(meta))
+
+    def secret_file(self, meta, items):
+        return ast.SecretFile(_string(items[0]), self._s(meta))
+
+    def shift_spec(self, meta, items):
+        unit, key, source, low, high = items
+        return ast.ShiftSpec(str(unit), str(key), source, int(low), int(high), self._s(meta))
+
+    def rule(self, meta, items):
+        selectors = items[0]
+        excepts = items[1] if len(items) == 3 else ()
+        return ast.Rule(selectors, excepts, items[-1], self._s(meta))
+
+    def default_rule(self, meta, items):
+        return ast.DefaultRule(items[0], self._s(meta))
+
+    def private_default(self, meta, items):
+        return ast.PrivateDefault(items[0], self._s(meta))
+
+    def private_block(self, meta, items):
+        return ast.PrivateBlock(_string(items[0]), tuple(items[1:]), self._s(meta))
+
+    def private_entry(self, meta, items):
+        if len(items) == 2:
+            return ast.PrivateEntry(int(str(items[0]), 16), items[1], self._s(meta))
+        return ast.PrivateEntry(None, items[0], self._s(meta))
+
+    def when_block(self, meta, items):
+        return ast.When(items[0], tuple(i for i in items[1:] if not isinstance(i, Token)), self._s(meta))
+
+    def quarantine_stmt(self, meta, items):
+        return ast.QuarantineStatement(_string(items[0]), self._s(meta))
+
+    def collect(self, meta, items):
+        return ast.Collect(items[0], str(items[1]), self._s(meta))
+
+    # selectors
+    def selectors(self, meta, items):
+        return tuple(items)
+
+    def keyword(self, meta, items):
+        return ast.Keyword(str(items[0]), self._s(meta))
+
+    def tag(self, meta, items):
+        text = str(items[0])
+        group, element = (part.strip() for part in text.strip("() \t").split(","))
+        span = self._s(meta)
+        if "x" in (group + element).lower():
+            digits = (group + element).lower()
+            value = int(digits.replace("x", "0"), 16)
+            care = int("".join("0" if c == "x" else "f" for c in digits), 16)
+            return ast.TagMask(f"({group},{element})", value, care, span)
+        return ast.Tag(int(group, 16), int(element, 16), span)
+
+    def private_tag(self, meta, items):
+        text = str(items[0]).strip("() \t")
+        group, rest = text.split(",", 1)
+        creator_part, low = rest.rsplit(",", 1)
+        creator = creator_part.strip()[1:-1]
+        return ast.PrivateTag(int(group.strip(), 16), creator, int(low.strip(), 16), self._s(meta))
+
+    def vr_selector(self, meta, items):
+        vrs = tuple(v.strip() for v in str(items[0]).split(","))
+        return ast.VrSelector(vrs, self._s(meta))
+
+    def name_selector(self, meta, items):
+        pattern, flags = _regex(items[0])
+        return ast.NamePattern(pattern, flags, self._s(meta))
+
+    def path(self, meta, items):
+        steps: list = []
+        for item in items:
+            if isinstance(item, int) or item is None:  # index directly after the first element
+                steps[-1] = ast.PathStep(steps[-1].element, item, steps[-1].span)
+            elif isinstance(item, (ast.PathStep, ast.AnyDepth)):
+                steps.append(item)
+            else:
+                steps.append(ast.PathStep(item, None, item.span))
+        return ast.Path(tuple(steps), self._s(meta))
+
+    def step(self, meta, items):
+        index = items[1] if len(items) > 1 else None
+        return ast.PathStep(items[0], index, self._s(meta))
+
+    def any_depth(self, meta, items):
+        return ast.AnyDepth(self._s(meta))
+
+    def item_index(self, meta, items):
+        return int(items[0]) if items else None
+
+    # actions
+    def keep(self, meta, items):
+        return ast.Keep(self._s(meta))
+
+    def remove(self, meta, items):
+        return ast.Remove(self._s(meta))
+
+    def empty(self, meta, items):
+        return ast.Empty(self._s(meta))
+
+    def dummy(self, meta, items):
+        return ast.Dummy(self._s(meta))
+
+    def replace_constant(self, meta, items):
+        return ast.ReplaceConstant(str(_literal(items[0])), self._s(meta))
+
+    def replace_from(self, meta, items):
+        return ast.ReplaceFrom(items[0], self._s(meta))
+
+    def using(self, meta, items):
+        return str(items[0])
+
+    def uid_root(self, meta, items):
+        return ("root", _string(items[0]))
+
+    def keyed_hash(self, meta, items):
+        return ast.KeyedHash(items[0] if items else None, self._s(meta))
+
+    def pseudonym(self, meta, items):
+        return ast.Pseudonym(_string(items[0]), items[1] if len(items) > 1 else None, self._s(meta))
+
+    def lookup(self, meta, items):
+        return ast.Lookup(_string(items[0]), items[1], self._s(meta))
+
+    def shift(self, meta, items):
+        return ast.Shift(str(items[0]), self._s(meta))
+
+    def remap_uid(self, meta, items):
+        root = next((i[1] for i in items if isinstance(i, tuple)), None)
+        key = next((i for i in items if isinstance(i, str)), None)
+        return ast.RemapUid(root, key, self._s(meta))
+
+    def quarantine(self, meta, items):
+        return ast.Quarantine(_string(items[0]) if items else None, self._s(meta))
+
+    def clean(self, meta, items):
+        return ast.Clean(str(items[0]), tuple(items[1:]), self._s(meta))
+
+    def fuzzy_matcher(self, meta, items):
+        return ast.FuzzyMatcher(int(items[0]), self._s(meta))
+
+    def exact_matcher(self, meta, items):
+        return ast.ExactMatcher(self._s(meta))
+
+    def regex_matcher(self, meta, items):
+        return ast.RegexMatcher(tuple(str(i) for i in items), self._s(meta))
+
+    def date_matcher(self, meta, items):
+        return ast.DateMatcher(str(items[0]) if items else None, self._s(meta))
+
+    # pixels
+    def pixels(self, meta, items):
+        condition = None
+        if items and not isinstance(items[0], (ast.OcrRedact, ast.RegionFill, ast.HeaderRegionsFill, ast.RedactAllText)):
+            condition, items = items[0], items[1:]
+        return ast.Pixels(condition, tuple(items), self._s(meta))
+
+    def box(self, meta, items):
+        return tuple(int(i) for i in items)
+
+    def ocr_redact(self, meta, items):
+        return ast.OcrRedact(str(items[0]), int(items[1]) if len(items) > 1 else None, self._s(meta))
+
+    def region_fill(self, meta, items):
+        return ast.RegionFill(items[0], int(items[1]), self._s(meta))
+
+    def header_regions_fill(self, meta, items):
+        return ast.HeaderRegionsFill(int(items[0]), self._s(meta))
+
+    def redact_all_text(self, meta, items):
+        return ast.RedactAllText(items[0], self._s(meta))
+
+    # conditions
+    def any_of(self, meta, items):
+        flat = [x for i in items for x in (i.items if isinstance(i, ast.AnyOf) else (i,))]
+        return ast.AnyOf(tuple(flat), self._s(meta))
+
+    def all_of(self, meta, items):
+        flat = [x for i in items for x in (i.items if isinstance(i, ast.AllOf) else (i,))]
+        return ast.AllOf(tuple(flat), self._s(meta))
+
+    def negation(self, meta, items):
+        return ast.Negation(items[0], self._s(meta))
+
+    def equals(self, meta, items):
+        return ast.Equals(items[0], _literal(items[1]), self._s(meta))
+
+    def not_equals(self, meta, items):
+        return ast.NotEquals(items[0], _literal(items[1]), self._s(meta))
+
+    def one_of(self, meta, items):
+        return ast.OneOf(items[0], tuple(_literal(i) for i in items[1:]), self._s(meta))
+
+    def matches(self, meta, items):
+        pattern, flags = _regex(items[1])
+        return ast.Matches(items[0], pattern, flags, self._s(meta))
+
+    def exists(self, meta, items):
+        return ast.Exists(items[0], self._s(meta))
