@@ -1,0 +1,179 @@
+"""Actions → Plan actions, checked against the parameters and the VRs they will meet.
+
+In: an AST action, the selector it applies to, the parameters in scope. Out: a Plan action, or
+diagnostics: VR-incompatible actions (a date shift on a PN), unknown parameters or keys, bad
+pseudonym templates, missing lookup tables.
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from deidc.compiler import names
+from deidc.compiler.plan import (
+    CleanAction, CopyNewValueAction, DummyAction, EmptyAction, HashAction, KeepAction,
+    LookupAction, PlanAction, PseudonymAction, QuarantineAction, RemapUidAction, RemoveAction,
+    ReplaceAction, SecretSource, ShiftAction, ShiftParam,
+)
+from deidc.compiler.selectors import ResolvedSelector
+from deidc.dsl import ast
+from deidc.dsl.diagnostics import Diagnostic
+from deidc.runtime.keyed import validate_template
+
+DEFAULT_KEY = "key"
+DEFAULT_UID_ROOT = "2.25"
+
+# Which VRs each action can act on; None = any VR.
+_ALLOWED_VRS: dict[type, frozenset[str] | None] = {
+    ShiftAction: names.DATE_VRS,
+    RemapUidAction: frozenset({"UI"}),
+    HashAction: names.TEXT_VRS - {"DA", "DT", "TM", "UI"},
+    PseudonymAction: names.TEXT_VRS - {"DA", "DT", "TM", "UI"},
+    LookupAction: names.TEXT_VRS,
+    CleanAction: frozenset({"LO", "SH", "ST", "LT", "UT", "UC", "PN", "SQ", "OB", "UN"}),
+}
+_FIX_HINT = {
+    ShiftAction: "date shifts apply to DA, DT and TM; use `empty` or `remove` here",
+    RemapUidAction: "UID remapping applies to UI; use `hash` or `pseudonym` for other identifiers",
+    HashAction: "keyed hashes apply to text VRs; use `remap uid` for UIDs and `shift` for dates",
+    PseudonymAction: "pseudonyms apply to text VRs; use `remap uid` for UIDs",
+    LookupAction: "lookup tables apply to text VRs",
+    CleanAction: "clean applies to free text (LO, SH, ST, LT, UT, UC, PN) and SR content",
+}
+
+
+@dataclass
+class Parameters:
+    secrets: dict[str, SecretSource]
+    shifts: dict[str, ShiftParam]
+    others: dict[str, str | int]
+
+
+def plan_action(action: ast.Action, selector: ResolvedSelector | None, file: str,
+                params: Parameters, diagnostics: list[Diagnostic]) -> PlanAction | None:
+    """Convert and check one action; `selector` None means a default rule (any VR)."""
+    planned = _convert(action, file, params, diagnostics)
+    if planned is None:
+        return None
+    if selector is not None:
+        _check_vr(planned, action, selector, diagnostics)
+    return planned
+
+
+def _convert(action: ast.Action, file: str, params: Parameters,
+             diagnostics: list[Diagnostic]) -> PlanAction | None:
+    simple = {ast.Keep: KeepAction, ast.Remove: RemoveAction, ast.Empty: EmptyAction, ast.Dummy: DummyAction}
+    if type(action) in simple:
+        return simple[type(action)]()
+    if isinstance(action, ast.ReplaceConstant):
+        return ReplaceAction(action.value)
+    if isinstance(action, ast.ReplaceFrom):
+        if isinstance(action.source, ast.Tag):
+            return CopyNewValueAction((action.source.group << 16) | action.source.element)
+        tag = names.tag_for_keyword(action.source.name)
+        if tag is None:
+            diagnostics.append(Diagnostic(
+                "error", f"unknown keyword '{action.source.name}'", action.source.span, code="DC001",
+                hint=names.keyword_suggestion(action.source.name) or 'to write a constant, quote it: replace "TEXT"'))
+            return None
+        return CopyNewValueAction(tag)
+    if isinstance(action, ast.KeyedHash):
+        key = _key(action.key, action.span, params, diagnostics)
+        return key and HashAction(key)
+    if isinstance(action, ast.Pseudonym):
+        key = _key(action.key, action.span, params, diagnostics)
+        problem = validate_template(action.template)
+        if problem:
+            diagnostics.append(Diagnostic("error", problem, action.span, code="DC020",
+                                          hint="placeholders are {hmac:N} (N digits) and {hex:N}"))
+            return None
+        return key and PseudonymAction(key, action.template)
+    if isinstance(action, ast.Lookup):
+        return _lookup(action, file, params, diagnostics)
+    if isinstance(action, ast.Shift):
+        if action.param not in params.shifts:
+            diagnostics.append(Diagnostic(
+                "error", f"'{action.param}' is not a shift parameter", action.span, code="DC021",
+                hint=names.did_you_mean(action.param, params.shifts)
+                or f'define it, e.g. {action.param} = days(hmac(key, PatientID), -3650..-30)'))
+            return None
+        return ShiftAction(action.param)
+    if isinstance(action, ast.RemapUid):
+        key = _key(action.key, action.span, params, diagnostics)
+        return key and RemapUidAction(key, action.root or DEFAULT_UID_ROOT)
+    if isinstance(action, ast.Quarantine):
+        return QuarantineAction(action.reason or "a rule quarantines files with this attribute")
+    if isinstance(action, ast.Clean):
+        return CleanAction(action.phi, tuple(type(m).__name__ for m in action.matchers))
+    raise TypeError(action)
+
+
+def _key(name: str | None, span, params: Parameters, diagnostics: list[Diagnostic]) -> str | None:
+    name = name or DEFAULT_KEY
+    if name not in params.secrets:
+        diagnostics.append(Diagnostic(
+            "error", f"no secret named '{name}' for this keyed action", span, code="DC022",
+            hint=f'add `{name} = secret("DEIDC_KEY")` (the key is read from that environment variable, never written in the rules)'))
+        return None
+    return name
+
+
+def _lookup(action: ast.Lookup, file: str, params: Parameters,
+            diagnostics: list[Diagnostic]) -> LookupAction | None:
+    if isinstance(action.fallback, ast.Lookup):
+        diagnostics.append(Diagnostic("error", "a lookup's fallback cannot be another lookup",
+                                      action.fallback.span, code="DC023", hint="use e.g. `else quarantine`"))
+        return None
+    fallback = _convert(action.fallback, file, params, diagnostics)
+    path = (Path(file).parent / action.table)
+    try:
+        table = read_lookup_table(path)
+    except (OSError, ValueError) as err:
+        diagnostics.append(Diagnostic(
+            "error", f"cannot read lookup table {action.table}: {err}", action.span, code="DC024",
+            hint=f"a CSV with two columns old,new; paths are relative to {Path(file).parent}"))
+        return None
+    return fallback and LookupAction(str(path), table, fallback)
+
+
+def read_lookup_table(path: Path) -> dict[str, str]:
+    """A two-column CSV (old,new); a first row `id_old,id_new` or `old,new` is a header."""
+    table: dict[str, str] = {}
+    with path.open(newline="", encoding="utf-8") as fh:
+        for n, row in enumerate(csv.reader(fh)):
+            if not row or (n == 0 and row[0].strip().lower() in {"id_old", "old", "original"}):
+                continue
+            if len(row) < 2:
+                raise ValueError(f"line {n + 1} has {len(row)} column(s), expected 2")
+            table[row[0].strip()] = row[1].strip()
+    return table
+
+
+def _check_vr(planned: PlanAction, action: ast.Action, selector: ResolvedSelector,
+              diagnostics: list[Diagnostic]) -> None:
+    allowed = _ALLOWED_VRS.get(type(planned))
+    if isinstance(planned, LookupAction):
+        allowed = _ALLOWED_VRS[LookupAction]
+    if allowed is None or selector.possible_vrs is None:
+        return
+    bad = sorted(selector.possible_vrs - allowed)
+    if bad:
+        # All VRs wrong: an error. Some wrong (a name pattern over mixed VRs): the runtime empties
+        # the elements it cannot act on, so warn.
+        severity = "warning" if selector.possible_vrs & allowed else "error"
+        diagnostics.append(Diagnostic(
+            severity, f"{_verb(planned)} cannot apply to {selector.text} ({', '.join(bad)})",
+            action.span, code="DC030", hint=_FIX_HINT[type(planned)]))
+    if isinstance(planned, ReplaceAction) and selector.possible_vrs <= names.BINARY_NUMBER_VRS | names.NUMERIC_TEXT_VRS:
+        try:
+            float(planned.value)
+        except ValueError:
+            diagnostics.append(Diagnostic(
+                "error", f"{selector.text} holds numbers; '{planned.value}' is not one", action.span,
+                code="DC030", hint="replace it with a number, or use `empty`"))
+
+
+def _verb(planned: PlanAction) -> str:
+    return {ShiftAction: "a date shift", RemapUidAction: "UID remapping", HashAction: "a keyed hash",
+            PseudonymAction: "a pseudonym", LookupAction: "a lookup", CleanAction: "clean"}[type(planned)]

@@ -1,0 +1,211 @@
+"""Passes that turn flattened statements into an indexed Plan.
+
+In: `Scoped` statements from `expand`. Out: a `Plan` whose indexes (by tag, private element,
+creator, mask, VR, name, path, default) list rule ids best-first, so the runtime's dispatch is a
+few dictionary look-ups. Each pass is a plain function of the shared `Compilation`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deidc.compiler.actions import Parameters, plan_action
+from deidc.compiler.conditions import attribute_tag, plan_condition
+from deidc.compiler.expand import Scoped
+from deidc.compiler.plan import (
+    AllTrue, CleanAction, MarkerCode, Markers, Origin, Plan, PlanCondition, PlanRule, PrivatePattern,
+    SecretSource, ShiftParam, Specificity, FileQuarantine, Unimplemented,
+)
+from deidc.compiler.selectors import ResolvedSelector, resolve_excepts, resolve_selector
+from deidc.dsl import ast
+from deidc.dsl.diagnostics import Diagnostic
+
+# DICOM CID 7050 "De-identification Method" (PS3.16), the codes `markers` may name.
+DEIDENTIFICATION_CODES = {
+    113100: "Basic Application Confidentiality Profile",
+    113101: "Clean Pixel Data Option",
+    113102: "Clean Recognizable Visual Features Option",
+    113103: "Clean Graphics Option",
+    113104: "Clean Structured Content Option",
+    113105: "Clean Descriptors Option",
+    113106: "Retain Longitudinal Temporal Information Full Dates Option",
+    113107: "Retain Longitudinal Temporal Information Modified Dates Option",
+    113108: "Retain Patient Characteristics Option",
+    113109: "Retain Device Identity Option",
+    113110: "Retain UIDs Option",
+    113111: "Retain Safe Private Option",
+    113112: "Retain Institution Identity Option",
+}
+
+# PS3.15 action D: a dummy value of the right VR (chosen at run time from the element's VR).
+DUMMY_VALUES = {
+    "AE": "ANONYMIZED", "AS": "000Y", "CS": "ANONYMIZED", "DA": "19000101", "DS": "0",
+    "DT": "19000101000000", "IS": "0", "LO": "ANONYMIZED", "LT": "ANONYMIZED", "PN": "ANONYMIZED",
+    "SH": "ANONYMIZED", "ST": "ANONYMIZED", "TM": "000000", "UC": "ANONYMIZED", "UR": "",
+    "UT": "ANONYMIZED", "FD": "0", "FL": "0", "SL": "0", "SS": "0", "UL": "0", "US": "0",
+    "SV": "0", "UV": "0",
+}
+
+
+@dataclass
+class Compilation:
+    statements: list[Scoped]
+    diagnostics: list[Diagnostic]
+    plan: Plan = field(default_factory=Plan)
+    params: Parameters = field(default_factory=lambda: Parameters({}, {}, {}))
+    _condition_ids: dict[PlanCondition, int] = field(default_factory=dict)
+
+    def condition_id(self, conditions: tuple[ast.Condition, ...]) -> int | None | bool:
+        """Index of the conjunction in plan.conditions; None if unconditional; False if invalid."""
+        if not conditions:
+            return None
+        planned = [plan_condition(c, self.diagnostics) for c in conditions]
+        if any(p is None for p in planned):
+            return False
+        cond = planned[0] if len(planned) == 1 else AllTrue(tuple(planned))
+        if cond not in self._condition_ids:
+            self._condition_ids[cond] = len(self.plan.conditions)
+            self.plan.conditions.append(cond)
+        return self._condition_ids[cond]
+
+
+def origin(span, selector: str = "") -> Origin:
+    return Origin(span.file, span.line, span.column, selector)
+
+
+def collect_parameters(c: Compilation) -> None:
+    """Parameters are global; a later definition replaces an earlier one (so a user can override
+    a profile's key)."""
+    for scoped in c.statements:
+        st = scoped.statement
+        if not isinstance(st, ast.Param):
+            continue
+        for table in (c.params.secrets, c.params.shifts, c.params.others):
+            table.pop(st.name, None)
+        value = st.value
+        if isinstance(value, ast.SecretEnv):
+            c.params.secrets[st.name] = SecretSource("env", value.variable, origin(st.span, st.name))
+        elif isinstance(value, ast.SecretFile):
+            path = str((Path(st.span.file).parent / value.path).resolve())
+            c.params.secrets[st.name] = SecretSource("file", path, origin(st.span, st.name))
+        elif isinstance(value, ast.ShiftSpec):
+            c.params.shifts[st.name] = value  # checked below, once all secrets are known
+        else:
+            c.params.others[st.name] = value.value
+    for name, spec in list(c.params.shifts.items()):
+        tag = attribute_tag(spec.source, c.diagnostics)
+        if spec.key not in c.params.secrets:
+            c.diagnostics.append(Diagnostic(
+                "error", f"shift '{name}' is keyed by '{spec.key}', which is not a secret", spec.span,
+                code="DC022", hint=f'add `{spec.key} = secret("DEIDC_KEY")`'))
+        if spec.low > spec.high:
+            c.diagnostics.append(Diagnostic("error", f"empty range {spec.low}..{spec.high}", spec.span,
+                                            code="DC025", hint="write the smaller bound first"))
+        if tag is None or spec.key not in c.params.secrets or spec.low > spec.high:
+            del c.params.shifts[name]
+            continue
+        c.params.shifts[name] = ShiftParam(spec.unit, spec.key, tag, spec.low, spec.high)
+    c.plan.secrets = dict(c.params.secrets)
+    c.plan.shifts = dict(c.params.shifts)
+
+
+def plan_rules(c: Compilation) -> None:
+    """Every rule × selector becomes one PlanRule; ids grow in source order (later = larger)."""
+    for scoped in c.statements:
+        st = scoped.statement
+        if isinstance(st, ast.Rule):
+            cond = c.condition_id(scoped.conditions)
+            excepts = resolve_excepts(st.excepts, c.diagnostics)
+            for sel in st.selectors:
+                resolved = resolve_selector(sel, c.diagnostics)
+                if resolved is None or cond is False:
+                    continue
+                action = plan_action(st.action, resolved, st.span.file, c.params, c.diagnostics)
+                if action is not None:
+                    _add_rule(c, action, resolved, cond, excepts, origin(sel.span, resolved.text))
+        elif isinstance(st, ast.PrivateBlock):
+            cond = c.condition_id(scoped.conditions)
+            for entry in st.entries:
+                pattern = PrivatePattern(None, st.creator.upper(), entry.low_byte)
+                low = "*" if entry.low_byte is None else f"{entry.low_byte:02X}"
+                text = f'private "{st.creator}" {low}'
+                spec = Specificity.PRIVATE_BLOCK if entry.low_byte is None else Specificity.PRIVATE_ELEMENT
+                resolved = ResolvedSelector(spec, text, entry.span, private=pattern)
+                action = plan_action(entry.action, resolved, st.span.file, c.params, c.diagnostics)
+                if action is not None and cond is not False:
+                    _add_rule(c, action, resolved, cond, None, origin(entry.span, text))
+        elif isinstance(st, (ast.DefaultRule, ast.PrivateDefault)):
+            cond = c.condition_id(scoped.conditions)
+            text = "default" if isinstance(st, ast.DefaultRule) else "private *"
+            action = plan_action(st.action, None, st.span.file, c.params, c.diagnostics)
+            if action is not None and cond is not False:
+                rule = PlanRule(len(c.plan.rules), action, Specificity.DEFAULT, origin(st.span, text), cond)
+                c.plan.rules.append(rule)
+                target = c.plan.defaults if isinstance(st, ast.DefaultRule) else c.plan.private_defaults
+                target.append(rule.id)
+        elif isinstance(st, ast.QuarantineStatement):
+            cond = c.condition_id(scoped.conditions)
+            if cond is not False:
+                c.plan.quarantines.append(FileQuarantine(st.reason, cond, origin(st.span, "quarantine")))
+        elif isinstance(st, ast.Markers):
+            _add_markers(c, st)
+        elif isinstance(st, (ast.Collect, ast.Pixels)):
+            feature = "collect (PHI sets for clean)" if isinstance(st, ast.Collect) else "pixels blocks (burned-in text redaction)"
+            c.plan.unimplemented.append(Unimplemented(feature, origin(st.span)))
+
+
+def _add_rule(c: Compilation, action, resolved: ResolvedSelector, cond, excepts, where: Origin) -> None:
+    rule = PlanRule(len(c.plan.rules), action, resolved.specificity, where, cond, excepts, resolved.path)
+    c.plan.rules.append(rule)
+    p = c.plan
+    if resolved.specificity == Specificity.PATH:
+        p.paths.append(rule.id)
+        p.indexed_paths |= any(getattr(s, "item", None) is not None for s in resolved.path.steps)
+    elif resolved.specificity == Specificity.TAG:
+        p.by_tag.setdefault(resolved.tags[0], []).append(rule.id)
+    elif resolved.private is not None and resolved.private.low_byte is not None:
+        key = (resolved.private.group, resolved.private.creator, resolved.private.low_byte)
+        p.by_private.setdefault(key, []).append(rule.id)
+    elif resolved.private is not None:
+        p.by_creator.setdefault(resolved.private.creator, []).append(rule.id)
+    elif resolved.mask is not None:
+        p.masks.append((resolved.mask.value, resolved.mask.care, rule.id))
+    elif resolved.vrs:
+        for vr in resolved.vrs:
+            p.by_vr.setdefault(vr, []).append(rule.id)
+    else:
+        for tag in resolved.tags:
+            p.by_name.setdefault(tag, []).append(rule.id)
+
+
+def _add_markers(c: Compilation, st: ast.Markers) -> None:
+    codes = list(c.plan.markers.codes) if c.plan.markers else []
+    for code in st.codes:
+        if code not in DEIDENTIFICATION_CODES:
+            c.diagnostics.append(Diagnostic(
+                "error", f"{code} is not a de-identification method code (CID 7050)", st.span,
+                code="DC026", hint="codes are 113100 (Basic Profile) to 113112"))
+            continue
+        marker = MarkerCode(str(code), DEIDENTIFICATION_CODES[code])
+        if marker not in codes:
+            codes.append(marker)
+    c.plan.markers = Markers(st.method, tuple(codes))
+
+
+def order_indexes(c: Compilation) -> None:
+    """Sort every index best-first: within one specificity the later rule (larger id) wins."""
+    p = c.plan
+    for index in (p.by_tag, p.by_private, p.by_creator, p.by_vr, p.by_name):
+        for key in index:
+            index[key] = sorted(index[key], reverse=True)
+    p.masks.sort(key=lambda m: -m[2])
+    p.paths.sort(reverse=True)
+    p.defaults.sort(reverse=True)
+    p.private_defaults.sort(reverse=True)
+    p.dummy_values = dict(DUMMY_VALUES)
+    for rule in p.rules:
+        if isinstance(rule.action, CleanAction):
+            p.unimplemented.append(Unimplemented("clean (free-text PHI cleaning)", rule.origin))
+
+
+PASSES = (collect_parameters, plan_rules, order_indexes)

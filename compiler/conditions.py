@@ -1,0 +1,54 @@
+"""`when` / `pixels where` conditions → Plan conditions on tags.
+
+In: AST conditions. Out: `PlanCondition` trees over integer tags (values compared
+case-insensitively after stripping DICOM padding, any value of a multi-valued attribute counts).
+"""
+from __future__ import annotations
+
+import regex
+
+from deidc.compiler import names
+from deidc.compiler.plan import AllTrue, AnyTrue, Not, PlanCondition, Present, ValueIn, ValueMatches
+from deidc.dsl import ast
+from deidc.dsl.diagnostics import Diagnostic
+
+
+def plan_condition(cond: ast.Condition, diagnostics: list[Diagnostic]) -> PlanCondition | None:
+    if isinstance(cond, (ast.AllOf, ast.AnyOf)):
+        items = [plan_condition(i, diagnostics) for i in cond.items]
+        if any(i is None for i in items):
+            return None
+        return (AllTrue if isinstance(cond, ast.AllOf) else AnyTrue)(tuple(items))
+    if isinstance(cond, ast.Negation):
+        inner = plan_condition(cond.item, diagnostics)
+        return inner and Not(inner)
+    tag = attribute_tag(cond.attribute, diagnostics)
+    if tag is None:
+        return None
+    if isinstance(cond, ast.Equals):
+        return ValueIn(tag, frozenset({str(cond.value).upper()}))
+    if isinstance(cond, ast.NotEquals):
+        return Not(ValueIn(tag, frozenset({str(cond.value).upper()})))
+    if isinstance(cond, ast.OneOf):
+        return ValueIn(tag, frozenset(str(v).upper() for v in cond.values))
+    if isinstance(cond, ast.Matches):
+        try:
+            regex.compile(cond.pattern)
+        except regex.error as err:
+            diagnostics.append(Diagnostic("error", f"bad regex: {err}", cond.span, code="DC005"))
+            return None
+        return ValueMatches(tag, cond.pattern, cond.flags)
+    if isinstance(cond, ast.Exists):
+        return Present(tag)
+    raise TypeError(cond)
+
+
+def attribute_tag(attr: ast.Keyword | ast.Tag, diagnostics: list[Diagnostic]) -> int | None:
+    if isinstance(attr, ast.Tag):
+        return (attr.group << 16) | attr.element
+    tag = names.tag_for_keyword(attr.name)
+    if tag is None:
+        diagnostics.append(Diagnostic(
+            "error", f"unknown keyword '{attr.name}'", attr.span, code="DC001",
+            hint=names.keyword_suggestion(attr.name) or "use a keyword of the DICOM dictionary or (gggg,eeee)"))
+    return tag

@@ -1,0 +1,297 @@
+"""The Plan: the contract between the compiler and the runtime, as plain data.
+
+In: nothing (data types only). Out: what `deidc.compiler.compile_rules` returns and
+`deidc.runtime` executes. Everything here is already resolved: tags are integers, private
+creators are upper-cased strings, parameters are values, tables are dicts. The runtime does no
+name lookups and no rule search beyond the indexes below. A Plan pickles (for worker processes)
+and prints (`deidc compile --show`).
+
+Precedence (one model, applied by `Plan.candidates`): the most specific selector wins —
+
+    path  >  tag or keyword  >  private element  >  private creator block  >  mask
+          >  VR or name pattern  >  default (`default` / `private *`)
+
+— and between rules of equal specificity, the one written later wins (`use`/`include` expand in
+place, option blocks where they are declared). An `except` removes an element from that one rule
+only; a rule under `when` exists only for datasets that meet its condition.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Union
+
+
+class Specificity(IntEnum):
+    DEFAULT = 0
+    VR_OR_NAME = 1
+    MASK = 2
+    PRIVATE_BLOCK = 3
+    PRIVATE_ELEMENT = 4
+    TAG = 5
+    PATH = 6
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a rule was written: for audits, `explain` and diagnostics."""
+
+    file: str
+    line: int
+    column: int
+    selector: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+# ---- actions ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeepAction:
+    pass
+
+
+@dataclass(frozen=True)
+class RemoveAction:
+    pass
+
+
+@dataclass(frozen=True)
+class EmptyAction:
+    pass
+
+
+@dataclass(frozen=True)
+class ReplaceAction:
+    value: str
+
+
+@dataclass(frozen=True)
+class DummyAction:
+    """A dummy value chosen by the element's VR at run time (`Plan.dummy_values`)."""
+
+
+@dataclass(frozen=True)
+class CopyNewValueAction:
+    """Replace with the de-identified value of another top-level attribute."""
+
+    source_tag: int
+
+
+@dataclass(frozen=True)
+class HashAction:
+    key: str
+
+
+@dataclass(frozen=True)
+class PseudonymAction:
+    key: str
+    template: str
+
+
+@dataclass(frozen=True)
+class LookupAction:
+    table_file: str
+    table: dict[str, str] = field(hash=False, compare=True)
+    fallback: "PlanAction" = field(default_factory=KeepAction)
+
+
+@dataclass(frozen=True)
+class ShiftAction:
+    shift: str  # name of a ShiftParam in Plan.shifts
+
+
+@dataclass(frozen=True)
+class RemapUidAction:
+    key: str
+    root: str
+
+
+@dataclass(frozen=True)
+class QuarantineAction:
+    reason: str
+
+
+@dataclass(frozen=True)
+class CleanAction:
+    """Free-text cleaning; parsed and planned, executed by a later release (apply refuses)."""
+
+    phi: str
+    matchers: tuple[str, ...]
+
+
+PlanAction = Union[
+    KeepAction, RemoveAction, EmptyAction, ReplaceAction, DummyAction, CopyNewValueAction,
+    HashAction, PseudonymAction, LookupAction, ShiftAction, RemapUidAction, QuarantineAction,
+    CleanAction,
+]
+
+# ---- element patterns ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TagPattern:
+    tag: int
+
+
+@dataclass(frozen=True)
+class MaskPattern:
+    value: int
+    care: int
+
+
+@dataclass(frozen=True)
+class PrivatePattern:
+    group: int | None  # None: any odd group
+    creator: str  # upper-case
+    low_byte: int | None  # None: any element of the block
+
+
+@dataclass(frozen=True)
+class AnyDepthPattern:
+    pass
+
+
+ElementPattern = Union[TagPattern, MaskPattern, PrivatePattern]
+
+
+@dataclass(frozen=True)
+class StepPattern:
+    element: ElementPattern
+    item: int | None  # None: any item
+
+
+@dataclass(frozen=True)
+class PathPattern:
+    steps: tuple[StepPattern | AnyDepthPattern, ...]
+
+
+@dataclass(frozen=True)
+class ExceptPatterns:
+    """Elements an `except` takes out of a rule."""
+
+    tags: frozenset[int] = frozenset()
+    masks: tuple[MaskPattern, ...] = ()
+    privates: tuple[PrivatePattern, ...] = ()
+    vrs: frozenset[str] = frozenset()
+    paths: tuple[PathPattern, ...] = ()
+
+
+# ---- conditions ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ValueIn:
+    """True when any value of the attribute equals one of `values` (case-insensitive)."""
+
+    tag: int
+    values: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ValueMatches:
+    tag: int
+    pattern: str
+    flags: str
+
+
+@dataclass(frozen=True)
+class Present:
+    tag: int
+
+
+@dataclass(frozen=True)
+class AllTrue:
+    items: tuple["PlanCondition", ...]
+
+
+@dataclass(frozen=True)
+class AnyTrue:
+    items: tuple["PlanCondition", ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    item: "PlanCondition"
+
+
+PlanCondition = Union[ValueIn, ValueMatches, Present, AllTrue, AnyTrue, Not]
+
+# ---- parameters ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SecretSource:
+    kind: str  # "env" | "file"
+    name: str  # variable name or absolute path
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class ShiftParam:
+    unit: str  # "days" | "seconds"
+    key: str
+    source_tag: int
+    low: int
+    high: int
+
+
+@dataclass(frozen=True)
+class MarkerCode:
+    value: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class Markers:
+    method: str
+    codes: tuple[MarkerCode, ...]
+
+
+@dataclass(frozen=True)
+class PlanRule:
+    id: int
+    action: PlanAction
+    specificity: Specificity
+    origin: Origin
+    condition: int | None = None  # index into Plan.conditions
+    excepts: ExceptPatterns | None = None
+    path: PathPattern | None = None  # only for Specificity.PATH
+
+
+@dataclass(frozen=True)
+class FileQuarantine:
+    reason: str
+    condition: int | None
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class Unimplemented:
+    feature: str
+    origin: Origin
+
+
+@dataclass
+class Plan:
+    rules: list[PlanRule] = field(default_factory=list)
+    by_tag: dict[int, list[int]] = field(default_factory=dict)
+    by_private: dict[tuple[int | None, str, int], list[int]] = field(default_factory=dict)
+    by_creator: dict[str, list[int]] = field(default_factory=dict)
+    masks: list[tuple[int, int, int]] = field(default_factory=list)  # value, care, rule id
+    by_vr: dict[str, list[int]] = field(default_factory=dict)
+    by_name: dict[int, list[int]] = field(default_factory=dict)
+    paths: list[int] = field(default_factory=list)
+    defaults: list[int] = field(default_factory=list)
+    private_defaults: list[int] = field(default_factory=list)
+    conditions: list[PlanCondition] = field(default_factory=list)
+    quarantines: list[FileQuarantine] = field(default_factory=list)
+    secrets: dict[str, SecretSource] = field(default_factory=dict)
+    shifts: dict[str, ShiftParam] = field(default_factory=dict)
+    markers: Markers | None = None
+    dummy_values: dict[str, str] = field(default_factory=dict)
+    unimplemented: list[Unimplemented] = field(default_factory=list)
+    indexed_paths: bool = False  # some path names an item index: dispatch must key on it
+    sources: list[str] = field(default_factory=list)  # rule files, in load order
