@@ -1,0 +1,5 @@
+import sys
+
+from deidc.cli import main
+
+sys.exit(main())

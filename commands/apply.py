@@ -1,0 +1,116 @@
+"""`deidc apply RULES IN -o OUT`: compile, check keys, run the batch, show progress and summary."""
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from deidc.commands.common import compile_for_command, err_console, print_diagnostics
+from deidc.dsl.diagnostics import DeidError, Diagnostic, Span
+from deidc.runtime.batch import RunSummary, run_batch
+from deidc.runtime.keys import resolve_keys
+
+OUTPUT_FILES = {"mappings", "audit.jsonl", "quarantine.csv"}
+
+
+def register(sub) -> None:
+    p = sub.add_parser("apply", help="de-identify a folder of DICOM files")
+    p.add_argument("rules", help="the .deid rule file")
+    p.add_argument("input", help="input folder (searched recursively) or one file")
+    p.add_argument("-o", "--output", required=True, help="output folder")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                   help="worker processes (default: all cores); output is identical for any N")
+    p.add_argument("--option", action="append", default=[], metavar="NAME",
+                   help="select an option declared in the rule file (repeatable)")
+    p.add_argument("--insecure-demo-key", action="store_true",
+                   help="use a fixed, public key instead of the rules' secrets (demos only)")
+    p.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    result = compile_for_command(args.rules, args.option)
+    if result is None:
+        return 2
+    plan = result.plan
+    if plan.unimplemented:
+        print_diagnostics([_not_implemented(u) for u in plan.unimplemented])
+        return 2
+    try:
+        keys = resolve_keys(plan, args.insecure_demo_key)
+    except DeidError as err:
+        print_diagnostics(err.diagnostics)
+        return 2
+    if args.insecure_demo_key:
+        err_console.print("[bold yellow]warning:[/] --insecure-demo-key: pseudonyms use a public demo "
+                          "key; anyone can reverse them. Never use this for real data.")
+    source, out = Path(args.input), Path(args.output)
+    problem = _check_paths(source, out, args.overwrite)
+    if problem:
+        err_console.print(f"[bold red]error:[/] {problem}")
+        return 2
+    out.mkdir(parents=True, exist_ok=True)
+    summary = _run_with_progress(plan, keys, source, out, max(1, args.workers), not args.no_progress)
+    Console(highlight=False).print(summary_table(summary, out))
+    return 0
+
+
+def _not_implemented(u) -> Diagnostic:
+    span = Span(u.origin.file, u.origin.line, u.origin.column, u.origin.line, u.origin.column + 1)
+    return Diagnostic("error", f"{u.feature} is not implemented yet; apply refuses rather than ignore it",
+                      span, code="DA001", hint="remove or comment out this statement to run the other rules")
+
+
+def _check_paths(source: Path, out: Path, overwrite: bool) -> str | None:
+    if not source.exists():
+        return f"input {source} does not exist"
+    src, dst = source.resolve(), out.resolve()
+    if source.is_dir() and (dst == src or src in dst.parents):
+        return f"output {out} is inside the input {source}; choose a folder outside it"
+    if out.exists() and not out.is_dir():
+        return f"output {out} exists and is not a folder"
+    if out.exists() and not overwrite and any(p.name not in OUTPUT_FILES for p in out.iterdir()):
+        return f"output {out} is not empty; use --overwrite or choose a new folder"
+    return None
+
+
+def _run_with_progress(plan, keys, source: Path, out: Path, workers: int, show: bool) -> RunSummary:
+    columns = (TextColumn("[bold]de-identifying"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[quarantined]} quarantined"), TimeRemainingColumn())
+    with Progress(*columns, console=err_console, disable=not show, transient=False) as progress:
+        task = progress.add_task("files", total=None, quarantined=0)
+        quarantined = 0
+
+        def on_file(result) -> None:
+            nonlocal quarantined
+            quarantined += bool(result.quarantine)
+            progress.update(task, advance=1, quarantined=quarantined)
+
+        return run_batch(plan, keys, source, out, workers, on_file,
+                         on_start=lambda total: progress.update(task, total=total))
+
+
+def summary_table(s: RunSummary, out: Path) -> Table:
+    table = Table(title=f"deidc apply → {out}", show_header=True, header_style="bold")
+    table.add_column("", style="bold")
+    table.add_column("value", justify="right")
+    table.add_row("input files", str(s.files))
+    table.add_row("written", str(s.written))
+    table.add_row("quarantined", str(s.quarantined))
+    for reason, n in s.quarantine_reasons.most_common():
+        table.add_row(f"  {reason}", str(n))
+    for action, n in sorted(s.changes_by_action.items()):
+        table.add_row(f"elements: {action}", str(n))
+    table.add_row("UIDs mapped", str(s.uids_mapped))
+    table.add_row("patient IDs mapped", str(s.patients_mapped))
+    table.add_row("seconds", f"{s.seconds:.2f}")
+    table.add_row("files/s", f"{s.files_per_second:.1f}")
+    table.add_row("MB/s", f"{s.bytes_in / 1e6 / s.seconds:.1f}" if s.seconds else "-")
+    table.caption = "mappings/, audit.jsonl and quarantine.csv are in the output folder"
+    return table
+

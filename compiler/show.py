@@ -1,0 +1,84 @@
+"""Plan → text, for `deidc compile --show` (stable, so two Plans can be compared)."""
+from __future__ import annotations
+
+from dataclasses import fields
+
+from deidc.compiler.plan import Plan, PlanRule, Specificity
+
+
+def _tag(tag: int) -> str:
+    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+
+
+def format_action(action) -> str:
+    name = type(action).__name__.removesuffix("Action")
+    args = []
+    for f in fields(action):
+        value = getattr(action, f.name)
+        if f.name == "table":
+            value = f"<{len(value)} rows>"
+        elif f.name == "source_tag":
+            value = _tag(value)
+        elif f.name == "fallback":
+            value = format_action(value)
+        args.append(f"{f.name}={value}")
+    return f"{name}({', '.join(args)})" if args else name
+
+
+def _rule(key: str, rule: PlanRule, shadowed: int) -> str:
+    extra = f"  [{rule.origin.selector}]" if rule.origin.selector != key else ""
+    if rule.condition is not None:
+        extra += f"  when #{rule.condition}"
+    if rule.excepts is not None:
+        extra += "  (with except)"
+    if shadowed:
+        extra += f"  (+{shadowed} earlier)"
+    return f"{key:<36} -> {format_action(rule.action):<44} {rule.origin}{extra}"
+
+
+def format_plan(plan: Plan) -> str:
+    out = [f"Plan from {', '.join(plan.sources)}", f"{len(plan.rules)} rules"]
+    def keyed(index, show) -> list[tuple[str, list[int]]]:
+        return [(show(k), ids) for k, ids in sorted(index.items(), key=lambda kv: kv[0] if isinstance(kv[0], (int, str)) else str(kv[0]))]
+
+    def private_key(k) -> str:
+        group = "gggg" if k[0] is None else f"{k[0]:04X}"
+        return f'({group},"{k[1]}",{k[2]:02X})'
+
+    sections = [
+        ("paths", Specificity.PATH, [(plan.rules[i].origin.selector, [i]) for i in plan.paths]),
+        ("tags", Specificity.TAG, keyed(plan.by_tag, _tag)),
+        ("private elements", Specificity.PRIVATE_ELEMENT, keyed(plan.by_private, private_key)),
+        ("private creator blocks", Specificity.PRIVATE_BLOCK, keyed(plan.by_creator, lambda c: f'"{c}"')),
+        ("masks", Specificity.MASK, [(plan.rules[r].origin.selector, [r]) for _, _, r in plan.masks]),
+        ("VRs", Specificity.VR_OR_NAME, keyed(plan.by_vr, str)),
+        ("name patterns", Specificity.VR_OR_NAME, keyed(plan.by_name, _tag)),
+        ("defaults", Specificity.DEFAULT, [("default", plan.defaults), ("private *", plan.private_defaults)]),
+    ]
+    for title, spec, entries in sections:
+        entries = [(k, ids) for k, ids in entries if ids]
+        if not entries:
+            continue
+        out.append(f"\n[{title}] specificity {int(spec)}: the winning rule per key (later wins)")
+        out.extend(_rule(k, plan.rules[ids[0]], len(ids) - 1) for k, ids in entries)
+    if plan.conditions:
+        out.append("\n[conditions]")
+        out.extend(f"#{i} {c}" for i, c in enumerate(plan.conditions))
+    if plan.quarantines:
+        out.append("\n[file quarantines]")
+        out.extend(f"{q.reason!r} when #{q.condition} {q.origin}" for q in plan.quarantines)
+    if plan.secrets:
+        out.append("\n[secrets] (where they are read from; never their value)")
+        out.extend(f"{name}: {s.kind} {s.name}" for name, s in sorted(plan.secrets.items()))
+    if plan.shifts:
+        out.append("\n[shifts]")
+        out.extend(f"{name}: {s.unit} in {s.low}..{s.high} keyed by {s.key} on {_tag(s.source_tag)}"
+                   for name, s in sorted(plan.shifts.items()))
+    if plan.markers:
+        out.append("\n[markers]")
+        out.append(f"DeidentificationMethod = {plan.markers.method!r}")
+        out.extend(f"code {c.value} {c.meaning}" for c in plan.markers.codes)
+    if plan.unimplemented:
+        out.append("\n[not implemented yet: apply refuses these]")
+        out.extend(f"{u.feature} at {u.origin}" for u in plan.unimplemented)
+    return "\n".join(out) + "\n"

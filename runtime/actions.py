@@ -1,0 +1,209 @@
+"""One handler per Plan action: change one element of a dataset in place.
+
+In: a `FileContext` (keys, per-file state, records), the dataset, the element's tag and VR, and
+the Plan action. Out: the element changed (or removed) and, when its value really changed, the
+action's name for the audit. Handlers never raise for odd values: a value an action cannot
+transform safely (an unparseable date, a UID action on a non-UI) is emptied — fail closed — and
+the audit says why. `QuarantineFile` is the one exception, and it stops the file.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
+
+from deidc.compiler.plan import (
+    CopyNewValueAction, DummyAction, EmptyAction, HashAction, KeepAction, LookupAction, Plan,
+    PlanAction, PseudonymAction, QuarantineAction, RemapUidAction, RemoveAction, ReplaceAction,
+    ShiftAction,
+)
+from deidc.runtime import keyed
+from deidc.runtime.dates import DateFormatError, shift_value
+
+MAX_LENGTH = {"AE": 16, "AS": 4, "CS": 16, "DA": 8, "DS": 16, "IS": 12, "LO": 64, "PN": 64,
+              "SH": 16, "ST": 1024, "TM": 16, "UI": 64}
+INT_VRS = frozenset({"IS", "SL", "SS", "SV", "UL", "US", "UV"})
+FLOAT_VRS = frozenset({"FD", "FL"})
+BYTE_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN"})
+
+
+class QuarantineFile(Exception):
+    """A rule decided this file must not be released."""
+
+
+@dataclass
+class FileContext:
+    plan: Plan
+    keys: dict[str, bytes]
+    original_top: dict[int, str]  # top-level values shifts are keyed on, read before any change
+    uid_map: dict[str, str] = field(default_factory=dict)
+    offsets: dict[str, int] = field(default_factory=dict)
+    deferred_copies: list[tuple[Dataset, int, int]] = field(default_factory=list)
+    dates_shifted: bool = False
+    note: str | None = None  # set by a handler to explain a fail-closed outcome
+
+    def offset_seconds(self, name: str) -> int:
+        if name not in self.offsets:
+            spec = self.plan.shifts[name]
+            source = self.original_top.get(spec.source_tag, "")
+            amount = keyed.shift_offset(self.keys[spec.key], source, spec.low, spec.high)
+            self.offsets[name] = amount * (86400 if spec.unit == "days" else 1)
+        return self.offsets[name]
+
+
+def components(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (MultiValue, list, tuple)):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def _set_components(ds: Dataset, tag: int, values: list[str]) -> None:
+    ds[tag].value = values if len(values) > 1 else (values[0] if values else None)
+
+
+def _empty_value(vr: str):
+    return [] if vr == "SQ" else None
+
+
+def _map_text(ctx: FileContext, ds: Dataset, tag: int, transform: Callable[[str], str]) -> bool:
+    old = components(ds[tag].value)
+    new = [transform(v) if v.strip(" \x00") else v for v in old]
+    if new == old:
+        return False
+    _set_components(ds, tag, new)
+    return True
+
+
+def _fail_closed(ctx: FileContext, ds: Dataset, tag: int, vr: str, why: str) -> bool:
+    ctx.note = why
+    ds[tag].value = _empty_value(vr)
+    return True
+
+
+def do_remove(ctx, ds, tag, vr, action) -> bool:
+    del ds[tag]
+    return True
+
+
+def do_empty(ctx, ds, tag, vr, action) -> bool:
+    elem = ds[tag]
+    if elem.is_empty:
+        return False
+    elem.value = _empty_value(vr)
+    return True
+
+
+def _typed(vr: str, text: str):
+    if vr in INT_VRS:
+        return int(text)
+    if vr in FLOAT_VRS:
+        return float(text)
+    if vr in BYTE_VRS:
+        return text.encode("ascii", "replace")
+    return text
+
+
+def do_replace(ctx, ds, tag, vr, action: ReplaceAction) -> bool:
+    elem = ds[tag]
+    try:
+        new = _typed(vr, action.value)
+    except ValueError:
+        return _fail_closed(ctx, ds, tag, vr, f"'{action.value}' does not fit VR {vr}; emptied")
+    if elem.value == new:
+        return False
+    elem.value = new
+    return True
+
+
+def do_dummy(ctx, ds, tag, vr, action) -> bool:
+    # Sequences, binary values and UIDs have no meaningful dummy: emptied.
+    if vr == "SQ" or vr in BYTE_VRS or vr not in ctx.plan.dummy_values:
+        return do_empty(ctx, ds, tag, vr, action)
+    return do_replace(ctx, ds, tag, vr, ReplaceAction(ctx.plan.dummy_values[vr]))
+
+
+def do_copy(ctx, ds, tag, vr, action: CopyNewValueAction) -> bool:
+    ctx.deferred_copies.append((ds, tag, action.source_tag))
+    return False  # counted when the copy is made, after the walk
+
+
+def _limit(vr: str, text: str) -> str:
+    return text[: MAX_LENGTH.get(vr, 64)]
+
+
+def do_hash(ctx, ds, tag, vr, action: HashAction) -> bool:
+    key, length = ctx.keys[action.key], min(MAX_LENGTH.get(vr, 64), 64)
+    return _map_text(ctx, ds, tag, lambda v: keyed.keyed_hash(key, v, length))
+
+
+def do_pseudonym(ctx, ds, tag, vr, action: PseudonymAction) -> bool:
+    key = ctx.keys[action.key]
+    return _map_text(ctx, ds, tag, lambda v: _limit(vr, keyed.pseudonym(key, v, action.template)))
+
+
+def do_lookup(ctx, ds, tag, vr, action: LookupAction) -> bool:
+    values = components(ds[tag].value)
+    stripped = [v.strip(" \x00") for v in values]
+    if all(v in action.table or not v for v in stripped):
+        return _map_text(ctx, ds, tag, lambda v: action.table[v.strip(" \x00")])
+    ctx.note = "value not in lookup table; fallback applied"
+    return HANDLERS[type(action.fallback)](ctx, ds, tag, vr, action.fallback) or True
+
+
+def do_shift(ctx, ds, tag, vr, action: ShiftAction) -> bool:
+    if vr not in ("DA", "DT", "TM"):
+        return _fail_closed(ctx, ds, tag, vr, f"date shift on VR {vr}; emptied")
+    seconds = ctx.offset_seconds(action.shift)
+    try:
+        changed = _map_text(ctx, ds, tag, lambda v: shift_value(vr, v, seconds))
+    except DateFormatError as err:
+        return _fail_closed(ctx, ds, tag, vr, f"{err}; emptied")
+    ctx.dates_shifted |= changed
+    return changed
+
+
+def do_remap_uid(ctx, ds, tag, vr, action: RemapUidAction) -> bool:
+    if vr != "UI":
+        return _fail_closed(ctx, ds, tag, vr, f"UID remap on VR {vr}; emptied")
+    key = ctx.keys[action.key]
+
+    def remap(uid: str) -> str:
+        old = uid.strip(" \x00")
+        new = ctx.uid_map.get(old)
+        if new is None:
+            new = ctx.uid_map[old] = keyed.remap_uid(key, old, action.root)
+        return new
+
+    return _map_text(ctx, ds, tag, remap)
+
+
+def do_quarantine(ctx, ds, tag, vr, action: QuarantineAction) -> bool:
+    raise QuarantineFile(action.reason)
+
+
+def do_keep(ctx, ds, tag, vr, action) -> bool:
+    return False
+
+
+HANDLERS: dict[type, Callable[..., bool]] = {
+    KeepAction: do_keep, RemoveAction: do_remove, EmptyAction: do_empty, ReplaceAction: do_replace,
+    DummyAction: do_dummy, CopyNewValueAction: do_copy, HashAction: do_hash,
+    PseudonymAction: do_pseudonym, LookupAction: do_lookup, ShiftAction: do_shift,
+    RemapUidAction: do_remap_uid, QuarantineAction: do_quarantine,
+}
+
+ACTION_NAMES: dict[type, str] = {
+    KeepAction: "keep", RemoveAction: "remove", EmptyAction: "empty", ReplaceAction: "replace",
+    DummyAction: "dummy", CopyNewValueAction: "replace-from", HashAction: "hash",
+    PseudonymAction: "pseudonym", LookupAction: "lookup", ShiftAction: "shift",
+    RemapUidAction: "remap-uid", QuarantineAction: "quarantine",
+}
+
+
+def apply_action(ctx: FileContext, ds: Dataset, tag: int, vr: str, action: PlanAction) -> bool:
+    """Run the handler for `action`; True when the element changed."""
+    return HANDLERS[type(action)](ctx, ds, tag, vr, action)

@@ -1,0 +1,193 @@
+"""A folder of DICOM files × Plan → output tree, mappings, audit and quarantine list.
+
+In: a compiled Plan, resolved keys, an input folder, an output folder, a worker count.
+Out, under OUT/:
+    <PatientID>/<StudyInstanceUID>/<SeriesInstanceUID>/<SOPInstanceUID>.dcm   (new values)
+    mappings/uid_mapping.csv, mappings/patid_mapping.csv                      (id_old,id_new)
+    audit.jsonl        one line per changed element: file, path, action, rule file:line
+    quarantine.csv     every input not released, with the reason
+and a `RunSummary`. Workers are processes that each build the Plan's dispatcher once; the parent
+receives results in input order and is the only writer of final paths, so the output is
+byte-identical for any worker count. Every input yields one output file or one quarantine row.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import multiprocessing
+import os
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deidc.compiler.plan import Plan
+from deidc.runtime.files import NotDicom, find_inputs, output_relpath, read_dataset, write_temporary, write_text_atomic
+from deidc.runtime.walk import REQUIRED, Change, DatasetDeidentifier
+
+STAGING = ".deidc-staging"
+
+
+@dataclass
+class FileResult:
+    input: str
+    size: int
+    output: str | None = None
+    staged: str | None = None
+    quarantine: str | None = None
+    changes: list[Change] = field(default_factory=list)
+    uid_map: dict[str, str] = field(default_factory=dict)
+    patient_ids: tuple[str, str] | None = None
+
+
+@dataclass
+class RunSummary:
+    files: int = 0
+    written: int = 0
+    quarantined: int = 0
+    bytes_in: int = 0
+    seconds: float = 0.0
+    changes_by_action: Counter = field(default_factory=Counter)
+    quarantine_reasons: Counter = field(default_factory=Counter)
+    uids_mapped: int = 0
+    patients_mapped: int = 0
+
+    @property
+    def files_per_second(self) -> float:
+        return self.files / self.seconds if self.seconds else 0.0
+
+
+# ---- worker side -----------------------------------------------------------------------------
+
+_WORKER: dict = {}
+
+
+def _init_worker(plan: Plan, keys: dict[str, bytes], input_root: str, staging: str) -> None:
+    _WORKER["deidentifier"] = DatasetDeidentifier(plan, keys)
+    _WORKER["input_root"] = Path(input_root)
+    _WORKER["staging"] = Path(staging)
+
+
+def process_file(path_text: str) -> FileResult:
+    """Read, de-identify and stage one file. Any failure quarantines the file (fail closed)."""
+    path = Path(path_text)
+    root = _WORKER["input_root"]
+    rel = str(path.relative_to(root)) if path != root else path.name
+    result = FileResult(rel, path.stat().st_size if path.exists() else 0)
+    try:
+        ds = read_dataset(path)
+        present = {tag for tag in REQUIRED if tag in ds}
+        outcome = _WORKER["deidentifier"].deidentify(ds)
+        if outcome.quarantine:
+            result.quarantine = outcome.quarantine
+            return result
+        lost = [REQUIRED[t] for t in sorted(present) if t not in ds]
+        if lost:
+            result.quarantine = f"the rules remove required attribute(s) {', '.join(lost)}"
+            return result
+        result.output = str(output_relpath(ds))
+        result.staged = str(write_temporary(ds, _WORKER["staging"]))
+        result.changes, result.uid_map, result.patient_ids = outcome.changes, outcome.uid_map, outcome.patient_ids
+    except NotDicom as err:
+        result.quarantine = str(err)
+    except Exception as err:  # noqa: BLE001 — one bad file must not stop the batch, nor leak
+        result.quarantine = f"failed while de-identifying ({type(err).__name__}: {err})"
+    return result
+
+
+# ---- parent side -----------------------------------------------------------------------------
+
+
+def _results(files: list[Path], plan: Plan, keys: dict[str, bytes], input_root: Path, staging: Path,
+             workers: int) -> Iterator[FileResult]:
+    args = (plan, keys, str(input_root), str(staging))
+    paths = [str(p) for p in files]
+    if workers <= 1:
+        _init_worker(*args)
+        yield from map(process_file, paths)
+        return
+    chunk = max(1, min(32, len(paths) // (workers * 8) or 1))
+    context = multiprocessing.get_context("forkserver" if os.name != "nt" else "spawn")
+    with context.Pool(workers, initializer=_init_worker, initargs=args) as pool:
+        yield from pool.imap(process_file, paths, chunksize=chunk)
+
+
+def run_batch(plan: Plan, keys: dict[str, bytes], input_root: Path, out: Path, workers: int,
+              on_file: Callable[[FileResult], None] | None = None,
+              on_start: Callable[[int], None] | None = None) -> RunSummary:
+    files = find_inputs(input_root)
+    if on_start:
+        on_start(len(files))
+    root = input_root if input_root.is_dir() else input_root.parent
+    staging = out / STAGING
+    staging.mkdir(parents=True, exist_ok=True)
+    summary = RunSummary()
+    uid_map: dict[str, str] = {}
+    patid_map: dict[str, str] = {}
+    written: dict[str, str] = {}  # output path -> input that produced it
+    quarantine_rows: list[tuple[str, str]] = []
+    audit_tmp = out / "audit.jsonl.partial"
+    started = time.perf_counter()
+    with audit_tmp.open("w", encoding="utf-8") as audit:
+        for result in _results(files, plan, keys, root, staging, workers):
+            summary.files += 1
+            summary.bytes_in += result.size
+            if result.staged:
+                _publish(result, out, written)
+            if result.quarantine:
+                summary.quarantined += 1
+                summary.quarantine_reasons[result.quarantine.split(" (")[0]] += 1
+                quarantine_rows.append((result.input, result.quarantine))
+            else:
+                summary.written += 1
+                uid_map.update(result.uid_map)
+                if result.patient_ids:
+                    patid_map[result.patient_ids[0]] = result.patient_ids[1]
+                for change in result.changes:
+                    summary.changes_by_action[change.action] += 1
+                    audit.write(json.dumps({"file": result.input, "output": result.output,
+                                            "path": change.path, "action": change.action,
+                                            "rule": change.rule, **({"note": change.note} if change.note else {})}) + "\n")
+            if on_file:
+                on_file(result)
+    os.replace(audit_tmp, out / "audit.jsonl")
+    summary.seconds = time.perf_counter() - started
+    shutil.rmtree(staging, ignore_errors=True)
+    _write_mapping(out / "mappings" / "uid_mapping.csv", uid_map)
+    _write_mapping(out / "mappings" / "patid_mapping.csv", patid_map)
+    _write_quarantine(out / "quarantine.csv", quarantine_rows)
+    summary.uids_mapped, summary.patients_mapped = len(uid_map), len(patid_map)
+    return summary
+
+
+def _publish(result: FileResult, out: Path, written: dict[str, str]) -> None:
+    staged = Path(result.staged)
+    if result.output in written:
+        staged.unlink(missing_ok=True)
+        result.quarantine = (f"duplicate SOP Instance: {written[result.output]} already produced "
+                             f"{result.output}")
+        result.output = None
+        return
+    final = out / result.output
+    final.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(staged, final)
+    written[result.output] = result.input
+
+
+def _write_mapping(path: Path, mapping: dict[str, str]) -> None:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["id_old", "id_new"])
+    writer.writerows(sorted(mapping.items()))
+    write_text_atomic(path, buf.getvalue())
+
+
+def _write_quarantine(path: Path, rows: list[tuple[str, str]]) -> None:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["file", "reason"])
+    writer.writerows(rows)
+    write_text_atomic(path, buf.getvalue())

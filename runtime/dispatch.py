@@ -1,0 +1,127 @@
+"""Which rule decides an element: the Plan's precedence model, memoised.
+
+In: a Plan and, per element, its ancestry (enclosing sequences), tag, VR, private creator and the
+truth values of the Plan's conditions for this dataset. Out: the deciding `PlanRule` (or None:
+nothing applies and the element is kept). The first resolution of a key walks the Plan's indexes
+in precedence order; every later element with the same key is one dictionary look-up, so tags
+that only masks, VRs or patterns match cost nothing after their first sighting.
+"""
+from __future__ import annotations
+
+from deidc.compiler.plan import (
+    AnyDepthPattern, ExceptPatterns, MaskPattern, PathPattern, Plan, PlanRule, PrivatePattern,
+    TagPattern,
+)
+
+# One level of an element's path: (tag, private creator or None, item index or None).
+Level = tuple[int, "str | None", "int | None"]
+
+
+def is_private_data_element(tag: int) -> bool:
+    return bool((tag >> 16) & 1) and (tag & 0xFFFF) >= 0x1000
+
+
+def element_matches(pattern, tag: int, creator: str | None) -> bool:
+    if isinstance(pattern, TagPattern):
+        return pattern.tag == tag
+    if isinstance(pattern, MaskPattern):
+        return (tag & pattern.care) == pattern.value
+    if isinstance(pattern, PrivatePattern):
+        return (creator is not None and creator == pattern.creator
+                and (pattern.group is None or pattern.group == tag >> 16)
+                and (pattern.low_byte is None or pattern.low_byte == tag & 0xFF))
+    raise TypeError(pattern)
+
+
+def path_matches(path: PathPattern, levels: tuple[Level, ...]) -> bool:
+    """`levels` = the enclosing sequences (with the item index taken) and then the element."""
+    steps = path.steps
+
+    def match(i: int, j: int) -> bool:
+        if i == len(steps):
+            return j == len(levels)
+        step = steps[i]
+        if isinstance(step, AnyDepthPattern):
+            if i == len(steps) - 1:  # trailing `*`: everything below, one level or more
+                return len(levels) - j >= 1
+            return any(match(i + 1, k) for k in range(j, len(levels)))
+        if j >= len(levels):
+            return False
+        tag, creator, index = levels[j]
+        if not element_matches(step.element, tag, creator):
+            return False
+        if step.item is not None and (j == len(levels) - 1 or index != step.item):
+            return False
+        return match(i + 1, j + 1)
+
+    return match(0, 0)
+
+
+def excluded(ex: ExceptPatterns | None, levels: tuple[Level, ...], vr: str) -> bool:
+    if ex is None:
+        return False
+    tag, creator, _ = levels[-1]
+    return (tag in ex.tags or vr in ex.vrs
+            or any((tag & m.care) == m.value for m in ex.masks)
+            or any(element_matches(p, tag, creator) for p in ex.privates)
+            or any(path_matches(p, levels) for p in ex.paths))
+
+
+class Dispatcher:
+    """Resolves elements to rules for one Plan; keep one per process (the memo is shared)."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.rules = plan.rules
+        self._memo: dict[tuple, PlanRule | None] = {}
+        uses_paths = bool(plan.paths) or any(r.excepts and r.excepts.paths for r in plan.rules)
+        self._ancestry_mode = 2 if plan.indexed_paths else (1 if uses_paths else 0)
+
+    def rule_for(self, ancestry: tuple[Level, ...], tag: int, vr: str, creator: str | None,
+                 conditions: tuple[bool, ...]) -> PlanRule | None:
+        mode = self._ancestry_mode
+        if mode == 0:
+            context: tuple = ()
+        elif mode == 1:
+            context = tuple((t, c) for t, c, _ in ancestry)
+        else:
+            context = ancestry
+        key = (context, tag, vr, creator, conditions)
+        try:
+            return self._memo[key]
+        except KeyError:
+            rule = self._resolve(ancestry + ((tag, creator, None),), vr, conditions)
+            self._memo[key] = rule
+            return rule
+
+    def _candidates(self, tag: int, vr: str, creator: str | None):
+        """Rule-id lists in precedence order (each list already best-first)."""
+        p = self.plan
+        yield p.paths
+        yield p.by_tag.get(tag, ())
+        if creator is not None:
+            low = tag & 0xFF
+            yield sorted(p.by_private.get((tag >> 16, creator, low), []) + p.by_private.get((None, creator, low), []),
+                         reverse=True)
+            yield p.by_creator.get(creator, ())
+        yield [rid for value, care, rid in p.masks if (tag & care) == value]
+        if not (tag >> 16) & 1:  # VR and name selectors choose standard attributes only
+            yield sorted(p.by_vr.get(vr, []) + p.by_name.get(tag, []), reverse=True)
+        if (tag >> 16) & 1 and p.private_defaults:
+            yield p.private_defaults
+        else:
+            yield p.defaults
+
+    def _resolve(self, levels: tuple[Level, ...], vr: str, conditions: tuple[bool, ...]) -> PlanRule | None:
+        tag, creator, _ = levels[-1]
+        for ids in self._candidates(tag, vr, creator):
+            for rid in ids:
+                rule = self.rules[rid]
+                if rule.condition is not None and not conditions[rule.condition]:
+                    continue
+                if rule.path is not None and not path_matches(rule.path, levels):
+                    continue
+                if excluded(rule.excepts, levels, vr):
+                    continue
+                return rule
+        return None

@@ -1,0 +1,115 @@
+"""Reading input files and writing output files, safely.
+
+In: paths. Out: datasets, or a `NotDicom` reason; output files written under a temporary name and
+renamed into place, so an output tree never holds a half-written file. Pixel data is never
+decoded here: values are written back in the input's own transfer syntax.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import pydicom
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.errors import InvalidDicomError
+from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._^-]")
+
+
+class NotDicom(Exception):
+    """The file is not DICOM, or not readable as DICOM."""
+
+
+def find_inputs(root: Path) -> list[Path]:
+    """Every regular file under `root` (or `root` itself), sorted, hidden files skipped."""
+    if root.is_file():
+        return [root]
+    return sorted(p for p in root.rglob("*") if p.is_file() and not any(
+        part.startswith(".") for part in p.relative_to(root).parts))
+
+
+def read_dataset(path: Path) -> Dataset:
+    try:
+        ds = pydicom.dcmread(path)
+    except InvalidDicomError:
+        # No preamble: accept only if it parses as a real dataset with an instance UID.
+        try:
+            ds = pydicom.dcmread(path, force=True)
+            _ = ds.SOPInstanceUID, ds.SOPClassUID
+        except Exception:
+            raise NotDicom("not a DICOM file (no DICM preamble and no SOP Instance UID)") from None
+    except Exception as err:
+        raise NotDicom(f"unreadable DICOM: {type(err).__name__}: {err}") from None
+    _ensure_file_meta(ds)
+    return ds
+
+
+def _ensure_file_meta(ds: Dataset) -> None:
+    """Files without a Part 10 header get one that states their own encoding."""
+    meta = getattr(ds, "file_meta", None)
+    if meta is None:
+        meta = ds.file_meta = FileMetaDataset()
+    if "TransferSyntaxUID" not in meta:
+        implicit, little = getattr(ds, "original_encoding", (True, True))
+        meta.TransferSyntaxUID = (ImplicitVRLittleEndian if implicit else
+                                  ExplicitVRLittleEndian if little else ExplicitVRBigEndian)
+    if "MediaStorageSOPClassUID" not in meta and "SOPClassUID" in ds:
+        meta.MediaStorageSOPClassUID = ds.SOPClassUID
+
+
+def safe_component(text: str, fallback: str) -> str:
+    """A value made safe as one path component."""
+    cleaned = _UNSAFE.sub("_", text.strip(" \x00"))[:128]
+    return cleaned if cleaned.strip("._") else fallback
+
+
+def output_relpath(ds: Dataset) -> Path:
+    """<PatientID>/<StudyInstanceUID>/<SeriesInstanceUID>/<SOPInstanceUID>.dcm (new values)."""
+    return Path(
+        safe_component(str(ds.get("PatientID", "") or ""), "no-patient-id"),
+        safe_component(str(ds.get("StudyInstanceUID", "") or ""), "no-study-uid"),
+        safe_component(str(ds.get("SeriesInstanceUID", "") or ""), "no-series-uid"),
+        safe_component(str(ds.get("SOPInstanceUID", "") or ""), "no-sop-uid") + ".dcm",
+    )
+
+
+def write_temporary(ds: Dataset, directory: Path) -> Path:
+    """Write `ds` as Part 10 to a new temporary file in `directory`; return its path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(suffix=".partial", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            ds.save_as(fh, enforce_file_format=True)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return Path(name)
+
+
+def publish(temporary: Path, final: Path) -> bool:
+    """Rename into place unless `final` exists (False then; the temporary file is removed)."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(temporary, final)  # atomic and fails if `final` exists
+    except FileExistsError:
+        temporary.unlink(missing_ok=True)
+        return False
+    except OSError:
+        if final.exists():
+            temporary.unlink(missing_ok=True)
+            return False
+        os.replace(temporary, final)
+        return True
+    temporary.unlink()
+    return True
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(suffix=".partial", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+    os.replace(name, path)

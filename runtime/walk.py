@@ -1,0 +1,180 @@
+"""Plan × dataset → de-identified dataset: one walk over every element, sequences included.
+
+In: a pydicom Dataset (modified in place), a `Dispatcher` for the Plan, and the resolved keys.
+Out: a `DatasetOutcome` with the changes made (for the audit and the summary), the UID and
+patient-ID mappings, or the reason the file must be quarantined.
+
+Order of work: conditions and file-level quarantines; the walk (each element dispatched once,
+sequence items walked recursively with their ancestry); private creator elements kept only while
+their block still holds data; `replace AnotherAttribute` copies, which need the other attribute's
+new value; the PS3.15 markers; file meta MediaStorageSOPInstanceUID = the new SOPInstanceUID.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydicom.datadict import dictionary_VR
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+
+from deidc.compiler.plan import KeepAction, Plan, PlanRule
+from deidc.runtime.actions import ACTION_NAMES, FileContext, QuarantineFile, apply_action, components
+from deidc.runtime.conditions import evaluate_all
+from deidc.runtime.dispatch import Dispatcher, Level
+
+PATIENT_ID = 0x00100020
+SOP_INSTANCE_UID = 0x00080018
+STUDY_UID, SERIES_UID = 0x0020000D, 0x0020000E
+REQUIRED = {0x00080060: "Modality", 0x00080016: "SOPClassUID", SOP_INSTANCE_UID: "SOPInstanceUID",
+            STUDY_UID: "StudyInstanceUID", SERIES_UID: "SeriesInstanceUID"}
+
+
+@dataclass(frozen=True)
+class Change:
+    path: str
+    action: str
+    rule: str
+    note: str | None = None
+
+
+@dataclass
+class DatasetOutcome:
+    changes: list[Change] = field(default_factory=list)
+    uid_map: dict[str, str] = field(default_factory=dict)
+    patient_ids: tuple[str, str] | None = None  # (old, new)
+    quarantine: str | None = None
+
+
+def format_path(ancestry: tuple[Level, ...], tag: int) -> str:
+    parts = [f"({t >> 16:04x},{t & 0xFFFF:04x})[{i}]" for t, _, i in ancestry]
+    parts.append(f"({tag >> 16:04x},{tag & 0xFFFF:04x})")
+    return "/".join(parts)
+
+
+def _vr_of(ds: Dataset, tag: int) -> str:
+    raw = ds._dict[tag]
+    if raw.VR is not None:
+        return raw.VR
+    try:
+        return dictionary_VR(tag).split(" or ")[0]
+    except KeyError:
+        return ds[tag].VR  # private or unknown in implicit VR: let pydicom decide (SQ or UN)
+
+
+def _text(ds: Dataset, tag: int) -> str:
+    elem = ds.get(tag)
+    return "" if elem is None else "\\".join(components(elem.value)).strip(" \x00")
+
+
+class DatasetDeidentifier:
+    """Applies one Plan; build once per process and call for every dataset."""
+
+    def __init__(self, plan: Plan, keys: dict[str, bytes]):
+        self.plan = plan
+        self.keys = keys
+        self.dispatcher = Dispatcher(plan)
+        self._shift_sources = {spec.source_tag for spec in plan.shifts.values()}
+
+    def deidentify(self, ds: Dataset) -> DatasetOutcome:
+        outcome = DatasetOutcome()
+        conditions = evaluate_all(self.plan.conditions, ds)
+        for q in self.plan.quarantines:
+            if q.condition is None or conditions[q.condition]:
+                outcome.quarantine = f"{q.reason} (rule {q.origin})"
+                return outcome
+        ctx = FileContext(self.plan, self.keys, {t: _text(ds, t) for t in self._shift_sources})
+        old_ids = {t: _text(ds, t) for t in (PATIENT_ID, SOP_INSTANCE_UID, STUDY_UID, SERIES_UID)}
+        try:
+            self._walk(ds, (), conditions, ctx, outcome.changes)
+        except QuarantineFile as q:
+            outcome.quarantine = str(q)
+            return outcome
+        self._copy_new_values(ds, ctx, outcome.changes)
+        self._add_markers(ds, ctx)
+        outcome.uid_map = ctx.uid_map
+        for tag in (SOP_INSTANCE_UID, STUDY_UID, SERIES_UID):  # the scorer finds files by these
+            if old_ids[tag]:
+                outcome.uid_map.setdefault(old_ids[tag], _text(ds, tag))
+        if PATIENT_ID in ds or old_ids[PATIENT_ID]:
+            outcome.patient_ids = (old_ids[PATIENT_ID], _text(ds, PATIENT_ID))
+        if getattr(ds, "file_meta", None) is not None and SOP_INSTANCE_UID in ds:
+            ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        return outcome
+
+    def _walk(self, ds: Dataset, ancestry: tuple[Level, ...], conditions: tuple[bool, ...],
+              ctx: FileContext, changes: list[Change]) -> None:
+        creators: dict[int, str] = {}  # (group << 8 | block) -> creator, upper-case
+        live_blocks: set[int] = set()
+        for tag in list(ds._dict):
+            group, element = tag >> 16, tag & 0xFFFF
+            if element == 0:  # group lengths go stale once values change
+                del ds[tag]
+                continue
+            creator = None
+            if group & 1:
+                if 0x10 <= element <= 0xFF:
+                    continue  # private creators: decided after the walk, by their blocks
+                if element >= 0x1000:
+                    block = (group << 8) | (element >> 8)
+                    creator = creators.get(block)
+                    if creator is None:
+                        creator = creators[block] = self._creator(ds, group, element >> 8)
+            vr = _vr_of(ds, tag)
+            rule = self.dispatcher.rule_for(ancestry, tag, vr, creator, conditions)
+            action = rule.action if rule is not None else None
+            if vr == "SQ" and (action is None or isinstance(action, KeepAction)):
+                self._walk_items(ds, tag, creator, ancestry, conditions, ctx, changes)
+            elif action is not None:
+                self._apply(ds, tag, vr, rule, ancestry, ctx, changes)
+            if creator is not None and tag in ds._dict:
+                live_blocks.add((group << 8) | (element >> 8))
+        for block in {(t >> 16) << 8 | (t & 0xFF) for t in ds._dict if (t >> 16) & 1 and 0x10 <= t & 0xFFFF <= 0xFF}:
+            if block not in live_blocks:
+                del ds[((block >> 8) << 16) | (block & 0xFF)]
+
+    def _walk_items(self, ds, tag, creator, ancestry, conditions, ctx, changes) -> None:
+        value = ds[tag].value
+        if isinstance(value, Sequence):
+            for index, item in enumerate(value):
+                self._walk(item, ancestry + ((tag, creator, index),), conditions, ctx, changes)
+
+    def _apply(self, ds, tag, vr, rule: PlanRule, ancestry, ctx: FileContext, changes) -> None:
+        ctx.note = None
+        if apply_action(ctx, ds, tag, vr, rule.action):
+            changes.append(Change(format_path(ancestry, tag), ACTION_NAMES[type(rule.action)],
+                                  str(rule.origin), ctx.note))
+
+    @staticmethod
+    def _creator(ds: Dataset, group: int, block: int) -> str | None:
+        elem = ds.get((group << 16) | block)
+        if elem is None or elem.value is None:
+            return None
+        return str(elem.value).strip(" \x00").upper()
+
+    def _copy_new_values(self, ds: Dataset, ctx: FileContext, changes: list[Change]) -> None:
+        for target_ds, tag, source in ctx.deferred_copies:
+            if tag not in target_ds:
+                continue
+            new_value = ds[source].value if source in ds else None
+            if target_ds[tag].value != new_value:
+                target_ds[tag].value = new_value
+                changes.append(Change(f"({tag >> 16:04x},{tag & 0xFFFF:04x})", "replace-from",
+                                      "", f"copied from ({source >> 16:04x},{source & 0xFFFF:04x})"))
+
+    def _add_markers(self, ds: Dataset, ctx: FileContext) -> None:
+        markers = self.plan.markers
+        if markers is None:
+            return
+        ds.PatientIdentityRemoved = "YES"
+        ds.DeidentificationMethod = markers.method[:64]
+        items = []
+        for code in markers.codes:
+            item = Dataset()
+            item.CodeValue = code.value
+            item.CodingSchemeDesignator = "DCM"
+            item.CodeMeaning = code.meaning
+            items.append(item)
+        if items:
+            ds.DeidentificationMethodCodeSequence = items
+        if ctx.dates_shifted:
+            ds.LongitudinalTemporalInformationModified = "MODIFIED"
