@@ -179,6 +179,10 @@ def _add_rule(c: Compilation, action, resolved: ResolvedSelector, cond, excepts,
 
 
 def _add_markers(c: Compilation, st: ast.Markers) -> None:
+    if st.method and len(st.method) > 64:
+        c.diagnostics.append(Diagnostic(
+            "error", f"the method text has {len(st.method)} characters; DeidentificationMethod (LO) holds 64",
+            st.span, code="DC027", hint="shorten it; the code sequence carries the details"))
     codes = list(c.plan.markers.codes) if c.plan.markers else []
     for code in st.codes:
         if code not in DEIDENTIFICATION_CODES:
@@ -189,7 +193,8 @@ def _add_markers(c: Compilation, st: ast.Markers) -> None:
         marker = MarkerCode(str(code), DEIDENTIFICATION_CODES[code])
         if marker not in codes:
             codes.append(marker)
-    c.plan.markers = Markers(st.method, tuple(codes))
+    method = st.method or (c.plan.markers.method if c.plan.markers else "deidc")
+    c.plan.markers = Markers(method, tuple(codes))
 
 
 def order_indexes(c: Compilation) -> None:

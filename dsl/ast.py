@@ -347,7 +347,9 @@ class Option:
 
 @dataclass(frozen=True)
 class Markers:
-    method: str
+    """PS3.15 markers; `method` None keeps the method text set earlier (options add codes)."""
+
+    method: str | None
     codes: tuple[int, ...]
     span: Span
 

@@ -205,7 +205,9 @@ class _AstBuilder(Transformer):
         return ast.Option(str(items[0]), tuple(i for i in items[1:] if not isinstance(i, Token)), self._s(meta))
 
     def markers(self, meta, items):
-        return ast.Markers(_string(items[0]), tuple(int(i) for i in items[1:]), self._s(meta))
+        method = _string(items[0]) if items and items[0].type == "STRING" else None
+        codes = tuple(int(i) for i in items if i.type == "INT")
+        return ast.Markers(method, codes, self._s(meta))
 
     def param(self, meta, items):
         return ast.Param(str(items[0]), items[1], self._s(meta))

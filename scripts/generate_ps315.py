@@ -158,8 +158,7 @@ def render_ps315_ruleset(table_rows: list[dict]) -> str:
     out = [HEADER.format(rows=len(table_rows)), "version 1", "",
            'key = secret("DEIDC_KEY")',
            "date_shift = days(hmac(key, PatientID), -3650..-30)", "",
-           'markers "deidc: DICOM PS3.15 Basic Application Level Confidentiality Profile" '
-           "codes 113100", "",
+           'markers "deidc: PS3.15 Basic Application Confidentiality Profile" codes 113100', "",
            "# ---- Table E.1-1, Basic Profile column " + "-" * 54]
     private_rows = [row for row in rows if _is_private_row(row)]
     for row in rows:
@@ -183,7 +182,7 @@ def render_ps315_ruleset(table_rows: list[dict]) -> str:
     for column, (option, code, meaning) in OPTIONS.items():
         out += ["", f"# ---- {meaning} (CID 7050 {code}), column {column} " + "-" * 8,
                 f"option {option} {{",
-                f'    markers "deidc: {meaning}" codes {code}']
+                f"    markers codes {code}  # {meaning}"]
         body: list[str] = []
         for row in rows:
             value = row.get(column)

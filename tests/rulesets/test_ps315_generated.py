@@ -150,7 +150,7 @@ def test_option_blocks_carry_their_codes(tree):
         if isinstance(node, lark.Tree) and node.data == "option":
             for child in node.children[1:]:
                 if isinstance(child, lark.Tree) and child.data == "markers":
-                    codes[str(node.children[0])] = [int(str(t)) for t in child.children[1:]]
+                    codes[str(node.children[0])] = [int(str(t)) for t in child.children if t.type == "INT"]
     assert codes["retain-uids"] == [113110]
     assert codes["clean-descriptors"] == [113105]
     assert len(codes) == 10
