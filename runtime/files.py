@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import warnings
 from pathlib import Path
 
 import pydicom
@@ -37,8 +38,10 @@ def read_dataset(path: Path) -> Dataset:
     except InvalidDicomError:
         # No preamble: accept only if it parses as a real dataset with an instance UID.
         try:
-            ds = pydicom.dcmread(path, force=True)
-            _ = ds.SOPInstanceUID, ds.SOPClassUID
+            with warnings.catch_warnings():  # guessing the encoding of arbitrary bytes is noisy
+                warnings.simplefilter("ignore")
+                ds = pydicom.dcmread(path, force=True)
+                _ = ds.SOPInstanceUID, ds.SOPClassUID
         except Exception:
             raise NotDicom("not a DICOM file (no DICM preamble and no SOP Instance UID)") from None
     except Exception as err:
