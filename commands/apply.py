@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -82,17 +83,24 @@ def _check_paths(source: Path, out: Path, overwrite: bool) -> str | None:
 def _run_with_progress(plan, keys, source: Path, out: Path, workers: int, show: bool) -> RunSummary:
     columns = (TextColumn("[bold]de-identifying"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[quarantined]} quarantined"), TimeRemainingColumn())
-    with Progress(*columns, console=err_console, disable=not show, transient=False) as progress:
+    # auto_refresh=False: no refresh thread, so worker processes can be forked safely.
+    with Progress(*columns, console=err_console, disable=not show, auto_refresh=False) as progress:
         task = progress.add_task("files", total=None, quarantined=0)
-        quarantined = 0
+        quarantined, last_refresh = 0, 0.0
 
         def on_file(result) -> None:
-            nonlocal quarantined
+            nonlocal quarantined, last_refresh
             quarantined += bool(result.quarantine)
             progress.update(task, advance=1, quarantined=quarantined)
+            now = time.monotonic()
+            if now - last_refresh > 0.1:
+                progress.refresh()
+                last_refresh = now
 
-        return run_batch(plan, keys, source, out, workers, on_file,
-                         on_start=lambda total: progress.update(task, total=total))
+        summary = run_batch(plan, keys, source, out, workers, on_file,
+                            on_start=lambda total: progress.update(task, total=total))
+        progress.refresh()
+        return summary
 
 
 def summary_table(s: RunSummary, out: Path) -> Table:

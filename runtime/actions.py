@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 
@@ -90,10 +91,10 @@ def do_remove(ctx, ds, tag, vr, action) -> bool:
 
 
 def do_empty(ctx, ds, tag, vr, action) -> bool:
-    elem = ds[tag]
-    if elem.is_empty:
+    elem = ds._dict[tag]  # not converted: an emptied value need not be decoded first
+    if (elem.length == 0) if isinstance(elem, RawDataElement) else elem.is_empty:
         return False
-    elem.value = _empty_value(vr)
+    ds._dict[tag] = DataElement(tag, vr, _empty_value(vr))
     return True
 
 

@@ -39,6 +39,7 @@ class FileResult:
     staged: str | None = None
     quarantine: str | None = None
     changes: list[Change] = field(default_factory=list)
+    audit: str = ""  # the file's audit lines, formatted by the worker to spare the parent
     uid_map: dict[str, str] = field(default_factory=dict)
     patient_ids: tuple[str, str] | None = None
 
@@ -91,11 +92,20 @@ def process_file(path_text: str) -> FileResult:
         result.output = str(output_relpath(ds))
         result.staged = str(write_temporary(ds, _WORKER["staging"]))
         result.changes, result.uid_map, result.patient_ids = outcome.changes, outcome.uid_map, outcome.patient_ids
+        result.audit = "".join(_audit_line(result, change) for change in outcome.changes)
     except NotDicom as err:
         result.quarantine = str(err)
     except Exception as err:  # noqa: BLE001 — one bad file must not stop the batch, nor leak
         result.quarantine = f"failed while de-identifying ({type(err).__name__}: {err})"
     return result
+
+
+def _audit_line(result: FileResult, change: Change) -> str:
+    record = {"file": result.input, "output": result.output, "path": change.path,
+              "action": change.action, "rule": change.rule}
+    if change.note:
+        record["note"] = change.note
+    return json.dumps(record) + "\n"
 
 
 # ---- parent side -----------------------------------------------------------------------------
@@ -110,7 +120,10 @@ def _results(files: list[Path], plan: Plan, keys: dict[str, bytes], input_root: 
         yield from map(process_file, paths)
         return
     chunk = max(1, min(32, len(paths) // (workers * 8) or 1))
-    context = multiprocessing.get_context("forkserver" if os.name != "nt" else "spawn")
+    # fork: workers inherit the imported modules and the Plan instead of re-importing them. The
+    # CLI keeps the parent single-threaded (no auto-refreshing progress thread) so fork is safe.
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     with context.Pool(workers, initializer=_init_worker, initargs=args) as pool:
         yield from pool.imap(process_file, paths, chunksize=chunk)
 
@@ -146,11 +159,8 @@ def run_batch(plan: Plan, keys: dict[str, bytes], input_root: Path, out: Path, w
                 uid_map.update(result.uid_map)
                 if result.patient_ids:
                     patid_map[result.patient_ids[0]] = result.patient_ids[1]
-                for change in result.changes:
-                    summary.changes_by_action[change.action] += 1
-                    audit.write(json.dumps({"file": result.input, "output": result.output,
-                                            "path": change.path, "action": change.action,
-                                            "rule": change.rule, **({"note": change.note} if change.note else {})}) + "\n")
+                summary.changes_by_action.update(change.action for change in result.changes)
+                audit.write(result.audit)
             if on_file:
                 on_file(result)
     os.replace(audit_tmp, out / "audit.jsonl")
