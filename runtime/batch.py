@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import shutil
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ class FileResult:
     output: str | None = None
     staged: str | None = None
     quarantine: str | None = None
+    quarantine_kind: str | None = None  # short category for the summary
+    warnings: list[str] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     audit: str = ""  # the file's audit lines, formatted by the worker to spare the parent
     uid_map: dict[str, str] = field(default_factory=dict)
@@ -78,26 +81,39 @@ def process_file(path_text: str) -> FileResult:
     root = _WORKER["input_root"]
     rel = str(path.relative_to(root)) if path != root else path.name
     result = FileResult(rel, path.stat().st_size if path.exists() else 0)
-    try:
-        ds = read_dataset(path)
-        present = {tag for tag in REQUIRED if tag in ds}
-        outcome = _WORKER["deidentifier"].deidentify(ds)
-        if outcome.quarantine:
-            result.quarantine = outcome.quarantine
-            return result
-        lost = [REQUIRED[t] for t in sorted(present) if t not in ds]
-        if lost:
-            result.quarantine = f"the rules remove required attribute(s) {', '.join(lost)}"
-            return result
-        result.output = str(output_relpath(ds))
-        result.staged = str(write_temporary(ds, _WORKER["staging"]))
-        result.changes, result.uid_map, result.patient_ids = outcome.changes, outcome.uid_map, outcome.patient_ids
-        result.audit = "".join(_audit_line(result, change) for change in outcome.changes)
-    except NotDicom as err:
-        result.quarantine = str(err)
-    except Exception as err:  # noqa: BLE001 — one bad file must not stop the batch, nor leak
-        result.quarantine = f"failed while de-identifying ({type(err).__name__}: {err})"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            _deidentify_into(path, result)
+        except NotDicom as err:
+            _quarantine(result, "not DICOM or unreadable", str(err))
+        except Exception as err:  # noqa: BLE001 — one bad file must not stop the batch, nor leak
+            _quarantine(result, "failed while de-identifying", f"failed while de-identifying ({type(err).__name__}: {err})")
+    result.warnings = sorted({str(w.message) for w in caught})
+    if result.warnings and not result.quarantine:
+        result.audit += "".join(json.dumps({"file": result.input, "output": result.output, "warning": w}) + "\n"
+                                for w in result.warnings)
     return result
+
+
+def _quarantine(result: FileResult, kind: str, reason: str) -> None:
+    result.quarantine, result.quarantine_kind = reason, kind
+
+
+def _deidentify_into(path: Path, result: FileResult) -> None:
+    ds = read_dataset(path)
+    present = {tag for tag in REQUIRED if tag in ds}
+    outcome = _WORKER["deidentifier"].deidentify(ds)
+    if outcome.quarantine:
+        return _quarantine(result, "quarantined by a rule", outcome.quarantine)
+    lost = [REQUIRED[t] for t in sorted(present) if t not in ds]
+    if lost:
+        return _quarantine(result, "rules remove a required attribute",
+                           f"the rules remove required attribute(s) {', '.join(lost)}")
+    result.output = str(output_relpath(ds))
+    result.staged = str(write_temporary(ds, _WORKER["staging"]))
+    result.changes, result.uid_map, result.patient_ids = outcome.changes, outcome.uid_map, outcome.patient_ids
+    result.audit = "".join(_audit_line(result, change) for change in outcome.changes)
 
 
 def _audit_line(result: FileResult, change: Change) -> str:
@@ -152,7 +168,7 @@ def run_batch(plan: Plan, keys: dict[str, bytes], input_root: Path, out: Path, w
                 _publish(result, out, written)
             if result.quarantine:
                 summary.quarantined += 1
-                summary.quarantine_reasons[result.quarantine.split(" (")[0]] += 1
+                summary.quarantine_reasons[result.quarantine_kind] += 1
                 quarantine_rows.append((result.input, result.quarantine))
             else:
                 summary.written += 1
@@ -177,9 +193,9 @@ def _publish(result: FileResult, out: Path, written: dict[str, str]) -> None:
     staged = Path(result.staged)
     if result.output in written:
         staged.unlink(missing_ok=True)
-        result.quarantine = (f"duplicate SOP Instance: {written[result.output]} already produced "
-                             f"{result.output}")
-        result.output = None
+        _quarantine(result, "duplicate SOP instance",
+                    f"duplicate SOP Instance: {written[result.output]} already produced {result.output}")
+        result.output, result.audit = None, ""
         return
     final = out / result.output
     final.parent.mkdir(parents=True, exist_ok=True)

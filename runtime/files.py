@@ -46,8 +46,22 @@ def read_dataset(path: Path) -> Dataset:
             raise NotDicom("not a DICOM file (no DICM preamble and no SOP Instance UID)") from None
     except Exception as err:
         raise NotDicom(f"unreadable DICOM: {type(err).__name__}: {err}") from None
+    missing = [k for k in ("SOPClassUID", "SOPInstanceUID") if not ds.get(k)]
+    if missing:
+        raise NotDicom(f"no {' or '.join(missing)}: not a storable instance, so no valid output path or file meta")
     _ensure_file_meta(ds)
+    _settle_encoding(ds)
     return ds
+
+
+def _settle_encoding(ds: Dataset) -> None:
+    """A file whose body is implicit VR under an explicit-VR transfer syntax (it happens) would be
+    written with the VRs missing: resolve every element's VR from the dictionary first."""
+    if ds.file_meta.TransferSyntaxUID.is_implicit_VR:
+        return
+    if any(getattr(elem, "is_raw", False) and elem.VR is None for elem in ds._dict.values()):
+        for _ in ds.iterall():
+            pass
 
 
 def _ensure_file_meta(ds: Dataset) -> None:
