@@ -194,6 +194,12 @@ def render_ps315_ruleset(table_rows: list[dict]) -> str:
                          _line("private * -> keep", f"Private Attributes; table: {value}", "    ")]
                 continue
             selector, vr = _selector(row)
+            if column == "rtnLongModifDatesOpt" and value == "C" and vr not in DATE_VRS:
+                # "Modified" applies to dates and times; a non-date value (a UTC offset, a binary
+                # timestamp) cannot be shifted, so the Basic Profile's action stands.
+                body.append(_line(f"# {selector}: Basic Profile action kept",
+                                  f"{row['tag']} {row['name']}; table: {value} on a non-date VR", "    "))
+                continue
             body.append(_line(f"{selector} -> {_action(value, column, vr)}",
                               f"{row['tag']} {row['name']}; table: {value}", "    "))
         if any("-> clean phi" in line for line in body):

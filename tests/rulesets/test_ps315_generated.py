@@ -136,12 +136,17 @@ def test_basic_profile_outcomes(rules, selector, action):
     ("retain-patient-characteristics", "Allergies", "clean phi"),
     ("retain-longitudinal-full-dates", "StudyDate", "keep"),
     ("retain-longitudinal-modified-dates", "StudyDate", "shift date_shift"),
-    ("retain-longitudinal-modified-dates", "TimezoneOffsetFromUTC", "clean phi"),
     ("clean-descriptors", "StudyDescription", "clean phi"),
     ("clean-graphics", "(60xx,3000)", "clean phi"),
 ])
 def test_option_outcomes(rules, option, selector, action):
     assert rules[(option, selector)] == action
+
+
+def test_modified_dates_option_leaves_non_dates_to_the_basic_profile(rules):
+    # C on a UTC offset or a binary timestamp cannot be a shift: no override in the option
+    assert ("retain-longitudinal-modified-dates", "TimezoneOffsetFromUTC") not in rules
+    assert rules[(None, "TimezoneOffsetFromUTC")] == "remove"
 
 
 def test_option_blocks_carry_their_codes(tree):
