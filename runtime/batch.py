@@ -41,7 +41,7 @@ class FileResult:
     quarantine: str | None = None
     quarantine_kind: str | None = None  # short category for the summary
     warnings: list[str] = field(default_factory=list)
-    changes: list[Change] = field(default_factory=list)
+    action_counts: dict[str, int] = field(default_factory=dict)
     audit: str = ""  # the file's audit lines, formatted by the worker to spare the parent
     uid_map: dict[str, str] = field(default_factory=dict)
     patient_ids: tuple[str, str] | None = None
@@ -112,16 +112,21 @@ def _deidentify_into(path: Path, result: FileResult) -> None:
                            f"the rules remove required attribute(s) {', '.join(lost)}")
     result.output = str(output_relpath(ds))
     result.staged = str(write_temporary(ds, _WORKER["staging"]))
-    result.changes, result.uid_map, result.patient_ids = outcome.changes, outcome.uid_map, outcome.patient_ids
-    result.audit = "".join(_audit_line(result, change) for change in outcome.changes)
+    result.uid_map, result.patient_ids = outcome.uid_map, outcome.patient_ids
+    result.action_counts = dict(Counter(change.action for change in outcome.changes))
+    result.audit = _audit_lines(result, outcome.changes)
 
 
-def _audit_line(result: FileResult, change: Change) -> str:
-    record = {"file": result.input, "output": result.output, "path": change.path,
-              "action": change.action, "rule": change.rule}
-    if change.note:
-        record["note"] = change.note
-    return json.dumps(record) + "\n"
+def _audit_lines(result: FileResult, changes: list[Change]) -> str:
+    """JSON lines; the per-file and per-rule parts are encoded once (hundreds of changes per file)."""
+    head = json.dumps({"file": result.input, "output": result.output})[:-1]
+    encoded: dict[str, str] = {}
+    lines = []
+    for c in changes:
+        rule = encoded.get(c.rule) or encoded.setdefault(c.rule, json.dumps(c.rule))
+        note = f', "note": {json.dumps(c.note)}' if c.note else ""
+        lines.append(f'{head}, "path": "{c.path}", "action": "{c.action}", "rule": {rule}{note}}}\n')
+    return "".join(lines)
 
 
 # ---- parent side -----------------------------------------------------------------------------
@@ -175,7 +180,7 @@ def run_batch(plan: Plan, keys: dict[str, bytes], input_root: Path, out: Path, w
                 uid_map.update(result.uid_map)
                 if result.patient_ids:
                     patid_map[result.patient_ids[0]] = result.patient_ids[1]
-                summary.changes_by_action.update(change.action for change in result.changes)
+                summary.changes_by_action.update(result.action_counts)
                 audit.write(result.audit)
             if on_file:
                 on_file(result)

@@ -6,6 +6,7 @@ decoded here: values are written back in the input's own transfer syntax.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import tempfile
@@ -93,17 +94,21 @@ def output_relpath(ds: Dataset) -> Path:
     )
 
 
+_staged = itertools.count()
+
+
 def write_temporary(ds: Dataset, directory: Path) -> Path:
-    """Write `ds` as Part 10 to a new temporary file in `directory`; return its path."""
+    """Write `ds` as Part 10 to a new temporary file in `directory`; return its path. Names are
+    process id + counter (cheaper than mkstemp's random probing), opened exclusively."""
     directory.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(suffix=".partial", dir=directory)
+    path = directory / f"{os.getpid()}-{next(_staged)}.partial"
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with path.open("xb") as fh:
             ds.save_as(fh, enforce_file_format=True)
     except BaseException:
-        Path(name).unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
         raise
-    return Path(name)
+    return path
 
 
 def publish(temporary: Path, final: Path) -> bool:
