@@ -31,7 +31,8 @@ _ALLOWED_VRS: dict[type, frozenset[str] | None] = {
     HashAction: names.TEXT_VRS - {"DA", "DT", "TM", "UI"},
     PseudonymAction: names.TEXT_VRS - {"DA", "DT", "TM", "UI"},
     LookupAction: names.TEXT_VRS,
-    CleanAction: frozenset({"LO", "SH", "ST", "LT", "UT", "UC", "PN", "SQ", "OB", "UN"}),
+    # free text, coded text the clean-descriptors option names (AE, CS), and SR/binary content
+    CleanAction: (names.TEXT_VRS - {"DA", "DT", "TM", "UI"}) | {"SQ", "OB", "UN"},
 }
 _FIX_HINT = {
     ShiftAction: "date shifts apply to DA, DT and TM; use `empty` or `remove` here",
@@ -50,15 +51,16 @@ class Parameters:
     others: dict[str, str | int]
 
 
-def plan_action(action: ast.Action, selector: ResolvedSelector | None, file: str,
-                params: Parameters, diagnostics: list[Diagnostic]) -> PlanAction | None:
-    """Convert and check one action; `selector` None means a default rule (any VR)."""
-    planned = _convert(action, file, params, diagnostics)
-    if planned is None:
-        return None
-    if selector is not None:
-        _check_vr(planned, action, selector, diagnostics)
-    return planned
+def plan_action(action: ast.Action, file: str, params: Parameters,
+                diagnostics: list[Diagnostic]) -> PlanAction | None:
+    """Convert and check one action (once per rule, whatever its number of selectors)."""
+    return _convert(action, file, params, diagnostics)
+
+
+def check_action_vr(planned: PlanAction, action: ast.Action, selector: ResolvedSelector,
+                    diagnostics: list[Diagnostic]) -> None:
+    """Diagnose an action that cannot apply to the VRs `selector` can select."""
+    _check_vr(planned, action, selector, diagnostics)
 
 
 def _convert(action: ast.Action, file: str, params: Parameters,
@@ -152,10 +154,17 @@ def read_lookup_table(path: Path) -> dict[str, str]:
 
 def _check_vr(planned: PlanAction, action: ast.Action, selector: ResolvedSelector,
               diagnostics: list[Diagnostic]) -> None:
+    if selector.possible_vrs is None:
+        return
+    if isinstance(planned, ReplaceAction) and selector.possible_vrs <= names.BINARY_NUMBER_VRS | names.NUMERIC_TEXT_VRS:
+        try:
+            float(planned.value)
+        except ValueError:
+            diagnostics.append(Diagnostic(
+                "error", f"{selector.text} holds numbers; '{planned.value}' is not one", action.span,
+                code="DC030", hint="replace it with a number, or use `empty`"))
     allowed = _ALLOWED_VRS.get(type(planned))
-    if isinstance(planned, LookupAction):
-        allowed = _ALLOWED_VRS[LookupAction]
-    if allowed is None or selector.possible_vrs is None:
+    if allowed is None:
         return
     bad = sorted(selector.possible_vrs - allowed)
     if bad:
@@ -165,13 +174,6 @@ def _check_vr(planned: PlanAction, action: ast.Action, selector: ResolvedSelecto
         diagnostics.append(Diagnostic(
             severity, f"{_verb(planned)} cannot apply to {selector.text} ({', '.join(bad)})",
             action.span, code="DC030", hint=_FIX_HINT[type(planned)]))
-    if isinstance(planned, ReplaceAction) and selector.possible_vrs <= names.BINARY_NUMBER_VRS | names.NUMERIC_TEXT_VRS:
-        try:
-            float(planned.value)
-        except ValueError:
-            diagnostics.append(Diagnostic(
-                "error", f"{selector.text} holds numbers; '{planned.value}' is not one", action.span,
-                code="DC030", hint="replace it with a number, or use `empty`"))
 
 
 def _verb(planned: PlanAction) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deidc.compiler.actions import Parameters, plan_action
+from deidc.compiler.actions import Parameters, check_action_vr, plan_action
 from deidc.compiler.conditions import attribute_tag, plan_condition
 from deidc.compiler.expand import Scoped
 from deidc.compiler.plan import (
@@ -54,19 +54,24 @@ class Compilation:
     plan: Plan = field(default_factory=Plan)
     params: Parameters = field(default_factory=lambda: Parameters({}, {}, {}))
     _condition_ids: dict[PlanCondition, int] = field(default_factory=dict)
+    _scopes: dict[tuple[ast.Condition, ...], int | bool] = field(default_factory=dict)
 
     def condition_id(self, conditions: tuple[ast.Condition, ...]) -> int | None | bool:
-        """Index of the conjunction in plan.conditions; None if unconditional; False if invalid."""
+        """Index of the conjunction in plan.conditions; None if unconditional; False if invalid.
+        Each `when` scope is planned (and diagnosed) once, however many statements it holds."""
         if not conditions:
             return None
-        planned = [plan_condition(c, self.diagnostics) for c in conditions]
-        if any(p is None for p in planned):
-            return False
-        cond = planned[0] if len(planned) == 1 else AllTrue(tuple(planned))
-        if cond not in self._condition_ids:
-            self._condition_ids[cond] = len(self.plan.conditions)
-            self.plan.conditions.append(cond)
-        return self._condition_ids[cond]
+        if conditions not in self._scopes:
+            planned = [plan_condition(c, self.diagnostics) for c in conditions]
+            if any(p is None for p in planned):
+                self._scopes[conditions] = False
+            else:
+                cond = planned[0] if len(planned) == 1 else AllTrue(tuple(planned))
+                if cond not in self._condition_ids:
+                    self._condition_ids[cond] = len(self.plan.conditions)
+                    self.plan.conditions.append(cond)
+                self._scopes[conditions] = self._condition_ids[cond]
+        return self._scopes[conditions]
 
 
 def origin(span, selector: str = "") -> Origin:
@@ -116,13 +121,13 @@ def plan_rules(c: Compilation) -> None:
         if isinstance(st, ast.Rule):
             cond = c.condition_id(scoped.conditions)
             excepts = resolve_excepts(st.excepts, c.diagnostics)
+            action = plan_action(st.action, st.span.file, c.params, c.diagnostics)
             for sel in st.selectors:
                 resolved = resolve_selector(sel, c.diagnostics)
-                if resolved is None or cond is False:
+                if resolved is None or cond is False or action is None:
                     continue
-                action = plan_action(st.action, resolved, st.span.file, c.params, c.diagnostics)
-                if action is not None:
-                    _add_rule(c, action, resolved, cond, excepts, origin(sel.span, resolved.text))
+                check_action_vr(action, st.action, resolved, c.diagnostics)
+                _add_rule(c, action, resolved, cond, excepts, origin(sel.span, resolved.text))
         elif isinstance(st, ast.PrivateBlock):
             cond = c.condition_id(scoped.conditions)
             for entry in st.entries:
@@ -131,13 +136,13 @@ def plan_rules(c: Compilation) -> None:
                 text = f'private "{st.creator}" {low}'
                 spec = Specificity.PRIVATE_BLOCK if entry.low_byte is None else Specificity.PRIVATE_ELEMENT
                 resolved = ResolvedSelector(spec, text, entry.span, private=pattern)
-                action = plan_action(entry.action, resolved, st.span.file, c.params, c.diagnostics)
+                action = plan_action(entry.action, st.span.file, c.params, c.diagnostics)
                 if action is not None and cond is not False:
                     _add_rule(c, action, resolved, cond, None, origin(entry.span, text))
         elif isinstance(st, (ast.DefaultRule, ast.PrivateDefault)):
             cond = c.condition_id(scoped.conditions)
             text = "default" if isinstance(st, ast.DefaultRule) else "private *"
-            action = plan_action(st.action, None, st.span.file, c.params, c.diagnostics)
+            action = plan_action(st.action, st.span.file, c.params, c.diagnostics)
             if action is not None and cond is not False:
                 rule = PlanRule(len(c.plan.rules), action, Specificity.DEFAULT, origin(st.span, text), cond)
                 c.plan.rules.append(rule)
@@ -154,13 +159,19 @@ def plan_rules(c: Compilation) -> None:
             c.plan.unimplemented.append(Unimplemented(feature, origin(st.span)))
 
 
+def _has_item_index(path) -> bool:
+    return any(getattr(step, "item", None) is not None for step in path.steps)
+
+
 def _add_rule(c: Compilation, action, resolved: ResolvedSelector, cond, excepts, where: Origin) -> None:
     rule = PlanRule(len(c.plan.rules), action, resolved.specificity, where, cond, excepts, resolved.path)
     c.plan.rules.append(rule)
     p = c.plan
+    if excepts is not None:  # an except by item index makes dispatch depend on the index too
+        p.indexed_paths |= any(_has_item_index(path) for path in excepts.paths)
     if resolved.specificity == Specificity.PATH:
         p.paths.append(rule.id)
-        p.indexed_paths |= any(getattr(s, "item", None) is not None for s in resolved.path.steps)
+        p.indexed_paths |= _has_item_index(resolved.path)
     elif resolved.specificity == Specificity.TAG:
         p.by_tag.setdefault(resolved.tags[0], []).append(rule.id)
     elif resolved.private is not None and resolved.private.low_byte is not None:

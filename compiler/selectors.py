@@ -139,6 +139,11 @@ def _path(sel: ast.Path, text: str, diagnostics: list[Diagnostic]) -> ResolvedSe
             return None
         steps.append(StepPattern(pattern, step.item))
     leaf = steps[-1]
+    if isinstance(leaf, StepPattern) and leaf.item is not None:
+        diagnostics.append(Diagnostic(
+            "error", f"{text} ends in an item index, so it selects no element", sel.span, code="DC007",
+            hint="name an element inside the item, e.g. Seq[0]/ReferencedSOPInstanceUID, or Seq[0]/* for all of it"))
+        return None
     vrs = None
     if isinstance(leaf, StepPattern) and isinstance(leaf.element, TagPattern):
         vrs = names.vrs_of_tag(leaf.element.tag) or None

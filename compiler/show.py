@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from deidc.compiler.plan import Plan, PlanRule, Specificity
+from deidc.compiler.plan import (
+    AllTrue, AnyTrue, Not, Plan, PlanCondition, PlanRule, Present, Specificity, ValueIn, ValueMatches,
+)
 
 
 def _tag(tag: int) -> str:
@@ -23,6 +25,22 @@ def format_action(action) -> str:
             value = format_action(value)
         args.append(f"{f.name}={value}")
     return f"{name}({', '.join(args)})" if args else name
+
+
+def format_condition(cond: PlanCondition) -> str:
+    if isinstance(cond, ValueIn):
+        values = sorted(cond.values)
+        if len(values) == 1:
+            return f"{_tag(cond.tag)} = {values[0]!r}"
+        return f"{_tag(cond.tag)} in ({', '.join(repr(v) for v in values)})"
+    if isinstance(cond, ValueMatches):
+        return f"{_tag(cond.tag)} ~ /{cond.pattern}/{cond.flags}"
+    if isinstance(cond, Present):
+        return f"exists {_tag(cond.tag)}"
+    if isinstance(cond, Not):
+        return f"not ({format_condition(cond.item)})"
+    joiner = " and " if isinstance(cond, AllTrue) else " or "
+    return "(" + joiner.join(format_condition(c) for c in cond.items) + ")"
 
 
 def _rule(key: str, rule: PlanRule, shadowed: int) -> str:
@@ -63,7 +81,7 @@ def format_plan(plan: Plan) -> str:
         out.extend(_rule(k, plan.rules[ids[0]], len(ids) - 1) for k, ids in entries)
     if plan.conditions:
         out.append("\n[conditions]")
-        out.extend(f"#{i} {c}" for i, c in enumerate(plan.conditions))
+        out.extend(f"#{i} {format_condition(c)}" for i, c in enumerate(plan.conditions))
     if plan.quarantines:
         out.append("\n[file quarantines]")
         out.extend(f"{q.reason!r} when #{q.condition} {q.origin}" for q in plan.quarantines)

@@ -29,7 +29,7 @@ class Span:
     end_column: int
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
+        return f"{self.file}:{self.line}:{self.column}" if self.line > 0 else self.file
 
 
 UNKNOWN_SPAN = Span("<unknown>", 0, 0, 0, 0)

@@ -11,6 +11,7 @@ import functools
 from pathlib import Path
 
 import lark
+import regex
 from lark import Token, Transformer, v_args
 
 from deidc.dsl import ast
@@ -103,18 +104,56 @@ def parse_file(path: str | Path) -> ast.RuleFile:
     return parse_text(text, str(p))
 
 
+@functools.lru_cache(maxsize=1)
+def _example_signatures() -> dict[tuple, str]:
+    """Parser situation → label, from SYNTAX_ERROR_EXAMPLES. A situation is the error kind, the
+    LALR state and whether input ended there — not the stack depth, so an example written as a
+    first statement also explains the same mistake deep inside a file or a block (Lark's own
+    `match_examples` compares stack depths too)."""
+    table: dict[tuple, str] = {}
+    for label, snippets in SYNTAX_ERROR_EXAMPLES.items():
+        for snippet in snippets:
+            try:
+                _lark().parse(snippet)
+            except lark.exceptions.UnexpectedInput as err:
+                table.setdefault(_signature(err), label)
+            else:
+                raise AssertionError(f"syntax error example parses: {snippet!r}")
+    return table
+
+
+def _signature(err: lark.exceptions.UnexpectedInput) -> tuple:
+    state = getattr(err, "state", None)
+    position = getattr(state, "position", None)
+    token = getattr(err, "token", None)
+    at_end = isinstance(token, Token) and token.type == "$END"
+    return type(err).__name__, position, at_end
+
+
+def example_label(err: lark.exceptions.UnexpectedInput) -> str | None:
+    """The SYNTAX_ERROR_EXAMPLES label that explains this error, if any."""
+    # Some mistakes are explained by the character where they happen, in any state: a quote
+    # that opens no valid string, a '(' where a tag could stand but none could be read.
+    char = getattr(err, "char", None) or str(getattr(err, "token", ""))[:1]
+    if isinstance(err, lark.exceptions.UnexpectedCharacters) and char == '"':
+        return "a string is not closed"
+    expected = set(getattr(err, "allowed", None) or getattr(err, "expected", None) or ())
+    if char == "(" and {"TAG", "PRIVATE_TAG"} & expected:
+        return "a tag must be written (gggg,eeee) with four hex digits on each side"
+    return _example_signatures().get(_signature(err))
+
+
 def _syntax_diagnostic(err: lark.exceptions.UnexpectedInput, text: str, path: str) -> Diagnostic:
-    label = err.match_examples(_lark().parse, SYNTAX_ERROR_EXAMPLES, use_accepts=True)
-    if isinstance(err, lark.exceptions.UnexpectedCharacters) and err.char == '"':
-        label = "a string is not closed"
+    label = example_label(err)
     line, column = getattr(err, "line", 1), getattr(err, "column", 1)
-    if line is None or line < 1:  # unexpected end of input: point after the last character
-        lines = text.splitlines() or [""]
+    token = getattr(err, "token", None)
+    at_end = isinstance(token, Token) and token.type == "$END"
+    if at_end or line is None or line < 1:  # point just after the last character
+        lines = text.rstrip("\n").split("\n") if text.strip() else [""]
         line, column = len(lines), len(lines[-1]) + 1
     width = 1
-    token = getattr(err, "token", None)
-    if isinstance(token, Token) and token.type != "$END":
-        width = max(1, len(str(token).splitlines()[0]) if str(token) else 1)
+    if isinstance(token, Token) and not at_end and str(token):
+        width = max(1, len(str(token).splitlines()[0]))
     span = Span(path, line, column, line, column + width)
     expected = _expected(err)
     if label:
@@ -122,8 +161,12 @@ def _syntax_diagnostic(err: lark.exceptions.UnexpectedInput, text: str, path: st
         if expected:
             hint = f"{hint}; expected {expected}" if hint else f"expected {expected}"
     else:
-        found = f"'{token}'" if isinstance(token, Token) and token.type != "$END" else (
-            "end of file" if isinstance(token, Token) else f"'{err.char}'" if hasattr(err, "char") else "input")
+        if at_end:
+            found = "end of file"
+        elif isinstance(token, Token):
+            found = f"'{token}'"
+        else:
+            found = f"'{getattr(err, 'char', '?')}'"
         message = f"unexpected {found}"
         hint = f"expected {expected}" if expected else None
     return Diagnostic("error", f"syntax error: {message}", span, hint=hint, code="DS001")
@@ -142,6 +185,9 @@ def _expected(err: lark.exceptions.UnexpectedInput) -> str:
     if len(shown) > 8:
         shown = shown[:8] + ["…"]
     return ", ".join(shown)
+
+
+_PATTERN_ITEM = regex.compile(r"/(?:\\.|[^/\\\n])+/[imsx]*|[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _span(path: str, meta) -> Span:
@@ -293,7 +339,10 @@ class _AstBuilder(Transformer):
         steps: list = []
         for item in items:
             if isinstance(item, int) or item is None:  # index directly after the first element
-                steps[-1] = ast.PathStep(steps[-1].element, item, steps[-1].span)
+                first = steps[-1]
+                span = Span(self.source_path, first.span.line, first.span.column,
+                            self._s(meta).end_line, first.span.end_column + len(f"[{'*' if item is None else item}]"))
+                steps[-1] = ast.PathStep(first.element, item, span)
             elif isinstance(item, (ast.PathStep, ast.AnyDepth)):
                 steps.append(item)
             else:
@@ -365,7 +414,7 @@ class _AstBuilder(Transformer):
         return ast.ExactMatcher(self._s(meta))
 
     def regex_matcher(self, meta, items):
-        return ast.RegexMatcher(tuple(str(i) for i in items), self._s(meta))
+        return ast.RegexMatcher(tuple(_PATTERN_ITEM.findall(str(items[0]))), self._s(meta))
 
     def date_matcher(self, meta, items):
         return ast.DateMatcher(str(items[0]) if items else None, self._s(meta))

@@ -107,10 +107,9 @@ class Dispatcher:
         yield [rid for value, care, rid in p.masks if (tag & care) == value]
         if not (tag >> 16) & 1:  # VR and name selectors choose standard attributes only
             yield sorted(p.by_vr.get(vr, []) + p.by_name.get(tag, []), reverse=True)
-        if (tag >> 16) & 1 and p.private_defaults:
+        if (tag >> 16) & 1:  # `private *` first; `default` when none applies (e.g. under `when`)
             yield p.private_defaults
-        else:
-            yield p.defaults
+        yield p.defaults
 
     def _resolve(self, levels: tuple[Level, ...], vr: str, conditions: tuple[bool, ...]) -> PlanRule | None:
         tag, creator, _ = levels[-1]
