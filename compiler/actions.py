@@ -28,8 +28,9 @@ DEFAULT_UID_ROOT = "2.25"
 _ALLOWED_VRS: dict[type, frozenset[str] | None] = {
     ShiftAction: names.DATE_VRS,
     RemapUidAction: frozenset({"UI"}),
-    HashAction: names.TEXT_VRS - {"DA", "DT", "TM", "UI"},
-    PseudonymAction: names.TEXT_VRS - {"DA", "DT", "TM", "UI"},
+    # hex or template text fits neither dates, UIDs, numbers nor ages
+    HashAction: names.TEXT_VRS - {"DA", "DT", "TM", "UI", "AS", "DS", "IS"},
+    PseudonymAction: names.TEXT_VRS - {"DA", "DT", "TM", "UI", "AS", "DS", "IS"},
     LookupAction: names.TEXT_VRS,
     # free text, coded text the clean-descriptors option names (AE, CS), and SR/binary content
     CleanAction: (names.TEXT_VRS - {"DA", "DT", "TM", "UI"}) | {"SQ", "OB", "UN"},

@@ -41,7 +41,9 @@ class FileContext:
     original_top: dict[int, str]  # top-level values shifts are keyed on, read before any change
     uid_map: dict[str, str] = field(default_factory=dict)
     offsets: dict[str, int] = field(default_factory=dict)
-    deferred_copies: list[tuple[Dataset, int, int]] = field(default_factory=list)
+    # (dataset, tag, source tag, audit path, rule): copies wait for the source's new value
+    deferred_copies: list[tuple[Dataset, int, int, str, str]] = field(default_factory=list)
+    where: tuple[str, str] = ("", "")  # audit path and rule of the element being handled
     dates_shifted: bool = False
     note: str | None = None  # set by a handler to explain a fail-closed outcome
 
@@ -128,7 +130,7 @@ def do_dummy(ctx, ds, tag, vr, action) -> bool:
 
 
 def do_copy(ctx, ds, tag, vr, action: CopyNewValueAction) -> bool:
-    ctx.deferred_copies.append((ds, tag, action.source_tag))
+    ctx.deferred_copies.append((ds, tag, action.source_tag, *ctx.where))
     return False  # counted when the copy is made, after the walk
 
 
@@ -206,5 +208,11 @@ ACTION_NAMES: dict[type, str] = {
 
 
 def apply_action(ctx: FileContext, ds: Dataset, tag: int, vr: str, action: PlanAction) -> bool:
-    """Run the handler for `action`; True when the element changed."""
-    return HANDLERS[type(action)](ctx, ds, tag, vr, action)
+    """Run the handler for `action`; True when the element changed. A value the action cannot
+    produce for this element (pydicom rejects it) empties the element instead: fail closed."""
+    try:
+        return HANDLERS[type(action)](ctx, ds, tag, vr, action)
+    except QuarantineFile:
+        raise
+    except (ValueError, TypeError, OverflowError) as err:
+        return _fail_closed(ctx, ds, tag, vr, f"{ACTION_NAMES[type(action)]} failed on VR {vr} ({err}); emptied")

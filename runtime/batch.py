@@ -161,7 +161,7 @@ def run_batch(plan: Plan, keys: dict[str, bytes], input_root: Path, out: Path, w
     summary = RunSummary()
     uid_map: dict[str, str] = {}
     patid_map: dict[str, str] = {}
-    written: dict[str, str] = {}  # output path -> input that produced it
+    written: dict[str, str] = {}  # output path and new SOP Instance UID -> input that produced it
     quarantine_rows: list[tuple[str, str]] = []
     audit_tmp = out / "audit.jsonl.partial"
     started = time.perf_counter()
@@ -196,16 +196,18 @@ def run_batch(plan: Plan, keys: dict[str, bytes], input_root: Path, out: Path, w
 
 def _publish(result: FileResult, out: Path, written: dict[str, str]) -> None:
     staged = Path(result.staged)
-    if result.output in written:
+    sop = "sop:" + Path(result.output).stem  # the same instance under another patient/study too
+    first = written.get(result.output) or written.get(sop)
+    if first is not None:
         staged.unlink(missing_ok=True)
         _quarantine(result, "duplicate SOP instance",
-                    f"duplicate SOP Instance: {written[result.output]} already produced {result.output}")
+                    f"duplicate SOP Instance: {first} already produced {result.output}")
         result.output, result.audit = None, ""
         return
     final = out / result.output
     final.parent.mkdir(parents=True, exist_ok=True)
     os.replace(staged, final)
-    written[result.output] = result.input
+    written[result.output] = written[sop] = result.input
 
 
 def _write_mapping(path: Path, mapping: dict[str, str]) -> None:

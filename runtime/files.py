@@ -19,6 +19,8 @@ from pydicom.errors import InvalidDicomError
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._^-]")
+# Names the batch itself uses at the top of the output folder; a PatientID must not take them.
+RESERVED_NAMES = frozenset({"mappings", "audit.jsonl", "quarantine.csv", ".deidc-staging", "audit.jsonl.partial"})
 
 
 class NotDicom(Exception):
@@ -47,12 +49,24 @@ def read_dataset(path: Path) -> Dataset:
             raise NotDicom("not a DICOM file (no DICM preamble and no SOP Instance UID)") from None
     except Exception as err:
         raise NotDicom(f"unreadable DICOM: {type(err).__name__}: {err}") from None
+    _check_complete(ds)
     missing = [k for k in ("SOPClassUID", "SOPInstanceUID") if not ds.get(k)]
     if missing:
         raise NotDicom(f"no {' or '.join(missing)}: not a storable instance, so no valid output path or file meta")
     _ensure_file_meta(ds)
     _settle_encoding(ds)
     return ds
+
+
+def _check_complete(ds: Dataset) -> None:
+    """pydicom returns short values at the end of a truncated file; refuse such files."""
+    undefined = 0xFFFFFFFF
+    for elem in ds._dict.values():
+        length = getattr(elem, "length", 0)
+        value = elem.value if getattr(elem, "is_raw", False) else None
+        if isinstance(value, bytes) and length != undefined and len(value) < length:
+            raise NotDicom(f"truncated file: element ({elem.tag.group:04X},{elem.tag.element:04X}) "
+                           f"declares {length} bytes, the file holds {len(value)}")
 
 
 def _settle_encoding(ds: Dataset) -> None:
@@ -81,7 +95,11 @@ def _ensure_file_meta(ds: Dataset) -> None:
 def safe_component(text: str, fallback: str) -> str:
     """A value made safe as one path component."""
     cleaned = _UNSAFE.sub("_", text.strip(" \x00"))[:128]
-    return cleaned if cleaned.strip("._") else fallback
+    if not cleaned.strip("._"):
+        return fallback
+    if cleaned.startswith(".") or cleaned in RESERVED_NAMES:  # no hidden or reserved names
+        cleaned = "_" + cleaned
+    return cleaned
 
 
 def output_relpath(ds: Dataset) -> Path:

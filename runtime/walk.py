@@ -90,7 +90,9 @@ class DatasetDeidentifier:
             outcome.quarantine = str(q)
             return outcome
         self._copy_new_values(ds, ctx, outcome.changes)
-        self._add_markers(ds, ctx)
+        self._add_markers(ds)
+        if ctx.dates_shifted:  # PS3.15: say so whenever dates were modified
+            ds.LongitudinalTemporalInformationModified = "MODIFIED"
         outcome.uid_map = ctx.uid_map
         for tag in (SOP_INSTANCE_UID, STUDY_UID, SERIES_UID):  # the scorer finds files by these
             if old_ids[tag]:
@@ -140,9 +142,10 @@ class DatasetDeidentifier:
 
     def _apply(self, ds, tag, vr, rule: PlanRule, ancestry, ctx: FileContext, changes) -> None:
         ctx.note = None
+        path, origin = format_path(ancestry, tag), str(rule.origin)
+        ctx.where = (path, origin)
         if apply_action(ctx, ds, tag, vr, rule.action):
-            changes.append(Change(format_path(ancestry, tag), ACTION_NAMES[type(rule.action)],
-                                  str(rule.origin), ctx.note))
+            changes.append(Change(path, ACTION_NAMES[type(rule.action)], origin, ctx.note))
 
     @staticmethod
     def _creator(ds: Dataset, group: int, block: int) -> str | None:
@@ -152,16 +155,16 @@ class DatasetDeidentifier:
         return str(elem.value).strip(" \x00").upper()
 
     def _copy_new_values(self, ds: Dataset, ctx: FileContext, changes: list[Change]) -> None:
-        for target_ds, tag, source in ctx.deferred_copies:
+        for target_ds, tag, source, path, origin in ctx.deferred_copies:
             if tag not in target_ds:
                 continue
             new_value = ds[source].value if source in ds else None
             if target_ds[tag].value != new_value:
                 target_ds[tag].value = new_value
-                changes.append(Change(f"({tag >> 16:04x},{tag & 0xFFFF:04x})", "replace-from",
-                                      "", f"copied from ({source >> 16:04x},{source & 0xFFFF:04x})"))
+                changes.append(Change(path, "replace-from", origin,
+                                      f"copied from ({source >> 16:04x},{source & 0xFFFF:04x})"))
 
-    def _add_markers(self, ds: Dataset, ctx: FileContext) -> None:
+    def _add_markers(self, ds: Dataset) -> None:
         markers = self.plan.markers
         if markers is None:
             return
@@ -176,5 +179,3 @@ class DatasetDeidentifier:
             items.append(item)
         if items:
             ds.DeidentificationMethodCodeSequence = items
-        if ctx.dates_shifted:
-            ds.LongitudinalTemporalInformationModified = "MODIFIED"
