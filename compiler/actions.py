@@ -16,7 +16,7 @@ from deidc.compiler.plan import (
     LookupAction, PlanAction, PseudonymAction, QuarantineAction, RemapUidAction, RemoveAction,
     ReplaceAction, SecretSource, ShiftAction, ShiftParam,
 )
-from deidc.compiler.selectors import ResolvedSelector
+from deidc.compiler.selectors import ResolvedSelector, tag_of
 from deidc.dsl import ast
 from deidc.dsl.diagnostics import Diagnostic
 from deidc.runtime.keyed import validate_template
@@ -72,15 +72,8 @@ def _convert(action: ast.Action, file: str, params: Parameters,
     if isinstance(action, ast.ReplaceConstant):
         return ReplaceAction(action.value)
     if isinstance(action, ast.ReplaceFrom):
-        if isinstance(action.source, ast.Tag):
-            return CopyNewValueAction((action.source.group << 16) | action.source.element)
-        tag = names.tag_for_keyword(action.source.name)
-        if tag is None:
-            diagnostics.append(Diagnostic(
-                "error", f"unknown keyword '{action.source.name}'", action.source.span, code="DC001",
-                hint=names.keyword_suggestion(action.source.name) or 'to write a constant, quote it: replace "TEXT"'))
-            return None
-        return CopyNewValueAction(tag)
+        tag = tag_of(action.source, diagnostics, hint='to write a constant, quote it: replace "TEXT"')
+        return None if tag is None else CopyNewValueAction(tag)
     if isinstance(action, ast.KeyedHash):
         key = _key(action.key, action.span, params, diagnostics)
         return key and HashAction(key)

@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deidc.compiler.actions import Parameters, check_action_vr, plan_action
-from deidc.compiler.conditions import attribute_tag, plan_condition
+from deidc.compiler.conditions import plan_condition
 from deidc.compiler.expand import Scoped
 from deidc.compiler.plan import (
     AllTrue, CleanAction, MarkerCode, Markers, Origin, Plan, PlanCondition, PlanRule, PrivatePattern,
     SecretSource, ShiftParam, Specificity, FileQuarantine, Unimplemented,
 )
-from deidc.compiler.selectors import ResolvedSelector, resolve_excepts, resolve_selector
+from deidc.compiler.selectors import ResolvedSelector, resolve_excepts, resolve_selector, tag_of
 from deidc.dsl import ast
 from deidc.dsl.diagnostics import Diagnostic
 
@@ -98,7 +98,7 @@ def collect_parameters(c: Compilation) -> None:
         else:
             c.params.others[st.name] = value.value
     for name, spec in list(c.params.shifts.items()):
-        tag = attribute_tag(spec.source, c.diagnostics)
+        tag = tag_of(spec.source, c.diagnostics)
         if spec.key not in c.params.secrets:
             c.diagnostics.append(Diagnostic(
                 "error", f"shift '{name}' is keyed by '{spec.key}', which is not a secret", spec.span,

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import regex
 
-from deidc.compiler import names
 from deidc.compiler.plan import AllTrue, AnyTrue, Not, PlanCondition, Present, ValueIn, ValueMatches
+from deidc.compiler.selectors import tag_of
 from deidc.dsl import ast
 from deidc.dsl.diagnostics import Diagnostic
 
@@ -22,7 +22,7 @@ def plan_condition(cond: ast.Condition, diagnostics: list[Diagnostic]) -> PlanCo
     if isinstance(cond, ast.Negation):
         inner = plan_condition(cond.item, diagnostics)
         return inner and Not(inner)
-    tag = attribute_tag(cond.attribute, diagnostics)
+    tag = tag_of(cond.attribute, diagnostics)
     if tag is None:
         return None
     if isinstance(cond, ast.Equals):
@@ -41,14 +41,3 @@ def plan_condition(cond: ast.Condition, diagnostics: list[Diagnostic]) -> PlanCo
     if isinstance(cond, ast.Exists):
         return Present(tag)
     raise TypeError(cond)
-
-
-def attribute_tag(attr: ast.Keyword | ast.Tag, diagnostics: list[Diagnostic]) -> int | None:
-    if isinstance(attr, ast.Tag):
-        return (attr.group << 16) | attr.element
-    tag = names.tag_for_keyword(attr.name)
-    if tag is None:
-        diagnostics.append(Diagnostic(
-            "error", f"unknown keyword '{attr.name}'", attr.span, code="DC001",
-            hint=names.keyword_suggestion(attr.name) or "use a keyword of the DICOM dictionary or (gggg,eeee)"))
-    return tag

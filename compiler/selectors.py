@@ -58,7 +58,7 @@ def selector_text(sel: ast.Selector) -> str:
 def resolve_selector(sel: ast.Selector, diagnostics: list[Diagnostic]) -> ResolvedSelector | None:
     text = selector_text(sel)
     if isinstance(sel, (ast.Keyword, ast.Tag)):
-        tag = _tag(sel, diagnostics)
+        tag = tag_of(sel, diagnostics)
         if tag is None:
             return None
         return ResolvedSelector(Specificity.TAG, text, sel.span, tags=(tag,),
@@ -98,14 +98,16 @@ def resolve_selector(sel: ast.Selector, diagnostics: list[Diagnostic]) -> Resolv
     raise TypeError(sel)
 
 
-def _tag(sel: ast.Keyword | ast.Tag, diagnostics: list[Diagnostic]) -> int | None:
-    if isinstance(sel, ast.Tag):
-        return (sel.group << 16) | sel.element
-    tag = names.tag_for_keyword(sel.name)
+def tag_of(ref: ast.Keyword | ast.Tag, diagnostics: list[Diagnostic], hint: str | None = None) -> int | None:
+    """The tag a keyword or `(gggg,eeee)` names; an unknown keyword is an error with a did-you-mean."""
+    if isinstance(ref, ast.Tag):
+        return (ref.group << 16) | ref.element
+    tag = names.tag_for_keyword(ref.name)
     if tag is None:
         diagnostics.append(Diagnostic(
-            "error", f"unknown keyword '{sel.name}'", sel.span, code="DC001",
-            hint=names.keyword_suggestion(sel.name) or "keywords are those of the DICOM data dictionary, e.g. PatientName; or write the tag as (gggg,eeee)"))
+            "error", f"unknown keyword '{ref.name}'", ref.span, code="DC001",
+            hint=names.keyword_suggestion(ref.name) or hint
+            or "keywords are those of the DICOM data dictionary, e.g. PatientName; or write the tag as (gggg,eeee)"))
     return tag
 
 
@@ -120,7 +122,7 @@ def _private(sel: ast.PrivateTag, diagnostics: list[Diagnostic]) -> PrivatePatte
 
 def element_pattern(ref: ast.ElementRef, diagnostics: list[Diagnostic]) -> ElementPattern | None:
     if isinstance(ref, (ast.Keyword, ast.Tag)):
-        tag = _tag(ref, diagnostics)
+        tag = tag_of(ref, diagnostics)
         return None if tag is None else TagPattern(tag)
     if isinstance(ref, ast.TagMask):
         return MaskPattern(ref.value, ref.care)
