@@ -17,7 +17,7 @@ from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
-from deidc.compiler.plan import KeepAction, Plan, PlanRule
+from deidc.compiler.plan import KeepAction, Plan, PlanRule, RemoveAction
 from deidc.runtime.actions import ACTION_NAMES, FileContext, QuarantineFile, apply_action, components
 from deidc.runtime.conditions import evaluate_all
 from deidc.runtime.dispatch import Dispatcher, Level
@@ -74,6 +74,7 @@ class DatasetDeidentifier:
         self.keys = keys
         self.dispatcher = Dispatcher(plan)
         self._shift_sources = {spec.source_tag for spec in plan.shifts.values()}
+        self._origins = [str(rule.origin) for rule in plan.rules]
 
     def deidentify(self, ds: Dataset) -> DatasetOutcome:
         outcome = DatasetOutcome()
@@ -110,7 +111,7 @@ class DatasetDeidentifier:
         for tag in list(ds._dict):
             group, element = tag >> 16, tag & 0xFFFF
             if element == 0:  # group lengths go stale once values change
-                del ds[tag]
+                del ds._dict[tag]
                 continue
             creator = None
             if group & 1:
@@ -118,21 +119,24 @@ class DatasetDeidentifier:
                     continue  # private creators: decided after the walk, by their blocks
                 if element >= 0x1000:
                     block = (group << 8) | (element >> 8)
-                    creator = creators.get(block)
-                    if creator is None:
-                        creator = creators[block] = self._creator(ds, group, element >> 8)
+                    if block not in creators:
+                        creators[block] = self._creator(ds, group, element >> 8)
+                    creator = creators[block]
             vr = _vr_of(ds, tag)
             rule = self.dispatcher.rule_for(ancestry, tag, vr, creator, conditions)
-            action = rule.action if rule is not None else None
-            if vr == "SQ" and (action is None or isinstance(action, KeepAction)):
+            kind = type(rule.action) if rule is not None else None
+            if vr == "SQ" and (kind is None or kind is KeepAction):
                 self._walk_items(ds, tag, creator, ancestry, conditions, ctx, changes)
-            elif action is not None:
+            elif kind is RemoveAction:  # the most frequent change: no handler needed
+                del ds._dict[tag]
+                changes.append(Change(format_path(ancestry, tag), "remove", self._origins[rule.id]))
+            elif kind is not None and kind is not KeepAction:
                 self._apply(ds, tag, vr, rule, ancestry, ctx, changes)
             if creator is not None and tag in ds._dict:
                 live_blocks.add((group << 8) | (element >> 8))
         for block in {(t >> 16) << 8 | (t & 0xFF) for t in ds._dict if (t >> 16) & 1 and 0x10 <= t & 0xFFFF <= 0xFF}:
             if block not in live_blocks:
-                del ds[((block >> 8) << 16) | (block & 0xFF)]
+                del ds._dict[((block >> 8) << 16) | (block & 0xFF)]
 
     def _walk_items(self, ds, tag, creator, ancestry, conditions, ctx, changes) -> None:
         value = ds[tag].value
@@ -142,7 +146,7 @@ class DatasetDeidentifier:
 
     def _apply(self, ds, tag, vr, rule: PlanRule, ancestry, ctx: FileContext, changes) -> None:
         ctx.note = None
-        path, origin = format_path(ancestry, tag), str(rule.origin)
+        path, origin = format_path(ancestry, tag), self._origins[rule.id]
         ctx.where = (path, origin)
         if apply_action(ctx, ds, tag, vr, rule.action):
             changes.append(Change(path, ACTION_NAMES[type(rule.action)], origin, ctx.note))
