@@ -10,7 +10,6 @@ from collections.abc import Iterable
 
 import regex
 from pydicom.datadict import RepeatersDictionary, dictionary_VR, keyword_dict
-from rapidfuzz import fuzz, process
 
 VALID_VRS = frozenset(
     "AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN "
@@ -23,6 +22,8 @@ DATE_VRS = frozenset({"DA", "DT", "TM"})
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """'did you mean X?' for the closest choice, or None when nothing is close."""
+    from rapidfuzz import fuzz, process  # only needed when something is misspelt
+
     match = process.extractOne(word, list(choices), scorer=fuzz.WRatio, score_cutoff=75)
     return f"did you mean '{match[0]}'?" if match else None
 

@@ -73,6 +73,7 @@ def _lark() -> lark.Lark:
         parser="lalr",
         propagate_positions=True,
         maybe_placeholders=False,
+        cache=True,  # Lark keys the cached LALR tables on the grammar text; skipped if unwritable
     )
 
 
