@@ -57,7 +57,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     out.mkdir(parents=True, exist_ok=True)
     summary = _run_with_progress(plan, keys, source, out, max(1, args.workers), not args.no_progress)
-    Console(highlight=False).print(summary_table(summary, out))
+    console = Console(highlight=False)
+    console.print(summary_table(summary, out))
+    console.print(f"mappings/, audit.jsonl and quarantine.csv are in {out}")
     return 0
 
 
@@ -119,6 +121,5 @@ def summary_table(s: RunSummary, out: Path) -> Table:
     table.add_row("seconds", f"{s.seconds:.2f}")
     table.add_row("files/s", f"{s.files_per_second:.1f}")
     table.add_row("MB/s", f"{s.bytes_in / 1e6 / s.seconds:.1f}" if s.seconds else "-")
-    table.caption = "mappings/, audit.jsonl and quarantine.csv are in the output folder"
     return table
 

@@ -80,12 +80,13 @@ def process_file(path_text: str) -> FileResult:
     path = Path(path_text)
     root = _WORKER["input_root"]
     rel = str(path.relative_to(root)) if path != root else path.name
-    result = FileResult(rel, path.stat().st_size if path.exists() else 0)
+    result = FileResult(rel, 0)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
+            result.size = path.stat().st_size
             _deidentify_into(path, result)
-        except NotDicom as err:
+        except (NotDicom, OSError) as err:
             _quarantine(result, "not DICOM or unreadable", str(err))
         except Exception as err:  # noqa: BLE001 — one bad file must not stop the batch, nor leak
             _quarantine(result, "failed while de-identifying", f"failed while de-identifying ({type(err).__name__}: {err})")
