@@ -32,9 +32,6 @@ class Span:
         return f"{self.file}:{self.line}:{self.column}" if self.line > 0 else self.file
 
 
-UNKNOWN_SPAN = Span("<unknown>", 0, 0, 0, 0)
-
-
 @dataclass(frozen=True)
 class Diagnostic:
     severity: Severity

@@ -17,10 +17,6 @@ from deidc.compiler.plan import (
 Level = tuple[int, "str | None", "int | None"]
 
 
-def is_private_data_element(tag: int) -> bool:
-    return bool((tag >> 16) & 1) and (tag & 0xFFFF) >= 0x1000
-
-
 def element_matches(pattern, tag: int, creator: str | None) -> bool:
     if isinstance(pattern, TagPattern):
         return pattern.tag == tag

@@ -129,24 +129,6 @@ def write_temporary(ds: Dataset, directory: Path) -> Path:
     return path
 
 
-def publish(temporary: Path, final: Path) -> bool:
-    """Rename into place unless `final` exists (False then; the temporary file is removed)."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(temporary, final)  # atomic and fails if `final` exists
-    except FileExistsError:
-        temporary.unlink(missing_ok=True)
-        return False
-    except OSError:
-        if final.exists():
-            temporary.unlink(missing_ok=True)
-            return False
-        os.replace(temporary, final)
-        return True
-    temporary.unlink()
-    return True
-
-
 def write_text_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(suffix=".partial", dir=path.parent)
