@@ -5,14 +5,14 @@ import argparse
 import sys
 
 from deidc import __version__
-from deidc.commands import apply, compile
+from deidc.commands import apply, compile, score
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="deidc", description="DICOM de-identification compiler")
     parser.add_argument("--version", action="version", version=f"deidc {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (apply, compile):
+    for module in (apply, compile, score):
         module.register(sub)
     return parser
 

@@ -1,0 +1,106 @@
+"""OCR behind one small interface: an image in, words with boxes and confidence out.
+
+In: a 2-D uint8 image (grey) or H×W×3 (RGB). Out: `OcrWord`s. Two backends, both offline:
+`RapidOcrEngine` (default; rapidocr 3.x with onnxruntime, PP-OCR ONNX weights inside its wheel,
+default model configuration only — others would download at run time) and `TesseractEngine`
+(fast; Debian's tesseract through `tesserocr`, used when that optional package is installed).
+`read(image, detect=False)` treats the image as one line of text (a known box): recognition
+only, ~10 ms instead of ~1 s.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class OcrWord:
+    text: str
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 in image pixels
+    confidence: float
+
+
+class OcrEngine(Protocol):
+    name: str
+
+    def read(self, image: np.ndarray, detect: bool = True) -> list[OcrWord]:
+        """Words in `image`; with detect=False the whole image is one line of text."""
+
+
+class RapidOcrEngine:
+    name = "rapidocr"
+
+    def __init__(self) -> None:
+        from rapidocr import RapidOCR  # heavy: loaded only when OCR is needed
+
+        previous = logging.root.manager.disable
+        logging.disable(logging.INFO)  # rapidocr logs every model file it opens
+        try:
+            self._engine = RapidOCR()
+        finally:
+            logging.disable(previous)
+
+    def read(self, image: np.ndarray, detect: bool = True) -> list[OcrWord]:
+        image = _as_uint8(image)
+        result = self._engine(image, use_det=detect, use_cls=False, use_rec=True)
+        texts = result.txts or ()
+        scores = result.scores or ()
+        if not detect:
+            h, w = image.shape[:2]
+            return [OcrWord(t, (0, 0, w, h), float(s)) for t, s in zip(texts, scores) if t]
+        words = []
+        for points, text, score in zip(result.boxes if result.boxes is not None else (), texts, scores):
+            xs, ys = [p[0] for p in points], [p[1] for p in points]
+            words.append(OcrWord(text, (int(min(xs)), int(min(ys)), int(max(xs)), int(max(ys))), float(score)))
+        return words
+
+
+class TesseractEngine:
+    name = "tesseract"
+
+    def __init__(self) -> None:
+        import tesserocr  # optional: pip install tesserocr + Debian tesseract-ocr-eng
+
+        self._api = tesserocr.PyTessBaseAPI(psm=tesserocr.PSM.SPARSE_TEXT)
+        self._line_psm = tesserocr.PSM.SINGLE_LINE
+        self._sparse_psm = tesserocr.PSM.SPARSE_TEXT
+
+    def read(self, image: np.ndarray, detect: bool = True) -> list[OcrWord]:
+        from PIL import Image
+
+        image = _as_uint8(image)
+        self._api.SetPageSegMode(self._sparse_psm if detect else self._line_psm)
+        self._api.SetImage(Image.fromarray(image))
+        words = []
+        for box, _, _, _ in self._api.GetComponentImages(1, True):  # RIL.WORD
+            self._api.SetRectangle(box["x"], box["y"], box["w"], box["h"])
+            text = self._api.GetUTF8Text().strip()
+            if text:
+                words.append(OcrWord(text, (box["x"], box["y"], box["x"] + box["w"], box["y"] + box["h"]),
+                                     self._api.MeanTextConf() / 100.0))
+        return words
+
+
+ENGINES = {"rapidocr": RapidOcrEngine, "tesseract": TesseractEngine}
+
+
+@functools.lru_cache(maxsize=4)
+def ocr_engine(name: str = "rapidocr") -> OcrEngine:
+    """The named engine (built once per process)."""
+    if name not in ENGINES:
+        raise ValueError(f"unknown OCR engine {name!r}; choose one of {', '.join(ENGINES)}")
+    return ENGINES[name]()
+
+
+def _as_uint8(image: np.ndarray) -> np.ndarray:
+    """Stretch any integer or float image to 0..255 (OCR models read 8-bit pictures)."""
+    if image.dtype == np.uint8:
+        return np.ascontiguousarray(image)
+    data = image.astype(np.float64)
+    low, high = float(data.min()), float(data.max())
+    scaled = np.zeros_like(data) if high <= low else (data - low) * (255.0 / (high - low))
+    return np.ascontiguousarray(scaled.astype(np.uint8))
