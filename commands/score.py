@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from deidc.commands.common import err_console
-from deidc.runtime.ocr import ENGINES, ocr_engine
+from deidc.runtime.ocr import ENGINES, LazyOcrEngine
 from deidc.scoring import read_mapping, run_scoring
 from deidc.scoring.report import Score, Tally, discrepancies, dump_json, score, summary_dict, write_report
 
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     for label, path in (("UID", uid_path), ("patient-ID", patid_path)):
         if not path.is_file():
             err_console.print(f"[yellow]warning:[/] no {label} mapping at {path}: every lookup through it fails")
-    ocr = None if args.ocr == "none" else ocr_engine(args.ocr)
+    ocr = None if args.ocr == "none" else LazyOcrEngine(args.ocr)
     run_ = run_scoring(out, key_path, read_mapping(uid_path), read_mapping(patid_path), ocr)
     scores = [score(run_.key, run_.judgement, by) for by in (args.by, "instance" if args.by == "series" else "series")]
     rows = discrepancies(run_.key, run_.index, run_.judgement)

@@ -88,6 +88,18 @@ class TesseractEngine:
 ENGINES = {"rapidocr": RapidOcrEngine, "tesseract": TesseractEngine}
 
 
+class LazyOcrEngine:
+    """Builds the named engine on first use: loading OCR models costs a second, often for nothing."""
+
+    def __init__(self, name: str) -> None:
+        if name not in ENGINES:
+            raise ValueError(f"unknown OCR engine {name!r}; choose one of {', '.join(ENGINES)}")
+        self.name = name
+
+    def read(self, image: np.ndarray, detect: bool = True) -> list[OcrWord]:
+        return ocr_engine(self.name).read(image, detect)
+
+
 @functools.lru_cache(maxsize=4)
 def ocr_engine(name: str = "rapidocr") -> OcrEngine:
     """The named engine (built once per process)."""

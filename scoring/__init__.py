@@ -41,7 +41,7 @@ def run_scoring(out_dir: Path, key_path: Path, uid_map: dict[str, str], patid_ma
     key = load_answer_key(key_path)
     seconds["load_key"] = time.perf_counter() - t
     t = time.perf_counter()
-    index = index_output(out_dir)
+    index = index_output(out_dir, needed={t for t in key.tag_ds if t is not None})
     seconds["index_output"] = time.perf_counter() - t
     t = time.perf_counter()
     judgement = judge(key, index, uid_map, patid_map, ocr)

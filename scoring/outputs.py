@@ -77,7 +77,9 @@ def _read(path: Path) -> Dataset | None:
             return None
 
 
-def index_output(root: Path) -> OutputIndex:
+def index_output(root: Path, needed: set[str] | None = None) -> OutputIndex:
+    """Index every file under `root`; keep the values of the `needed` tag paths only (memory stays
+    small on large sets), and note every path seen (for the consistency checks' absent rule)."""
     index = OutputIndex()
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         if path.name in DEIDC_FILES:
@@ -101,7 +103,9 @@ def index_output(root: Path) -> OutputIndex:
             values = {}
         pixels = ds.get(0x7FE00010)  # the element (by keyword, get returns the value)
         md5 = hashlib.md5(pixels.value).hexdigest() if pixels is not None and pixels.value is not None else None
+        index.present_tags.update(values)
+        if needed is not None:
+            values = {k: v for k, v in values.items() if k in needed}
         index.by_sop[sop] = len(index.files)
         index.files.append(OutputFile(path, sop, str(ds.get("SeriesInstanceUID", "") or ""), values, md5))
-        index.present_tags.update(values)
     return index
