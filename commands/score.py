@@ -42,7 +42,11 @@ def run(args: argparse.Namespace) -> int:
     for label, path in (("UID", uid_path), ("patient-ID", patid_path)):
         if not path.is_file():
             err_console.print(f"[yellow]warning:[/] no {label} mapping at {path}: every lookup through it fails")
-    ocr = None if args.ocr == "none" else LazyOcrEngine(args.ocr)
+    try:
+        ocr = None if args.ocr == "none" else LazyOcrEngine(args.ocr)
+    except ValueError as err:
+        err_console.print(f"[bold red]error:[/] {err} (or use --ocr none)")
+        return 2
     run_ = run_scoring(out, key_path, read_mapping(uid_path), read_mapping(patid_path), ocr)
     scores = [score(run_.key, run_.judgement, by) for by in (args.by, "instance" if args.by == "series" else "series")]
     rows = discrepancies(run_.key, run_.index, run_.judgement)

@@ -10,6 +10,7 @@ only, ~10 ms instead of ~1 s.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import logging
 from dataclasses import dataclass
 from typing import Protocol
@@ -86,6 +87,7 @@ class TesseractEngine:
 
 
 ENGINES = {"rapidocr": RapidOcrEngine, "tesseract": TesseractEngine}
+ENGINE_MODULES = {"rapidocr": "rapidocr", "tesseract": "tesserocr"}
 
 
 class LazyOcrEngine:
@@ -94,6 +96,9 @@ class LazyOcrEngine:
     def __init__(self, name: str) -> None:
         if name not in ENGINES:
             raise ValueError(f"unknown OCR engine {name!r}; choose one of {', '.join(ENGINES)}")
+        module = ENGINE_MODULES[name]
+        if importlib.util.find_spec(module) is None:  # fail now, not on the first image
+            raise ValueError(f"OCR engine {name!r} needs the Python package {module!r}, which is not installed")
         self.name = name
 
     def read(self, image: np.ndarray, detect: bool = True) -> list[OcrWord]:

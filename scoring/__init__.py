@@ -29,7 +29,7 @@ def read_mapping(path: Path | None) -> dict[str, str]:
     """`id_old,id_new` CSV → dict; None or a missing file → {} (every lookup then fails)."""
     if path is None or not path.is_file():
         return {}
-    with path.open(newline="", encoding="utf-8") as fh:
+    with path.open(newline="", encoding="utf-8-sig") as fh:  # spreadsheets add a byte-order mark
         return {row["id_old"]: row["id_new"] for row in csv.DictReader(fh)
                 if row.get("id_old") is not None and row.get("id_new") is not None}
 

@@ -60,7 +60,10 @@ def _strip_all(text: str | None) -> str:
 
 @functools.lru_cache(maxsize=262144)
 def _text(found: str, expected: str | None, retain: bool) -> int:
-    return compare_text(found, expected, retain)
+    try:
+        return compare_text(found, expected, retain)
+    except Exception:  # noqa: BLE001 — as the published scorer: a check that errors is blank
+        return BLANK
 
 
 def match_rows(key: AnswerKey, index: OutputIndex, uid_map: dict[str, str]) -> np.ndarray:
@@ -161,7 +164,9 @@ def _judge_pixels_hidden(status, action, file_idx, files, expected, ocr: OcrEngi
         try:
             box = json.loads(_strip_outer(expected[i]))
             readable = text_still_readable(Path(files[f].path), box, ocr)
-        except Exception:  # noqa: BLE001 — an unreadable box is a finding, not a crash
+        except ImportError:
+            raise  # a missing OCR backend is the user's to fix, not a blank check
+        except Exception:  # noqa: BLE001 — an unreadable box or image is a blank check, not a crash
             status[i] = BLANK
             continue
         status[i] = FAIL if readable else PASS

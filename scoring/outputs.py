@@ -9,7 +9,7 @@ Rendering (pydicom's `str(value).strip()` wrapped in `<...>`): paths are
 `<(gggg,eeee)>`, nested `<(0008,1140)>[<0000>]<(0008,1155)>`, private elements
 `<(gggg,"CREATOR",ee)>` (creator upper-case, low byte of the element); tags in lower-case hex;
 empty values `<>`; Pixel Data, Overlay Data and File Meta Information Version `<REMOVED>`;
-a sequence renders as its item count (`<>` when it has none).
+a sequence as pydicom prints it (`<[]>` when it has no items).
 """
 from __future__ import annotations
 
@@ -51,8 +51,11 @@ def _label(elem) -> str:
     return f"({tag.group:04x},{tag.element:04x})"
 
 
-def render_values(ds: Dataset, out: dict[str, str] | None = None, prefix: str = "") -> dict[str, str]:
-    """Every element of `ds` (sequences at any depth) as `{tag path: '<value>'}`."""
+def render_values(ds: Dataset, out: dict[str, str] | None = None, prefix: str = "",
+                  needed: set[str] | None = None) -> dict[str, str]:
+    """Every element of `ds` (sequences at any depth) as `{tag path: '<value>'}`. A sequence
+    renders as pydicom prints it (`[]` when empty, else its items' dump) — only when `needed`
+    asks for it, since the dump is costly — and a placeholder otherwise."""
     out = {} if out is None else out
     for elem in ds:
         path = f"{prefix}<{_label(elem)}>"
@@ -60,9 +63,10 @@ def render_values(ds: Dataset, out: dict[str, str] | None = None, prefix: str = 
             out[path] = "<REMOVED>"
         elif elem.VR == "SQ":
             items = elem.value or []
-            out[path] = f"<{len(items)} items>" if items else "<>"
+            wanted = needed is None or path in needed
+            out[path] = f"<{str(elem.value).strip()}>" if wanted else f"<{len(items)} items>"
             for index, item in enumerate(items):
-                render_values(item, out, f"{path}[<{index:04d}>]")
+                render_values(item, out, f"{path}[<{index:04d}>]", needed)
         else:
             out[path] = "<>" if elem.value is None else f"<{str(elem.value).strip()}>"
     return out
@@ -97,7 +101,7 @@ def index_output(root: Path, needed: set[str] | None = None) -> OutputIndex:
         if missing:
             index.findings.append((str(path), f"missing {', '.join(missing)} (MIDI-B's scorer aborts on this)"))
         try:
-            values = render_values(ds)
+            values = render_values(ds, needed=needed)
         except Exception as err:  # noqa: BLE001
             index.findings.append((str(path), f"could not read every element ({type(err).__name__}: {err})"))
             values = {}

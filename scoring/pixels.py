@@ -2,8 +2,9 @@
 
 In: an output file, the key's box (`{"text", "top_left": [x, y], "bottom_right": [x, y]}`, x =
 column, y = row) and an OCR engine. Out: True when OCR of the box, in any distinct frame, still
-finds a word of the text. Words are compared normalised (upper case; spaces and `^ , : / . -`
-dropped); words shorter than two characters are ignored. Identical frames are read once.
+finds a word of the text. Words are split at spaces, `^` and `,`, compared normalised (upper case;
+`: / . -` dropped, so a date stays one word); labels ending in `:` and words shorter than two
+characters are ignored. Identical frames are read once.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from deidc.runtime.ocr import OcrEngine
 
 PAD = 2  # pixels around the box, so glyph edges on its border are read too
 _DROP = regex.compile(r"[\s^,:/.\-]+")
-_WORD = regex.compile(r"[^\s^,:/]+")
+_WORD = regex.compile(r"[^\s^,]+")
 
 
 def normalise(text: str) -> str:
@@ -26,7 +27,8 @@ def normalise(text: str) -> str:
 
 
 def words_of(text: str) -> list[str]:
-    return [w for w in (normalise(t) for t in _WORD.findall(text)) if len(w) >= 2]
+    """The PHI words of a box's text: labels (`DOB:`, `ID:`) are not PHI; a date stays whole."""
+    return [w for w in (normalise(t) for t in _WORD.findall(text) if not t.endswith(":")) if len(w) >= 2]
 
 
 def frames(ds: pydicom.Dataset) -> list[np.ndarray]:

@@ -65,8 +65,15 @@ def clean(text: str) -> str:
     return text.replace("<", "").replace(">", "").lower()
 
 
-def _is_number(text: str) -> bool:
-    return text.replace(".", "", 1).isdigit()
+def _number(text: str) -> float | None:
+    """The published scorer's test (digits, at most one '.'), made safe for digits such as '²'
+    that str.isdigit accepts and float() does not."""
+    if not text.replace(".", "", 1).isdigit():
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def compare_text(found: str, expected: str | None, retain: bool) -> int:
@@ -74,8 +81,9 @@ def compare_text(found: str, expected: str | None, retain: bool) -> int:
     if expected is None:
         return BLANK
     found, expected = clean(found), clean(expected)
-    if _is_number(found) and _is_number(expected):
-        same = float(found) == float(expected)
+    found_number, expected_number = _number(found), _number(expected)
+    if found_number is not None and expected_number is not None:
+        same = found_number == expected_number
         return PASS if same == retain else FAIL
     if expected in found:
         return PASS if retain else FAIL

@@ -1,0 +1,282 @@
+"""Aggregation (series- vs instance-based), category tallies, the discrepancy list, the report
+files and --json, and robustness against odd output folders."""
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+from deidc.scoring.report import DISCREPANCY_COLUMNS, discrepancies
+from deidc.scoring.text import BLANK, FAIL, PASS
+
+DESCRIPTION = "(0008,1030)"
+SERIES_A, SERIES_B = "1.3.1", "1.3.2"
+
+
+def _two_series(case):
+    """Series A: 3 instances, the 2nd leaks 'Smith'; series B: 2 clean instances.
+    Every instance has a text_removed and a tag_retained check."""
+    checks = [case.check("text_removed", DESCRIPTION, text="John Smith", name="Study Description"),
+              case.check("tag_retained", "(0008,0060)", name="Modality")]
+    for leaked in (False, True, False):
+        case.instance(checks, {"StudyDescription": "CT of Smith" if leaked else "CT CHEST"}, series=SERIES_A)
+    for _ in range(2):
+        case.instance(checks, {"StudyDescription": "CT HEAD"}, series=SERIES_B)
+
+
+# ---- aggregation -----------------------------------------------------------------------------
+
+def test_instance_based_counts_every_check(case):
+    _two_series(case)
+    run, _, instance = case.scores()
+    assert instance.by == "instance"
+    assert (instance.overall.passed, instance.overall.failed, instance.overall.total) == (9, 1, 10)
+    assert (instance.actions["text_removed"].passed, instance.actions["text_removed"].failed) == (4, 1)
+    assert instance.actions["tag_retained"].total == 5
+    assert instance.checks == 10 and instance.missing_files == 0
+
+
+def test_series_based_one_result_per_series_action_tag(case):
+    _two_series(case)
+    _, series, _ = case.scores()
+    assert series.by == "series"
+    # text_removed: series A fails (one failing instance fails it), series B passes
+    assert (series.actions["text_removed"].passed, series.actions["text_removed"].failed) == (1, 1)
+    assert (series.actions["tag_retained"].passed, series.actions["tag_retained"].failed) == (2, 0)
+    assert (series.overall.passed, series.overall.total) == (3, 4)
+    assert series.overall.score == 0.75
+    assert series.checks == 10  # the number of checks behind the results
+
+
+def test_series_results_are_per_tag(case):
+    checks = [case.check("tag_retained", DESCRIPTION), case.check("tag_retained", "(0008,0060)"),
+              case.check("text_notnull", DESCRIPTION)]
+    case.instance(checks, {"StudyDescription": "CT"})
+    case.instance(checks, {"StudyDescription": ""})
+    _, series, instance = case.scores()
+    assert series.overall.total == 3 and instance.overall.total == 6
+    assert (series.actions["text_notnull"].failed, series.actions["tag_retained"].passed) == (1, 2)
+
+
+def test_series_result_is_the_worst_of_its_instances(case):
+    """FAIL beats BLANK beats PASS."""
+    blank = case.check("text_retained", DESCRIPTION, text="of the")  # stop words only, not found: BLANK
+    case.instance([blank], {"StudyDescription": "CT"}, series=SERIES_A)
+    case.instance([case.check("text_retained", DESCRIPTION, text="CT")], {"StudyDescription": "CT"}, series=SERIES_A)
+    case.instance([blank], {"StudyDescription": "CT"}, series=SERIES_B)
+    case.instance([case.check("text_retained", DESCRIPTION, text="MR")], {"StudyDescription": "CT"}, series=SERIES_B)
+    run, series, _ = case.scores()
+    assert run.judgement.status.tolist() == [BLANK, PASS, BLANK, FAIL]
+    assert (series.overall.passed, series.overall.failed, series.overall.blank) == (0, 1, 1)
+
+
+def test_series_pixel_checks_grouped_by_box(case):
+    """Pixel checks have no tag path: one result per (series, action, box)."""
+    box1 = case.box_check("GALLOWAY^REBECCA", (30, 40), (100, 55))
+    box2 = case.box_check("12/03/1961", (30, 60), (100, 75))
+    case.instance([box1, box2])
+    case.instance([box1, box2])
+    _, series, instance = case.scores(ocr=case.FakeOcr("GALLOWAY"))
+    assert instance.actions["pixels_hidden"].total == 4
+    assert (series.actions["pixels_hidden"].passed, series.actions["pixels_hidden"].failed) == (1, 1)
+
+
+def test_missing_files_are_counted(case):
+    case.instance([case.check("tag_retained", DESCRIPTION)], {"StudyDescription": "CT"})
+    case.instance([case.check("tag_retained", DESCRIPTION)], missing=True)
+    _, series, instance = case.scores()
+    assert series.missing_files == instance.missing_files == 1
+
+
+# ---- categories ------------------------------------------------------------------------------
+
+def test_category_tallies(case):
+    case.instance([
+        case.check("text_removed", DESCRIPTION, text="John Smith",
+                   category={"hipaa": {"z": "HIPAA-Z"}, "tcia": {"p15": "TCIA-P15-BASIC-X"}}),  # HIPAA first
+        case.check("text_retained", "(0008,0060)", text="CT", category={"tcia": {"rev": "TCIA-REV"}}),
+        case.check("text_retained", "(0008,0070)", text="ACME", category={"tcia": {"rev": "TCIA-REV"}}),
+        case.check("tag_retained", "(0008,0060)", category={"dicom": {"iod": "DICOM-IOD-1"}}),
+        case.check("date_shifted", "(0008,0020)", value="20200101"),  # always hipaa / HIPAA-C
+        case.check("text_retained", "(0008,0016)", text="1.2.840.10008.5.1.4.1.1.2"),  # no category
+    ], {"StudyDescription": "CT", "Manufacturer": "OTHER", "StudyDate": "20210101"})
+    _, series, instance = case.scores()
+    tallies = {c: (t.passed, t.failed) for c, t in instance.categories.items()}
+    assert tallies == {
+        ("dicom", "DICOM-IOD-1"): (1, 0),
+        ("hipaa", "HIPAA-C"): (1, 0),
+        ("hipaa", "HIPAA-Z"): (1, 0),
+        ("tcia", "TCIA-REV"): (1, 1),
+        ("unknown", "unknown"): (1, 0),
+    }
+    assert {c: (t.passed, t.failed) for c, t in series.categories.items()} == tallies
+
+
+# ---- discrepancies ---------------------------------------------------------------------------
+
+def test_discrepancies_list_failing_checks_only(case):
+    _two_series(case)
+    leaking = case.instances[1]
+    case.instance([case.check("tag_retained", DESCRIPTION, name="Study Description")],
+                  {"StudyDescription": case.ABSENT})
+    case.instance([case.check("text_retained", "(0008,0060)", text="CT", name="Modality")], missing=True)
+    run = case.run()
+    rows = discrepancies(run.key, run.index, run.judgement)
+    assert [(r["tag_path"], r["action"]) for r in rows] == [
+        ("<(0008,1030)>", "text_removed"), ("<(0008,1030)>", "tag_retained"), ("<(0008,0060)>", "text_retained")]
+    leak, absent, missing = rows
+    assert leak == {
+        "status": "fail", "file": str(leaking.path), "input_sop_uid": leaking.sop, "series_uid": SERIES_A,
+        "tag_path": "<(0008,1030)>", "tag_name": "Study Description", "action": "text_removed",
+        "expected": "<John Smith>", "found": "<CT of Smith>", "category": "unknown", "subcategory": "unknown",
+    }
+    assert (absent["found"], absent["file"]) == ("(absent)", str(case.instances[5].path))
+    assert (missing["found"], missing["file"], missing["expected"]) == ("(absent)", "(missing)", "<CT>")
+
+
+def test_discrepancy_expected_is_the_value_when_no_action_text(case):
+    case.instance([case.check("date_shifted", "(0008,0020)", value="20200101")], {"StudyDate": "20200101"})
+    run = case.run()
+    (row,) = discrepancies(run.key, run.index, run.judgement)
+    assert (row["expected"], row["found"], row["status"]) == ("<20200101>", "<20200101>", "fail")
+
+
+def test_discrepancies_mark_blanks(case):
+    case.instance([case.check("text_retained", DESCRIPTION, text="of the")], {"StudyDescription": "CT"})
+    run = case.run()
+    assert [r["status"] for r in discrepancies(run.key, run.index, run.judgement)] == ["blank"]
+
+
+# ---- the CLI: reports and --json -------------------------------------------------------------
+
+def test_cli_csv_report(case):
+    _two_series(case)
+    done = case.cli("--report", str(case.root / "report.csv"))
+    assert done.returncode == 0, done.stderr
+    text = " ".join(done.stdout.split())  # rich wraps long lines
+    assert "series-based score: 75.0000%" in text
+    assert "instance-based score: 90.0000%" in text
+    with (case.root / "report.csv").open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        rows = list(reader)
+    assert tuple(reader.fieldnames) == DISCREPANCY_COLUMNS
+    assert len(rows) == 1
+    assert (rows[0]["tag_path"], rows[0]["action"], rows[0]["found"]) == ("<(0008,1030)>", "text_removed",
+                                                                          "<CT of Smith>")
+    assert rows[0]["file"] == str(case.instances[1].path)
+
+
+def test_cli_xlsx_report(case):
+    openpyxl = pytest.importorskip("openpyxl")
+    _two_series(case)
+    done = case.cli(report="report.xlsx")
+    assert done.returncode == 0, done.stderr
+    book = openpyxl.load_workbook(case.root / "report.xlsx")
+    assert book.sheetnames == ["Summary", "Actions", "Categories", "Discrepancies", "Findings"]
+    summary = list(book["Summary"].iter_rows(values_only=True))
+    assert summary[0] == ("aggregation", "passed", "failed", "blank", "total", "score")
+    assert summary[1] == ("series", 3, 1, 0, 4, 0.75)
+    assert summary[2] == ("instance", 9, 1, 0, 10, 0.9)
+    discrepancy = list(book["Discrepancies"].iter_rows(values_only=True))
+    assert discrepancy[0] == DISCREPANCY_COLUMNS
+    row = dict(zip(DISCREPANCY_COLUMNS, discrepancy[1]))
+    assert (row["action"], row["tag_path"], row["expected"], row["found"]) == (
+        "text_removed", "<(0008,1030)>", "<John Smith>", "<CT of Smith>")
+    actions = {(r[0], r[1]): r[2:] for r in book["Actions"].iter_rows(min_row=2, values_only=True)}
+    assert actions[("series", "text_removed")] == (1, 1, 0, 2, 0.5)
+
+
+def test_cli_json(case):
+    _two_series(case)
+    done = case.cli("--json", "--by", "instance")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["scores"]["instance"]["overall"] == {"passed": 9, "failed": 1, "blank": 0, "total": 10,
+                                                        "score": 0.9}
+    assert summary["scores"]["series"]["overall"]["score"] == 0.75
+    assert summary["scores"]["series"]["actions"]["text_removed"]["failed"] == 1
+    assert (summary["checks"], summary["output_files"], summary["missing_files"]) == (10, 5, 0)
+    assert summary["statuses"] == {"pass": 9, "fail": 1}
+    assert summary["findings"] == []
+
+
+def test_cli_reads_mappings_from_the_output_folder(case):
+    """Without --uid-map/--patid-map the CLI reads OUT/mappings/*.csv; a wrong path warns and
+    every row becomes a missing file."""
+    case.instance([case.check("patid_consistent", "(0010,0020)", value="PAT1")])
+    done = case.cli("--json")
+    assert json.loads(done.stdout)["scores"]["instance"]["overall"]["passed"] == 1
+
+    done = case.cli("--json", "--uid-map", str(case.root / "nowhere.csv"))
+    assert done.returncode == 0
+    assert "no UID mapping" in " ".join(done.stderr.split())
+    summary = json.loads(done.stdout)
+    assert summary["missing_files"] == 1 and summary["scores"]["instance"]["overall"]["failed"] == 1
+
+
+@pytest.mark.parametrize("wrong", ["output", "key"])
+def test_cli_missing_output_or_key_exits_2(case, wrong):
+    case.instance([case.check("tag_retained", DESCRIPTION)])
+    key = case.write_key()
+    out, key = (case.root / "nowhere", key) if wrong == "output" else (case.out, case.root / "no.db")
+    done = subprocess.run([sys.executable, "-m", "deidc", "score", str(out), str(key), "--ocr", "none"],
+                          capture_output=True, text=True, cwd=case.root, timeout=120)
+    assert done.returncode == 2 and "does not exist" in " ".join(done.stderr.split())  # rich wraps lines
+
+
+# ---- robustness: odd output folders ----------------------------------------------------------
+
+def test_non_dicom_and_duplicate_files_are_findings(case):
+    first = case.instance([case.check("tag_retained", DESCRIPTION)], {"StudyDescription": "CT"})
+    (case.out / "notes.txt").write_text("not a DICOM file\n", encoding="utf-8")
+    (case.out / "zz-copy.dcm").write_bytes(first.path.read_bytes())  # the same SOPInstanceUID again
+    run = case.run()
+    findings = dict((name.rsplit("/", 1)[-1], what) for name, what in run.index.findings)
+    assert set(findings) == {"notes.txt", "zz-copy.dcm"}
+    assert "not DICOM" in findings["notes.txt"]
+    assert "duplicate SOPInstanceUID" in findings["zz-copy.dcm"]
+    assert run.judgement.status.tolist() == [PASS]  # scoring went on, with the first file
+    assert run.index.files[run.judgement.file_of_row[0]].path == first.path
+
+    done = case.cli("--json")
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout)["findings"]) == 2
+
+
+def test_output_missing_modality_is_a_finding(case):
+    case.instance([case.check("tag_retained", DESCRIPTION)], {"StudyDescription": "CT", "Modality": case.ABSENT})
+    run = case.run()
+    ((_, what),) = run.index.findings
+    assert "missing Modality" in what
+    assert run.judgement.status.tolist() == [PASS]  # still scored
+
+
+def test_empty_output_folder(case):
+    case.instance([case.check("tag_retained", DESCRIPTION), case.check("text_removed", DESCRIPTION, text="X")],
+                  missing=True)
+    run, series, _ = case.scores()
+    assert run.judgement.status.tolist() == [FAIL, PASS]
+    assert series.missing_files == 1 and run.index.files == []
+
+
+def test_mapping_with_byte_order_mark(tmp_path):
+    from deidc.scoring import read_mapping
+
+    path = tmp_path / "uid_mapping.csv"
+    path.write_bytes("\ufeffid_old,id_new\r\n1.2.3,2.2.3\r\n".encode("utf-8"))
+    assert read_mapping(path) == {"1.2.3": "2.2.3"}
+
+
+def test_cli_unavailable_ocr_engine_is_reported(case):
+    try:
+        import tesserocr  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("tesserocr is installed: the engine is available")
+    case.instance([case.box_check("GALLOWAY^REBECCA", (30, 40), (100, 55))])
+    done = case.cli("--json", ocr="tesseract")
+    assert done.returncode != 0 or "tesser" in done.stderr.lower()
