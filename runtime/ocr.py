@@ -38,12 +38,10 @@ class RapidOcrEngine:
     def __init__(self) -> None:
         from rapidocr import RapidOCR  # heavy: loaded only when OCR is needed
 
-        previous = logging.root.manager.disable
-        logging.disable(logging.INFO)  # rapidocr logs every model file it opens
-        try:
-            self._engine = RapidOCR()
-        finally:
-            logging.disable(previous)
+        # rapidocr logs every model file it opens, and resets its logger's level as it goes: a
+        # filter stays.
+        logging.getLogger("RapidOCR").addFilter(lambda record: record.levelno >= logging.WARNING)
+        self._engine = RapidOCR()
 
     def read(self, image: np.ndarray, detect: bool = True) -> list[OcrWord]:
         image = _as_uint8(image)
