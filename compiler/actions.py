@@ -10,6 +10,8 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+import regex
+
 from deidc.compiler import names
 from deidc.compiler.plan import (
     CleanAction, CopyNewValueAction, DummyAction, EmptyAction, HashAction, KeepAction,
@@ -19,6 +21,7 @@ from deidc.compiler.plan import (
 from deidc.compiler.selectors import ResolvedSelector, tag_of
 from deidc.dsl import ast
 from deidc.dsl.diagnostics import Diagnostic
+from deidc.runtime.clean import BUILTIN_PATTERNS
 from deidc.runtime.keyed import validate_template
 
 DEFAULT_KEY = "key"
@@ -101,8 +104,56 @@ def _convert(action: ast.Action, file: str, params: Parameters,
     if isinstance(action, ast.Quarantine):
         return QuarantineAction(action.reason or "a rule quarantines files with this attribute")
     if isinstance(action, ast.Clean):
-        return CleanAction(action.phi, tuple(type(m).__name__ for m in action.matchers))
+        return _clean(action, params, diagnostics)
     raise TypeError(action)
+
+
+def _clean(action: ast.Clean, params: Parameters, diagnostics: list[Diagnostic]) -> CleanAction | None:
+    fuzzy, patterns, dates, date_shift, ok = None, [], None, None, True
+    for matcher in action.matchers:
+        if isinstance(matcher, ast.FuzzyMatcher):
+            if not 50 <= matcher.threshold <= 100:
+                diagnostics.append(Diagnostic("error", f"fuzzy threshold {matcher.threshold} is outside 50..100",
+                                              matcher.span, code="DC029", hint="e.g. fuzzy 88"))
+                ok = False
+            fuzzy = matcher.threshold
+        elif isinstance(matcher, ast.RegexMatcher):
+            for pattern in matcher.patterns:
+                if pattern in ("date", "dates"):
+                    dates = dates or "remove"
+                elif pattern in BUILTIN_PATTERNS or _valid_regex(pattern, matcher, diagnostics):
+                    patterns.append(pattern)
+                elif not pattern.startswith("/"):
+                    diagnostics.append(Diagnostic(
+                        "error", f"unknown pattern '{pattern}'", matcher.span, code="DC028",
+                        hint=names.did_you_mean(pattern, [*BUILTIN_PATTERNS, "date"])
+                        or f"built-in patterns: {', '.join([*BUILTIN_PATTERNS, 'date'])}; or write /regex/"))
+                    ok = False
+                else:
+                    ok = False
+        elif isinstance(matcher, ast.DateMatcher):
+            if matcher.shift is None:
+                dates = "remove"
+            elif matcher.shift not in params.shifts:
+                diagnostics.append(Diagnostic(
+                    "error", f"'{matcher.shift}' is not a shift parameter", matcher.span, code="DC021",
+                    hint=names.did_you_mean(matcher.shift, params.shifts) or "define it with days(hmac(...), a..b)"))
+                ok = False
+            else:
+                dates, date_shift = "shift", matcher.shift
+    return CleanAction(action.phi, fuzzy, tuple(patterns), dates, date_shift) if ok else None
+
+
+def _valid_regex(pattern: str, matcher, diagnostics: list[Diagnostic]) -> bool:
+    if not pattern.startswith("/"):
+        return False
+    body = pattern[1:pattern.rfind("/")]
+    try:
+        regex.compile(body)
+    except regex.error as err:
+        diagnostics.append(Diagnostic("error", f"bad regex {pattern}: {err}", matcher.span, code="DC005"))
+        return False
+    return True
 
 
 def _key(name: str | None, span, params: Parameters, diagnostics: list[Diagnostic]) -> str | None:

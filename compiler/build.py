@@ -9,16 +9,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydicom.datadict import keyword_for_tag
+
 from deidc.compiler.actions import Parameters, check_action_vr, plan_action
 from deidc.compiler.conditions import plan_condition
 from deidc.compiler.expand import Scoped
+from deidc.compiler.names import did_you_mean, vrs_of_tag
 from deidc.compiler.plan import (
-    AllTrue, CleanAction, MarkerCode, Markers, Origin, Plan, PlanCondition, PlanRule, PrivatePattern,
+    AllTrue, CleanAction, MarkerCode, Markers, Origin, PhiCollection, Plan, PlanCondition, PlanRule,
+    PrivatePattern,
     SecretSource, ShiftParam, Specificity, FileQuarantine, Unimplemented,
 )
 from deidc.compiler.selectors import ResolvedSelector, resolve_excepts, resolve_selector, tag_of
 from deidc.dsl import ast
-from deidc.dsl.diagnostics import Diagnostic
+from deidc.dsl.diagnostics import Diagnostic, Span
 
 # DICOM CID 7050 "De-identification Method" (PS3.16), the codes `markers` may name.
 DEIDENTIFICATION_CODES = {
@@ -154,9 +158,10 @@ def plan_rules(c: Compilation) -> None:
                 c.plan.quarantines.append(FileQuarantine(st.reason, cond, origin(st.span, "quarantine")))
         elif isinstance(st, ast.Markers):
             _add_markers(c, st)
-        elif isinstance(st, (ast.Collect, ast.Pixels)):
-            feature = "collect (PHI sets for clean)" if isinstance(st, ast.Collect) else "pixels blocks (burned-in text redaction)"
-            c.plan.unimplemented.append(Unimplemented(feature, origin(st.span)))
+        elif isinstance(st, ast.Collect):
+            _add_collect(c, st)
+        elif isinstance(st, ast.Pixels):
+            c.plan.unimplemented.append(Unimplemented("pixels blocks (burned-in text redaction)", origin(st.span)))
 
 
 def _has_item_index(path) -> bool:
@@ -189,6 +194,58 @@ def _add_rule(c: Compilation, action, resolved: ResolvedSelector, cond, excepts,
             p.by_name.setdefault(tag, []).append(rule.id)
 
 
+PHONE_KEYWORDS = frozenset({"PatientTelephoneNumbers", "ReferringPhysicianTelephoneNumbers",
+                            "PersonTelephoneNumbers", "TelephoneNumberTrial"})
+PLACE_KEYWORDS = frozenset({"InstitutionName", "InstitutionAddress", "InstitutionalDepartmentName",
+                            "PatientAddress", "ReferringPhysicianAddress", "PersonAddress", "StationName",
+                            "RegionOfResidence", "CountryOfResidence", "MilitaryRank", "BranchOfService"})
+
+
+def phi_kind(tag: int) -> str:
+    """How a collected attribute's value shows up in free text: name, date, phone, place or id."""
+    keyword = keyword_for_tag(tag)
+    vrs = vrs_of_tag(tag)
+    if "PN" in vrs:
+        return "name"
+    if vrs & {"DA", "DT"}:
+        return "date"
+    if keyword in PHONE_KEYWORDS:
+        return "phone"
+    if keyword in PLACE_KEYWORDS:
+        return "place"
+    return "id"
+
+
+def _add_collect(c: Compilation, st: ast.Collect) -> None:
+    existing = c.plan.collects.get(st.name)
+    tags = dict(existing.tags) if existing else {}
+    for sel in st.selectors:
+        resolved = resolve_selector(sel, c.diagnostics)
+        if resolved is None:
+            continue
+        if not resolved.tags or resolved.path is not None:
+            c.diagnostics.append(Diagnostic(
+                "error", f"collect takes attributes by keyword, tag or name pattern, not {resolved.text}",
+                sel.span, code="DC031", hint="name the attributes whose values are PHI, e.g. PatientName"))
+            continue
+        for tag in resolved.tags:
+            tags[tag] = phi_kind(tag)
+    c.plan.collects[st.name] = PhiCollection(st.name, tags, origin(st.span, st.name))
+
+
+def check_phi_sets(c: Compilation) -> None:
+    """Every `clean NAME` needs a `collect ... as NAME` somewhere in the rules."""
+    reported: set[str] = set()
+    for rule in c.plan.rules:
+        action = rule.action
+        if isinstance(action, CleanAction) and action.phi not in c.plan.collects and action.phi not in reported:
+            reported.add(action.phi)
+            span = Span(rule.origin.file, rule.origin.line, rule.origin.column, rule.origin.line, rule.origin.column + 1)
+            c.diagnostics.append(Diagnostic(
+                "error", f"no PHI set named '{action.phi}'", span, code="DC032",
+                hint=did_you_mean(action.phi, c.plan.collects) or f"collect it first, e.g. `collect PatientName, PatientID as {action.phi}`"))
+
+
 def _add_markers(c: Compilation, st: ast.Markers) -> None:
     if st.method and len(st.method) > 64:
         c.diagnostics.append(Diagnostic(
@@ -219,9 +276,6 @@ def order_indexes(c: Compilation) -> None:
     p.defaults.sort(reverse=True)
     p.private_defaults.sort(reverse=True)
     p.dummy_values = dict(DUMMY_VALUES)
-    for rule in p.rules:
-        if isinstance(rule.action, CleanAction):
-            p.unimplemented.append(Unimplemented("clean (free-text PHI cleaning)", rule.origin))
 
 
-PASSES = (collect_parameters, plan_rules, order_indexes)
+PASSES = (collect_parameters, plan_rules, check_phi_sets, order_indexes)

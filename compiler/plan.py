@@ -116,10 +116,13 @@ class QuarantineAction:
 
 @dataclass(frozen=True)
 class CleanAction:
-    """Free-text cleaning; parsed and planned, executed by a later release (apply refuses)."""
+    """Remove the PHI of a collected set from free text; every other word stays."""
 
-    phi: str
-    matchers: tuple[str, ...]
+    phi: str  # name of a Plan.collects entry
+    fuzzy: int | None  # similarity threshold 0-100; None: exact and regex only
+    patterns: tuple[str, ...]  # built-in pattern names (ssn, phone, email, mrn) or /regex/flags
+    dates: str | None  # "shift", "remove", or None: dates in the text are not looked for
+    date_shift: str | None = None  # the ShiftParam that moves them, when dates == "shift"
 
 
 PlanAction = Union[
@@ -262,6 +265,16 @@ class PlanRule:
 
 
 @dataclass(frozen=True)
+class PhiCollection:
+    """`collect ... as NAME`: the tags whose original values make up a PHI set, with the kind each
+    gives (name, date, phone, place, id)."""
+
+    name: str
+    tags: dict[int, str] = field(hash=False)
+    origin: Origin | None = None
+
+
+@dataclass(frozen=True)
 class FileQuarantine:
     reason: str
     condition: int | None
@@ -291,6 +304,7 @@ class Plan:
     secrets: dict[str, SecretSource] = field(default_factory=dict)
     shifts: dict[str, ShiftParam] = field(default_factory=dict)
     markers: Markers | None = None
+    collects: dict[str, PhiCollection] = field(default_factory=dict)
     dummy_values: dict[str, str] = field(default_factory=dict)
     unimplemented: list[Unimplemented] = field(default_factory=list)
     indexed_paths: bool = False  # some path names an item index: dispatch must key on it

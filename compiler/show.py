@@ -92,6 +92,11 @@ def format_plan(plan: Plan) -> str:
         out.append("\n[shifts]")
         out.extend(f"{name}: {s.unit} in {s.low}..{s.high} keyed by {s.key} on {_tag(s.source_tag)}"
                    for name, s in sorted(plan.shifts.items()))
+    if plan.collects:
+        out.append("\n[PHI sets] (collect: attribute and the kind of PHI it gives)")
+        for name, collection in sorted(plan.collects.items()):
+            parts = ", ".join(f"{_tag(t)} {k}" for t, k in sorted(collection.tags.items()))
+            out.append(f"{name}: {parts}")
     if plan.markers:
         out.append("\n[markers]")
         out.append(f"DeidentificationMethod = {plan.markers.method!r}")

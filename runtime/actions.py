@@ -16,7 +16,7 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 
 from deidc.compiler.plan import (
-    CopyNewValueAction, DummyAction, EmptyAction, HashAction, KeepAction, LookupAction, Plan,
+    CleanAction, CopyNewValueAction, DummyAction, EmptyAction, HashAction, KeepAction, LookupAction, Plan,
     PlanAction, PseudonymAction, QuarantineAction, RemapUidAction, RemoveAction, ReplaceAction,
     ShiftAction,
 )
@@ -43,6 +43,8 @@ class FileContext:
     offsets: dict[str, int] = field(default_factory=dict)
     # (dataset, tag, source tag, audit path, rule): copies wait for the source's new value
     deferred_copies: list[tuple[Dataset, int, int, str, str]] = field(default_factory=list)
+    # (dataset, tag, VR, clean action, audit path, rule): cleaned together, after the walk
+    deferred_cleans: list[tuple[Dataset, int, str, CleanAction, str, str]] = field(default_factory=list)
     where: tuple[str, str] = ("", "")  # audit path and rule of the element being handled
     dates_shifted: bool = False
     note: str | None = None  # set by a handler to explain a fail-closed outcome
@@ -157,16 +159,42 @@ def do_lookup(ctx, ds, tag, vr, action: LookupAction) -> bool:
     return HANDLERS[type(action.fallback)](ctx, ds, tag, vr, action.fallback) or True
 
 
+NUMERIC_VRS = INT_VRS | FLOAT_VRS | {"DS"}
+TEXT_DATE_VRS = frozenset({"LO", "SH", "ST", "LT", "UT", "UC", "CS"})
+
+
+def _shift_text_date(value: str, seconds: int) -> str:
+    """A text value that starts with YYYYMMDD (private dates in LO/SH): shift that part."""
+    return shift_value("DA", value[:8], seconds) + value[8:]
+
+
 def do_shift(ctx, ds, tag, vr, action: ShiftAction) -> bool:
-    if vr not in ("DA", "DT", "TM"):
-        return _fail_closed(ctx, ds, tag, vr, f"date shift on VR {vr}; emptied")
     seconds = ctx.offset_seconds(action.shift)
+    if vr in ("DA", "DT", "TM"):
+        shift = lambda v: shift_value(vr, v, seconds)  # noqa: E731
+    elif vr in NUMERIC_VRS:  # a date kept as seconds since the epoch
+        elem = ds[tag]
+        values = list(elem.value) if isinstance(elem.value, (MultiValue, list)) else [elem.value]
+        if any(v is None for v in values):
+            return False
+        elem.value = [type(v)(v + seconds) for v in values] if len(values) > 1 else type(values[0])(values[0] + seconds)
+        ctx.dates_shifted = True
+        return True
+    elif vr in TEXT_DATE_VRS:
+        shift = lambda v: _shift_text_date(v, seconds)  # noqa: E731
+    else:
+        return _fail_closed(ctx, ds, tag, vr, f"date shift on VR {vr}; emptied")
     try:
-        changed = _map_text(ctx, ds, tag, lambda v: shift_value(vr, v, seconds))
+        changed = _map_text(ctx, ds, tag, shift)
     except DateFormatError as err:
         return _fail_closed(ctx, ds, tag, vr, f"{err}; emptied")
     ctx.dates_shifted |= changed
     return changed
+
+
+def do_clean(ctx, ds, tag, vr, action: CleanAction) -> bool:
+    ctx.deferred_cleans.append((ds, tag, vr, action, *ctx.where))
+    return False  # counted when the batch is cleaned, after the walk
 
 
 def do_remap_uid(ctx, ds, tag, vr, action: RemapUidAction) -> bool:
@@ -196,14 +224,14 @@ HANDLERS: dict[type, Callable[..., bool]] = {
     KeepAction: do_keep, RemoveAction: do_remove, EmptyAction: do_empty, ReplaceAction: do_replace,
     DummyAction: do_dummy, CopyNewValueAction: do_copy, HashAction: do_hash,
     PseudonymAction: do_pseudonym, LookupAction: do_lookup, ShiftAction: do_shift,
-    RemapUidAction: do_remap_uid, QuarantineAction: do_quarantine,
+    RemapUidAction: do_remap_uid, QuarantineAction: do_quarantine, CleanAction: do_clean,
 }
 
 ACTION_NAMES: dict[type, str] = {
     KeepAction: "keep", RemoveAction: "remove", EmptyAction: "empty", ReplaceAction: "replace",
     DummyAction: "dummy", CopyNewValueAction: "replace-from", HashAction: "hash",
     PseudonymAction: "pseudonym", LookupAction: "lookup", ShiftAction: "shift",
-    RemapUidAction: "remap-uid", QuarantineAction: "quarantine",
+    RemapUidAction: "remap-uid", QuarantineAction: "quarantine", CleanAction: "clean",
 }
 
 

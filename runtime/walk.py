@@ -4,10 +4,11 @@ In: a pydicom Dataset (modified in place), a `Dispatcher` for the Plan, and the 
 Out: a `DatasetOutcome` with the changes made (for the audit and the summary), the UID and
 patient-ID mappings, or the reason the file must be quarantined.
 
-Order of work: conditions and file-level quarantines; the walk (each element dispatched once,
-sequence items walked recursively with their ancestry); private creator elements kept only while
-their block still holds data; `replace AnotherAttribute` copies, which need the other attribute's
-new value; the PS3.15 markers; file meta MediaStorageSOPInstanceUID = the new SOPInstanceUID.
+Order of work: conditions and file-level quarantines; the PHI sets `collect` names, from the
+original values; the walk (each element dispatched once, sequence items walked recursively with
+their ancestry); private creator elements kept only while their block still holds data; the
+`clean` batch; `replace AnotherAttribute` copies, which need the other attribute's new value; the
+PS3.15 markers; file meta MediaStorageSOPInstanceUID = the new SOPInstanceUID.
 """
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from pydicom.sequence import Sequence
 
 from deidc.compiler.plan import KeepAction, Plan, PlanRule, RemoveAction
 from deidc.runtime.actions import ACTION_NAMES, FileContext, QuarantineFile, apply_action, components
+from deidc.runtime.cleaning import clean_deferred, collected_values
 from deidc.runtime.conditions import evaluate_all
+from deidc.runtime.phi import build_phi
 from deidc.runtime.dispatch import Dispatcher, Level
 
 PATIENT_ID = 0x00100020
@@ -85,11 +88,13 @@ class DatasetDeidentifier:
                 return outcome
         ctx = FileContext(self.plan, self.keys, {t: _text(ds, t) for t in self._shift_sources})
         old_ids = {t: _text(ds, t) for t in (PATIENT_ID, SOP_INSTANCE_UID, STUDY_UID, SERIES_UID)}
+        phi = {name: build_phi(collected_values(ds, c.tags)) for name, c in self.plan.collects.items()}
         try:
             self._walk(ds, (), conditions, ctx, outcome.changes)
         except QuarantineFile as q:
             outcome.quarantine = str(q)
             return outcome
+        clean_deferred(ctx, phi, outcome.changes)
         self._copy_new_values(ds, ctx, outcome.changes)
         self._add_markers(ds)
         if ctx.dates_shifted:  # PS3.15: say so whenever dates were modified

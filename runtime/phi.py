@@ -1,0 +1,131 @@
+"""Collected PHI → the forms it takes in free text.
+
+In: the original values of the attributes a `collect` names, with their kind. Out: a `PhiSet`:
+normalised words by kind (name, initials, id, date, phone, place), the words eligible for fuzzy
+matching, and the digit strings of identifiers. Names yield their parts (`LAST^FIRST`,
+`First Last`, `Last, First`), 3-letter initials; identifiers their whole value, digits-only and
+zero-stripped forms; dates their common layouts; addresses and institutions their words minus
+generic ones (a `St. Agnes Medical Center` gives `AGNES`, not `MEDICAL`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import regex
+
+_SPLIT = regex.compile(r"[\s^,;/|\\]+")
+_EDGE = regex.compile(r"^[^\w]+|[^\w]+$")
+
+# Words of institutions, departments and addresses that identify nobody.
+GENERIC_WORDS = frozenset("""
+AND AT CENT CENTER CENTRE CHILDREN CHILDRENS CITY CLINIC CLINICS COLLEGE COMMUNITY COUNTY
+DEPARTMENT DEPT DIAGNOSTIC DIAGNOSTICS DIVISION EAST FOR GENERAL GROUP HEALTH HEALTHCARE HOSP
+HOSPITAL HOSPITALS IMAGING INSTITUTE LAB LABORATORY MEDICAL MEDICINE MEMORIAL NATIONAL NORTH OF
+PARTNERS PHYSICIANS RADIOLOGY REGIONAL SAINT SCANNER SERVICES SOUTH ST SUITE SYSTEM SYSTEMS THE
+UNIT UNIVERSITY WEST WARD WING BUILDING FLOOR ROOM STREET AVENUE AVE ROAD RD DRIVE DR BLVD LANE
+LN WAY COURT PLACE PL HIGHWAY HWY APT UNIT NEURO CARDIO CANCER HEART ONCOLOGY NUCLEAR
+CT MR MRI PET US XR DX CR MG NM OT SC RF XA ANONYMOUS UNKNOWN NONE
+""".split())
+NAME_STOP_WORDS = frozenset({"MD", "DR", "MR", "MRS", "MS", "JR", "SR", "II", "III", "PHD", "RN", "DO"})
+DATE_LAYOUTS = ("%Y%m%d", "%m/%d/%Y", "%d.%m.%Y", "%Y-%m-%d", "%m-%d-%Y", "%d/%m/%Y", "%Y/%m/%d",
+                "%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%m/%d/%y")
+
+
+@dataclass
+class PhiSet:
+    words: dict[str, str] = field(default_factory=dict)  # normalised word → kind
+    fuzzy: list[str] = field(default_factory=list)  # name/place words long enough for fuzzy matching
+    digits: dict[str, str] = field(default_factory=dict)  # digit strings (ids, phones, dates) → kind
+
+    def add(self, word: str, kind: str) -> None:
+        word = normalise(word)
+        if len(word) < 2 or word in self.words:
+            return
+        self.words[word] = kind
+        if kind in ("name", "place") and len(word) >= 4 and word.isalpha():
+            self.fuzzy.append(word)
+
+
+def normalise(word: str) -> str:
+    return _EDGE.sub("", word.upper())
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def add_name(phi: PhiSet, value: str) -> None:
+    """`LAST^FIRST^MIDDLE`, `First Last`, `Last, First`: every part and 3-letter initials."""
+    for person in value.split("\\"):
+        components = [c.strip() for c in person.split("^")]
+        for part in _SPLIT.split(person.replace(".", " ")):
+            if normalise(part) not in NAME_STOP_WORDS and not normalise(part).isdigit():
+                phi.add(part, "name")
+        family = components[0] if components else ""
+        given = components[1] if len(components) > 1 else ""
+        middle = components[2] if len(components) > 2 else ""
+        if family and given and middle:
+            letters = [given[:1], middle[:1], family[:1]]
+            phi.add("".join(letters), "initials")
+
+
+def add_identifier(phi: PhiSet, value: str, kind: str = "id") -> None:
+    for item in value.split("\\"):
+        item = item.strip()
+        if not item:
+            continue
+        phi.add(item, kind)
+        digits = _digits(item)
+        if len(digits) >= 4:
+            phi.digits[digits] = kind
+            phi.digits[digits.lstrip("0") or "0"] = kind
+        for part in _SPLIT.split(item):
+            if len(part) >= 3 and normalise(part) not in GENERIC_WORDS:
+                phi.add(part, kind)
+
+
+def add_place(phi: PhiSet, value: str) -> None:
+    for part in _SPLIT.split(value.replace(".", " ")):
+        word = normalise(part)
+        if word in GENERIC_WORDS or len(word) < 3:
+            continue
+        if word.isdigit():
+            phi.digits[word] = "place"
+        else:
+            phi.add(word, "place")
+
+
+def add_date(phi: PhiSet, value: str) -> None:
+    for item in value.split("\\"):
+        try:
+            date = dt.datetime.strptime(item.strip()[:8], "%Y%m%d")
+        except ValueError:
+            continue
+        for layout in DATE_LAYOUTS:
+            text = date.strftime(layout)
+            phi.add(text, "date")
+            phi.digits[_digits(text)] = "date"
+
+
+def add_phone(phi: PhiSet, value: str) -> None:
+    for item in value.split("\\"):
+        digits = _digits(item)
+        if len(digits) >= 7:
+            phi.digits[digits] = "phone"
+            phi.digits[digits[-7:]] = "phone"
+            phi.digits[digits[-10:]] = "phone"
+
+
+ADDERS = {"name": add_name, "date": add_date, "phone": add_phone, "place": add_place, "id": add_identifier}
+
+
+def build_phi(values: list[tuple[str, str]]) -> PhiSet:
+    """`values`: (kind, original text) of every collected element; kinds are decided by the
+    compiler (PN → name, DA/DT → date, telephone numbers → phone, institutions and addresses →
+    place, anything else → id)."""
+    phi = PhiSet()
+    for kind, text in values:
+        if text.strip():
+            ADDERS[kind](phi, text)
+    return phi
