@@ -6,6 +6,7 @@ import os
 import time
 from pathlib import Path
 
+from pydicom.datadict import keyword_for_tag
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -105,6 +106,13 @@ def _run_with_progress(plan, keys, source: Path, out: Path, workers: int, show: 
         return summary
 
 
+def _attribute_name(tag_text: str) -> str:
+    """'(0008,1030)' → 'StudyDescription (0008,1030)' for the summary (private: the tag alone)."""
+    group, element = (int(part, 16) for part in tag_text.strip("()").split(","))
+    keyword = keyword_for_tag((group << 16) | element)
+    return f"{keyword} {tag_text}" if keyword else tag_text
+
+
 def summary_table(s: RunSummary, out: Path) -> Table:
     table = Table(title=f"deidc apply → {out}", show_header=True, header_style="bold")
     table.add_column("", style="bold")
@@ -116,6 +124,8 @@ def summary_table(s: RunSummary, out: Path) -> Table:
         table.add_row(f"  {reason}", str(n))
     for action, n in sorted(s.changes_by_action.items()):
         table.add_row(f"elements: {action}", str(n))
+    for tag, n in sorted(s.cleaned_by_tag.items(), key=lambda kv: (-kv[1], kv[0])):
+        table.add_row(f"  cleaned: {_attribute_name(tag)}", str(n))
     table.add_row("UIDs mapped", str(s.uids_mapped))
     table.add_row("patient IDs mapped", str(s.patients_mapped))
     table.add_row("seconds", f"{s.seconds:.2f}")

@@ -42,6 +42,7 @@ class FileResult:
     quarantine_kind: str | None = None  # short category for the summary
     warnings: list[str] = field(default_factory=list)
     action_counts: dict[str, int] = field(default_factory=dict)
+    cleaned: dict[str, int] = field(default_factory=dict)  # leaf tag "(gggg,eeee)" → values cleaned
     audit: str = ""  # the file's audit lines, formatted by the worker to spare the parent
     uid_map: dict[str, str] = field(default_factory=dict)
     patient_ids: tuple[str, str] | None = None
@@ -55,6 +56,7 @@ class RunSummary:
     bytes_in: int = 0
     seconds: float = 0.0
     changes_by_action: Counter = field(default_factory=Counter)
+    cleaned_by_tag: Counter = field(default_factory=Counter)
     quarantine_reasons: Counter = field(default_factory=Counter)
     uids_mapped: int = 0
     patients_mapped: int = 0
@@ -115,6 +117,8 @@ def _deidentify_into(path: Path, result: FileResult) -> None:
     result.staged = str(write_temporary(ds, _WORKER["staging"]))
     result.uid_map, result.patient_ids = outcome.uid_map, outcome.patient_ids
     result.action_counts = dict(Counter(change.action for change in outcome.changes))
+    result.cleaned = dict(Counter(change.path.rsplit("/", 1)[-1] for change in outcome.changes
+                                  if change.action == "clean"))
     result.audit = _audit_lines(result, outcome.changes)
 
 
@@ -182,6 +186,7 @@ def run_batch(plan: Plan, keys: dict[str, bytes], input_root: Path, out: Path, w
                 if result.patient_ids:
                     patid_map[result.patient_ids[0]] = result.patient_ids[1]
                 summary.changes_by_action.update(result.action_counts)
+                summary.cleaned_by_tag.update(result.cleaned)
                 audit.write(result.audit)
             if on_file:
                 on_file(result)
