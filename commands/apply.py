@@ -126,6 +126,7 @@ def summary_table(s: RunSummary, out: Path) -> Table:
         table.add_row(f"elements: {action}", str(n))
     for tag, n in sorted(s.cleaned_by_tag.items(), key=lambda kv: (-kv[1], kv[0])):
         table.add_row(f"  cleaned: {_attribute_name(tag)}", str(n))
+    table.add_row("private elements no rule names (private * / default)", str(s.unknown_private))
     table.add_row("UIDs mapped", str(s.uids_mapped))
     table.add_row("patient IDs mapped", str(s.patients_mapped))
     table.add_row("seconds", f"{s.seconds:.2f}")

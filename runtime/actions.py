@@ -47,6 +47,7 @@ class FileContext:
     deferred_cleans: list[tuple[Dataset, int, str, CleanAction, str, str]] = field(default_factory=list)
     where: tuple[str, str] = ("", "")  # audit path and rule of the element being handled
     dates_shifted: bool = False
+    unknown_private: int = 0  # private elements that only `private *` / `default` decided
     note: str | None = None  # set by a handler to explain a fail-closed outcome
 
     def offset_seconds(self, name: str) -> int:

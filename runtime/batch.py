@@ -43,6 +43,7 @@ class FileResult:
     warnings: list[str] = field(default_factory=list)
     action_counts: dict[str, int] = field(default_factory=dict)
     cleaned: dict[str, int] = field(default_factory=dict)  # leaf tag "(gggg,eeee)" → values cleaned
+    unknown_private: int = 0
     audit: str = ""  # the file's audit lines, formatted by the worker to spare the parent
     uid_map: dict[str, str] = field(default_factory=dict)
     patient_ids: tuple[str, str] | None = None
@@ -57,6 +58,7 @@ class RunSummary:
     seconds: float = 0.0
     changes_by_action: Counter = field(default_factory=Counter)
     cleaned_by_tag: Counter = field(default_factory=Counter)
+    unknown_private: int = 0
     quarantine_reasons: Counter = field(default_factory=Counter)
     uids_mapped: int = 0
     patients_mapped: int = 0
@@ -116,6 +118,7 @@ def _deidentify_into(path: Path, result: FileResult) -> None:
     result.output = str(output_relpath(ds))
     result.staged = str(write_temporary(ds, _WORKER["staging"]))
     result.uid_map, result.patient_ids = outcome.uid_map, outcome.patient_ids
+    result.unknown_private = outcome.unknown_private
     result.action_counts = dict(Counter(change.action for change in outcome.changes))
     result.cleaned = dict(Counter(change.path.rsplit("/", 1)[-1] for change in outcome.changes
                                   if change.action == "clean"))
@@ -187,6 +190,7 @@ def run_batch(plan: Plan, keys: dict[str, bytes], input_root: Path, out: Path, w
                     patid_map[result.patient_ids[0]] = result.patient_ids[1]
                 summary.changes_by_action.update(result.action_counts)
                 summary.cleaned_by_tag.update(result.cleaned)
+                summary.unknown_private += result.unknown_private
                 audit.write(result.audit)
             if on_file:
                 on_file(result)

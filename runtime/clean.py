@@ -27,6 +27,11 @@ BUILTIN_PATTERNS = {
     "phone": r"(?<![\w-])(?:\+?1[-. ]?)?\(?\d{3}\)?[-. ]?\d{3}[-. ]\d{4}(?![\w-])",
     "email": r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
     "mrn": r"(?<![\w.])\d{7,}(?![\w.])",
+    # A capitalised name right after a word that introduces a person the record is not about:
+    # relatives and contacts (HIPAA Safe Harbor counts them), and the patient named in prose.
+    "person": (r"(?<=\b(?:[Cc]ontact|[Dd]iscussed with|[Ss]poke (?:with|to)|[Ww]ife|[Hh]usband|[Mm]other|"
+               r"[Ff]ather|[Ss]on|[Dd]aughter|[Ss]pouse|[Ss]ister|[Bb]rother|[Gg]uardian|[Ff]riend|"
+               r"[Nn]eighbou?r|[Pp]atient|[Pp]t)\.? )[A-Z][a-z]+(?: [A-Z][a-z]+)?"),
 }
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 # date layouts found in free text: (regex, strptime layout)

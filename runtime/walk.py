@@ -18,7 +18,7 @@ from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
-from deidc.compiler.plan import KeepAction, Plan, PlanRule, RemoveAction
+from deidc.compiler.plan import KeepAction, Plan, PlanRule, RemoveAction, Specificity
 from deidc.runtime.actions import ACTION_NAMES, FileContext, QuarantineFile, apply_action, components
 from deidc.runtime.cleaning import clean_deferred, collected_values
 from deidc.runtime.conditions import evaluate_all
@@ -46,6 +46,7 @@ class DatasetOutcome:
     uid_map: dict[str, str] = field(default_factory=dict)
     patient_ids: tuple[str, str] | None = None  # (old, new)
     quarantine: str | None = None
+    unknown_private: int = 0  # private elements no rule names (decided by `private *` or `default`)
 
 
 def format_path(ancestry: tuple[Level, ...], tag: int) -> str:
@@ -100,6 +101,7 @@ class DatasetDeidentifier:
         if ctx.dates_shifted:  # PS3.15: say so whenever dates were modified
             ds.LongitudinalTemporalInformationModified = "MODIFIED"
         outcome.uid_map = ctx.uid_map
+        outcome.unknown_private = ctx.unknown_private
         for tag in (SOP_INSTANCE_UID, STUDY_UID, SERIES_UID):  # the scorer finds files by these
             if old_ids[tag]:
                 outcome.uid_map.setdefault(old_ids[tag], _text(ds, tag))
@@ -129,6 +131,8 @@ class DatasetDeidentifier:
                     creator = creators[block]
             vr = _vr_of(ds, tag)
             rule = self.dispatcher.rule_for(ancestry, tag, vr, creator, conditions)
+            if group & 1 and (rule is None or rule.specificity == Specificity.DEFAULT):
+                ctx.unknown_private += 1
             kind = type(rule.action) if rule is not None else None
             if vr == "SQ" and (kind is None or kind is KeepAction):
                 self._walk_items(ds, tag, creator, ancestry, conditions, ctx, changes)

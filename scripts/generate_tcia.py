@@ -53,20 +53,22 @@ STANDARD_PATH = ROOT / "rulesets" / "tcia-standard-profile.csv"
 KB_PATH = ROOT / "rulesets" / "tcia-private-tag-kb.csv"
 OUTPUT_PATH = ROOT / "rulesets" / "tcia.deid"
 
-CLEAN = "clean phi fuzzy 90, regex ssn, phone, email, mrn, dates shift date_shift"
+CLEAN = "clean phi fuzzy 90, regex ssn, phone, email, mrn, person, dates shift date_shift"
 # VRs whose kept values may carry free text: cleaned instead of kept (standard C rows; the
 # knowledge base's k rows use the free-text VRs only).
 STANDARD_TEXT_VRS = frozenset("LO SH ST LT UT UC PN AE CS".split())
 KB_TEXT_VRS = frozenset("LO SH ST LT UT UC PN".split())
 DATE_VRS = frozenset({"DA", "DT", "TM"})
-# The PHI the rules remove or replace, gathered for `clean` (the order is the statement's).
+# The patient's PHI that the rules remove or replace, gathered for `clean`: HIPAA Safe Harbor's
+# identifiers are those of the individual and of relatives, employers and household members.
+# Staff names (referring physician, operators) are not, and TCIA keeps descriptions that name
+# them, so they are not collected (a physician named in a description stays).
 COLLECT = ["PatientName", "OtherPatientNames", "PatientBirthName", "PatientMotherBirthName",
-           "PatientID", "OtherPatientIDs", "IssuerOfPatientID", "AccessionNumber", "StudyID",
-           "PatientBirthDate", "PatientAddress", "PatientTelephoneNumbers",
-           "ReferringPhysicianName", "PerformingPhysicianName", "NameOfPhysiciansReadingStudy",
-           "PhysiciansOfRecord", "OperatorsName", "RequestingPhysician", "InstitutionName",
-           "InstitutionAddress", "InstitutionalDepartmentName", "StationName",
-           "ResponsiblePerson", "PersonName"]
+           "PatientID", "OtherPatientIDs", "IssuerOfPatientID", "AccessionNumber",
+           "PatientBirthDate", "PatientAddress", "PatientTelephoneNumbers", "ResponsiblePerson",
+           "MedicalRecordLocator", "AdmissionID"]
+# Structured content (SR): the text of TEXT content items is free text like any description.
+STRUCTURED_TEXT = ["*/TextValue"]
 # TCIA Implementation -> action, for the values that need no VR or attribute check.
 SIMPLE_ACTIONS = {"remove": "remove", "empty": "empty", "replace": "dummy", "hashname": "hash",
                   "time": "keep", "process": "keep", "remove unsafe": "remove"}
@@ -117,14 +119,13 @@ HEADER = """\
 #
 # Markers: codes for the options this table implements --
 #   113100 Basic Application Confidentiality Profile
+#   113104 Clean Structured Content (TextValue of SR content items cleaned)
 #   113105 Clean Descriptors (descriptions kept by TCIA are cleaned here)
 #   113107 Retain Longitudinal Temporal Information Modified Dates (incrementdate -> shift)
 #   113108 Retain Patient Characteristics (sex, age, size, weight, ethnic group, ... kept)
 #   113111 Retain Safe Private (the knowledge base's k elements are kept)
 # and not claimed:
 #   113101 Clean Pixel Data: no pixel rules (TCIA reviews burned-in text outside this table)
-#   113104 Clean Structured Content: the Content Sequence is only walked ("process"); text in
-#          content items (TextValue has no row) is kept as it is
 #   113109 Retain Device Identity: the table removes DeviceSerialNumber, StationName, DetectorID
 """
 
@@ -409,12 +410,14 @@ def render_tcia_ruleset(standard_rows: list[dict], kb_rows: list[dict]) -> str:
            "version 1", "",
            'key = secret("DEIDC_KEY")',
            "date_shift = days(hmac(key, PatientID), -3650..-30)", "",
-           'markers "deidc: TCIA de-identification profile" codes 113100, 113105, 113107, 113108, 113111',
+           'markers "deidc: TCIA de-identification profile" codes 113100, 113104, 113105, 113107, 113108, 113111',
            "",
            "# PHI the rules below remove or replace, looked for in the text that `clean` keeps",
            *_collect_line(), "",
            "# ---- standard attributes: TCIA table 1 " + "-" * 54,
            *standard, "",
+           "# ---- structured content: text of SR content items, at any depth " + "-" * 28,
+           *(_line(f"{path} -> {CLEAN}", "TEXT content items (113104)") for path in STRUCTURED_TEXT), "",
            "# ---- private tag knowledge base " + "-" * 61,
            f"# {counts['rows']} rows -> {counts['patterns']} patterns, of which "
            f"{counts['conflicts']} with disagreeing dispositions (most protective action taken); "
