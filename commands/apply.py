@@ -15,6 +15,7 @@ from deidc.commands.common import compile_for_command, err_console, print_diagno
 from deidc.dsl.diagnostics import DeidError, Diagnostic, Span
 from deidc.runtime.batch import RunSummary, run_batch
 from deidc.runtime.keys import resolve_keys
+from deidc.runtime.ocr import ENGINES, LazyOcrEngine
 
 OUTPUT_FILES = {"mappings", "audit.jsonl", "quarantine.csv"}
 
@@ -32,6 +33,9 @@ def register(sub) -> None:
                    help="use a fixed, public key instead of the rules' secrets (demos only)")
     p.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--ocr", choices=tuple(ENGINES), default="rapidocr",
+                   help="OCR engine for pixels blocks (default: rapidocr; tesseract needs tesserocr)")
+    p.add_argument("--preview", metavar="DIR", help="write a PNG of every redacted frame, boxes drawn, to DIR")
     p.set_defaults(run=run)
 
 
@@ -56,8 +60,15 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         err_console.print(f"[bold red]error:[/] {problem}")
         return 2
+    if plan.pixels:
+        try:
+            LazyOcrEngine(args.ocr)
+        except ValueError as err:
+            err_console.print(f"[bold red]error:[/] {err}")
+            return 2
     out.mkdir(parents=True, exist_ok=True)
-    summary = _run_with_progress(plan, keys, source, out, max(1, args.workers), not args.no_progress)
+    summary = _run_with_progress(plan, keys, source, out, max(1, args.workers), not args.no_progress,
+                                 args.ocr, Path(args.preview) if args.preview else None)
     console = Console(highlight=False)
     console.print(summary_table(summary, out))
     console.print(f"mappings/, audit.jsonl and quarantine.csv are in {out}")
@@ -83,7 +94,8 @@ def _check_paths(source: Path, out: Path, overwrite: bool) -> str | None:
     return None
 
 
-def _run_with_progress(plan, keys, source: Path, out: Path, workers: int, show: bool) -> RunSummary:
+def _run_with_progress(plan, keys, source: Path, out: Path, workers: int, show: bool, ocr_name: str,
+                       preview: Path | None) -> RunSummary:
     columns = (TextColumn("[bold]de-identifying"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[quarantined]} quarantined"), TimeRemainingColumn())
     # auto_refresh=False: no refresh thread, so worker processes can be forked safely.
@@ -101,7 +113,8 @@ def _run_with_progress(plan, keys, source: Path, out: Path, workers: int, show: 
                 last_refresh = now
 
         summary = run_batch(plan, keys, source, out, workers, on_file,
-                            on_start=lambda total: progress.update(task, total=total))
+                            on_start=lambda total: progress.update(task, total=total),
+                            ocr_name=ocr_name, preview_dir=preview)
         progress.refresh()
         return summary
 

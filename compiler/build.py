@@ -16,8 +16,8 @@ from deidc.compiler.conditions import plan_condition
 from deidc.compiler.expand import Scoped
 from deidc.compiler.names import did_you_mean, vrs_of_tag
 from deidc.compiler.plan import (
-    AllTrue, CleanAction, MarkerCode, Markers, Origin, PhiCollection, Plan, PlanCondition, PlanRule,
-    PrivatePattern,
+    AllTrue, CleanAction, MarkerCode, Markers, OcrRedactOp, Origin, PhiCollection, PixelRule, Plan,
+    PlanCondition, PlanRule, PrivatePattern, RedactAllTextOp, RegionFillOp,
     SecretSource, ShiftParam, Specificity, FileQuarantine, Unimplemented,
 )
 from deidc.compiler.selectors import ResolvedSelector, resolve_excepts, resolve_selector, tag_of
@@ -161,7 +161,7 @@ def plan_rules(c: Compilation) -> None:
         elif isinstance(st, ast.Collect):
             _add_collect(c, st)
         elif isinstance(st, ast.Pixels):
-            c.plan.unimplemented.append(Unimplemented("pixels blocks (burned-in text redaction)", origin(st.span)))
+            _add_pixels(c, st, scoped.conditions)
 
 
 def _has_item_index(path) -> bool:
@@ -209,6 +209,8 @@ def phi_kind(tag: int) -> str:
         return "name"
     if vrs & {"DA", "DT"}:
         return "date"
+    if "TM" in vrs:
+        return "time"
     if keyword in PHONE_KEYWORDS:
         return "phone"
     if keyword in PLACE_KEYWORDS:
@@ -231,6 +233,29 @@ def _add_collect(c: Compilation, st: ast.Collect) -> None:
         for tag in resolved.tags:
             tags[tag] = phi_kind(tag)
     c.plan.collects[st.name] = PhiCollection(st.name, tags, origin(st.span, st.name))
+
+
+def _add_pixels(c: Compilation, st: ast.Pixels, conditions: tuple) -> None:
+    cond = c.condition_id(conditions + ((st.condition,) if st.condition is not None else ()))
+    if cond is False:
+        return
+    ops = []
+    for op in st.statements:
+        if isinstance(op, ast.OcrRedact):
+            ops.append(OcrRedactOp(op.phi, op.fuzzy if op.fuzzy is not None else 85))
+            if op.phi not in c.plan.collects and not any(
+                    isinstance(s.statement, ast.Collect) and s.statement.name == op.phi for s in c.statements):
+                c.diagnostics.append(Diagnostic(
+                    "error", f"no PHI set named '{op.phi}'", op.span, code="DC032",
+                    hint=did_you_mean(op.phi, c.plan.collects) or f"collect it, e.g. `collect PatientName, PatientID as {op.phi}`"))
+        elif isinstance(op, ast.RegionFill):
+            ops.append(RegionFillOp(op.box, op.value))
+        elif isinstance(op, ast.RedactAllText):
+            ops.append(RedactAllTextOp(op.box))
+        else:
+            c.plan.unimplemented.append(Unimplemented("header regions (fill from Sequence of Ultrasound Regions)",
+                                                      origin(op.span)))
+    c.plan.pixels.append(PixelRule(cond, tuple(ops), origin(st.span, "pixels")))
 
 
 def check_phi_sets(c: Compilation) -> None:

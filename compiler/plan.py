@@ -275,6 +275,37 @@ class PhiCollection:
 
 
 @dataclass(frozen=True)
+class OcrRedactOp:
+    """`ocr -> redact PHI fuzzy N`: black out OCR'd text that matches the PHI set."""
+
+    phi: str
+    threshold: int  # 0-100
+
+
+@dataclass(frozen=True)
+class RegionFillOp:
+    box: tuple[int, int, int, int]  # x, y, width, height
+    value: int
+
+
+@dataclass(frozen=True)
+class RedactAllTextOp:
+    """`redact all text in region x,y,w,h`: every OCR'd word inside the region (vendor banners)."""
+
+    box: tuple[int, int, int, int]
+
+
+PixelOp = Union[OcrRedactOp, RegionFillOp, RedactAllTextOp]
+
+
+@dataclass(frozen=True)
+class PixelRule:
+    condition: int | None
+    ops: tuple[PixelOp, ...]
+    origin: Origin
+
+
+@dataclass(frozen=True)
 class FileQuarantine:
     reason: str
     condition: int | None
@@ -305,6 +336,7 @@ class Plan:
     shifts: dict[str, ShiftParam] = field(default_factory=dict)
     markers: Markers | None = None
     collects: dict[str, PhiCollection] = field(default_factory=dict)
+    pixels: list[PixelRule] = field(default_factory=list)
     dummy_values: dict[str, str] = field(default_factory=dict)
     unimplemented: list[Unimplemented] = field(default_factory=list)
     indexed_paths: bool = False  # some path names an item index: dispatch must key on it

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from deidc.compiler.plan import Plan
 from deidc.runtime.files import NotDicom, find_inputs, output_relpath, read_dataset, write_temporary, write_text_atomic
+from deidc.runtime.ocr import LazyOcrEngine
 from deidc.runtime.walk import REQUIRED, Change, DatasetDeidentifier
 
 STAGING = ".deidc-staging"
@@ -73,8 +74,10 @@ class RunSummary:
 _WORKER: dict = {}
 
 
-def _init_worker(plan: Plan, keys: dict[str, bytes], input_root: str, staging: str) -> None:
-    _WORKER["deidentifier"] = DatasetDeidentifier(plan, keys)
+def _init_worker(plan: Plan, keys: dict[str, bytes], input_root: str, staging: str,
+                 ocr_name: str = "rapidocr", preview_dir: str | None = None) -> None:
+    ocr = LazyOcrEngine(ocr_name) if plan.pixels else None
+    _WORKER["deidentifier"] = DatasetDeidentifier(plan, keys, ocr, Path(preview_dir) if preview_dir else None)
     _WORKER["input_root"] = Path(input_root)
     _WORKER["staging"] = Path(staging)
 
@@ -141,8 +144,8 @@ def _audit_lines(result: FileResult, changes: list[Change]) -> str:
 
 
 def _results(files: list[Path], plan: Plan, keys: dict[str, bytes], input_root: Path, staging: Path,
-             workers: int) -> Iterator[FileResult]:
-    args = (plan, keys, str(input_root), str(staging))
+             workers: int, ocr_name: str, preview_dir: Path | None) -> Iterator[FileResult]:
+    args = (plan, keys, str(input_root), str(staging), ocr_name, str(preview_dir) if preview_dir else None)
     paths = [str(p) for p in files]
     if workers <= 1:
         _init_worker(*args)
@@ -159,7 +162,8 @@ def _results(files: list[Path], plan: Plan, keys: dict[str, bytes], input_root: 
 
 def run_batch(plan: Plan, keys: dict[str, bytes], input_root: Path, out: Path, workers: int,
               on_file: Callable[[FileResult], None] | None = None,
-              on_start: Callable[[int], None] | None = None) -> RunSummary:
+              on_start: Callable[[int], None] | None = None, ocr_name: str = "rapidocr",
+              preview_dir: Path | None = None) -> RunSummary:
     files = find_inputs(input_root)
     if on_start:
         on_start(len(files))
@@ -174,7 +178,7 @@ def run_batch(plan: Plan, keys: dict[str, bytes], input_root: Path, out: Path, w
     audit_tmp = out / "audit.jsonl.partial"
     started = time.perf_counter()
     with audit_tmp.open("w", encoding="utf-8") as audit:
-        for result in _results(files, plan, keys, root, staging, workers):
+        for result in _results(files, plan, keys, root, staging, workers, ocr_name, preview_dir):
             summary.files += 1
             summary.bytes_in += result.size
             if result.staged:

@@ -37,6 +37,7 @@ class PhiSet:
     words: dict[str, str] = field(default_factory=dict)  # normalised word → kind
     fuzzy: list[str] = field(default_factory=list)  # name/place words long enough for fuzzy matching
     digits: dict[str, str] = field(default_factory=dict)  # digit strings (ids, phones, dates) → kind
+    phrases: dict[str, str] = field(default_factory=dict)  # whole values and name orders → kind
 
     def add(self, word: str, kind: str) -> None:
         word = normalise(word)
@@ -65,6 +66,11 @@ def add_name(phi: PhiSet, value: str) -> None:
         family = components[0] if components else ""
         given = components[1] if len(components) > 1 else ""
         middle = components[2] if len(components) > 2 else ""
+        if family:
+            phi.phrases[normalise(person)] = "name"
+        if family and given:
+            phi.phrases[f"{given} {family}".upper()] = "name"
+            phi.phrases[f"{family}, {given}".upper()] = "name"
         if family and given and middle:
             letters = [given[:1], middle[:1], family[:1]]
             phi.add("".join(letters), "initials")
@@ -76,6 +82,7 @@ def add_identifier(phi: PhiSet, value: str, kind: str = "id") -> None:
         if not item:
             continue
         phi.add(item, kind)
+        phi.phrases[normalise(item)] = kind
         digits = _digits(item)
         if len(digits) >= 4:
             phi.digits[digits] = kind
@@ -86,6 +93,7 @@ def add_identifier(phi: PhiSet, value: str, kind: str = "id") -> None:
 
 
 def add_place(phi: PhiSet, value: str) -> None:
+    phi.phrases[normalise(value)] = "place"
     for part in _SPLIT.split(value.replace(".", " ")):
         word = normalise(part)
         if word in GENERIC_WORDS or len(word) < 3:
@@ -117,13 +125,23 @@ def add_phone(phi: PhiSet, value: str) -> None:
             phi.digits[digits[-10:]] = "phone"
 
 
-ADDERS = {"name": add_name, "date": add_date, "phone": add_phone, "place": add_place, "id": add_identifier}
+def add_time(phi: PhiSet, value: str) -> None:
+    """Times as burned into images: `09:00`, `0900`, `09:00:12`."""
+    for item in value.split("\\"):
+        digits = _digits(item.split(".")[0])
+        if len(digits) >= 4:
+            phi.phrases[f"{digits[:2]}:{digits[2:4]}"] = "time"
+            if len(digits) >= 6:
+                phi.phrases[f"{digits[:2]}:{digits[2:4]}:{digits[4:6]}"] = "time"
+
+
+ADDERS = {"time": add_time, "name": add_name, "date": add_date, "phone": add_phone, "place": add_place, "id": add_identifier}
 
 
 def build_phi(values: list[tuple[str, str]]) -> PhiSet:
     """`values`: (kind, original text) of every collected element; kinds are decided by the
-    compiler (PN → name, DA/DT → date, telephone numbers → phone, institutions and addresses →
-    place, anything else → id)."""
+    compiler (PN → name, DA/DT → date, TM → time, telephone numbers → phone, institutions and
+    addresses → place, anything else → id)."""
     phi = PhiSet()
     for kind, text in values:
         if text.strip():

@@ -13,6 +13,7 @@ PS3.15 markers; file meta MediaStorageSOPInstanceUID = the new SOPInstanceUID.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset
@@ -22,7 +23,9 @@ from deidc.compiler.plan import KeepAction, Plan, PlanRule, RemoveAction, Specif
 from deidc.runtime.actions import ACTION_NAMES, FileContext, QuarantineFile, apply_action, components
 from deidc.runtime.cleaning import clean_deferred, collected_values
 from deidc.runtime.conditions import evaluate_all
+from deidc.runtime.ocr import LazyOcrEngine, OcrEngine
 from deidc.runtime.phi import build_phi
+from deidc.runtime.pixels import PixelsNotWritable, apply_boxes, plan_boxes, read_frames, write_frames, write_previews
 from deidc.runtime.dispatch import Dispatcher, Level
 
 PATIENT_ID = 0x00100020
@@ -73,9 +76,12 @@ def _text(ds: Dataset, tag: int) -> str:
 class DatasetDeidentifier:
     """Applies one Plan; build once per process and call for every dataset."""
 
-    def __init__(self, plan: Plan, keys: dict[str, bytes]):
+    def __init__(self, plan: Plan, keys: dict[str, bytes], ocr: OcrEngine | None = None,
+                 preview_dir: Path | None = None):
         self.plan = plan
         self.keys = keys
+        self.ocr = ocr if ocr is not None else (LazyOcrEngine("rapidocr") if plan.pixels else None)
+        self.preview_dir = preview_dir
         self.dispatcher = Dispatcher(plan)
         self._shift_sources = {spec.source_tag for spec in plan.shifts.values()}
         self._origins = [str(rule.origin) for rule in plan.rules]
@@ -97,6 +103,13 @@ class DatasetDeidentifier:
             return outcome
         clean_deferred(ctx, phi, outcome.changes)
         self._copy_new_values(ds, ctx, outcome.changes)
+        pixel_rules = [r for r in self.plan.pixels if r.condition is None or conditions[r.condition]]
+        if pixel_rules and 0x7FE00010 in ds:
+            try:
+                self._redact_pixels(ds, pixel_rules, phi, outcome.changes)
+            except PixelsNotWritable as err:
+                outcome.quarantine = f"burned-in text found but {err}"
+                return outcome
         self._add_markers(ds)
         if ctx.dates_shifted:  # PS3.15: say so whenever dates were modified
             ds.LongitudinalTemporalInformationModified = "MODIFIED"
@@ -166,6 +179,20 @@ class DatasetDeidentifier:
         if elem is None or elem.value is None:
             return None
         return str(elem.value).strip(" \x00").upper()
+
+    def _redact_pixels(self, ds: Dataset, rules, phi, changes: list[Change]) -> None:
+        frames, planar = read_frames(ds)
+        boxes = plan_boxes(frames, rules, phi, self.ocr)
+        if not boxes:
+            return  # nothing burned in: the pixel data bytes stay exactly as they were
+        apply_boxes(frames, boxes)
+        write_frames(ds, frames, planar)
+        origin = str(rules[0].origin)
+        for box in boxes:
+            note = f"frame {box.frame} box {list(box.box)} ocr {box.text!r} matched {box.kind} score {box.score}"
+            changes.append(Change("(7fe0,0010)", "redact-pixels", origin, note))
+        if self.preview_dir is not None:
+            write_previews(self.preview_dir, str(ds.get("SOPInstanceUID", "unknown")), frames, boxes)
 
     def _copy_new_values(self, ds: Dataset, ctx: FileContext, changes: list[Change]) -> None:
         for target_ds, tag, source, path, origin in ctx.deferred_copies:
