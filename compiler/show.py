@@ -97,6 +97,11 @@ def format_plan(plan: Plan) -> str:
         for name, collection in sorted(plan.collects.items()):
             parts = ", ".join(f"{_tag(t)} {k}" for t, k in sorted(collection.tags.items()))
             out.append(f"{name}: {parts}")
+    if plan.pixels:
+        out.append("\n[pixels] (burned-in text)")
+        for rule in plan.pixels:
+            when = f" when #{rule.condition}" if rule.condition is not None else ""
+            out.append(f"{'; '.join(format_action(op) for op in rule.ops)}{when}  {rule.origin}")
     if plan.markers:
         out.append("\n[markers]")
         out.append(f"DeidentificationMethod = {plan.markers.method!r}")

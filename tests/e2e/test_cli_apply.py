@@ -118,8 +118,8 @@ def test_short_key_is_refused(deidc, small_tree, tmp_path):
 
 
 @pytest.mark.parametrize("statement", [
-    "pixels { region 0,0,10,10 -> fill 0 }",
-    "pixels where Modality = US { ocr -> redact phi fuzzy 80 }",
+    "pixels { header regions -> fill 0 }",
+    "pixels where Modality = US { region 0,0,10,10 -> fill 0; header regions -> fill 0 }",
 ])
 def test_unimplemented_features_are_refused_with_their_line(deidc, small_tree, tmp_path, statement):
     rules = write(tmp_path / "site.deid",
@@ -136,8 +136,8 @@ def test_unimplemented_features_are_refused_with_their_line(deidc, small_tree, t
 def test_all_unimplemented_statements_are_reported_at_once(deidc, small_tree, tmp_path):
     rules = write(tmp_path / "site.deid", "version 1\n"
                   "collect PatientName as phi\n"
-                  "pixels { region 0,0,10,10 -> fill 0 }\n"
-                  "pixels where Modality = US { region 0,0,5,5 -> fill 0 }\n")
+                  "pixels { header regions -> fill 0 }\n"
+                  "pixels where Modality = US { header regions -> fill 1 }\n")
     run = deidc("apply", rules, small_tree, "-o", tmp_path / "out", "--insecure-demo-key",
                 "--workers", "1", "--no-progress")
     assert run.returncode == 2
