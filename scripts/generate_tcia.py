@@ -67,6 +67,15 @@ COLLECT = ["PatientName", "OtherPatientNames", "PatientBirthName", "PatientMothe
            "PatientID", "OtherPatientIDs", "IssuerOfPatientID", "AccessionNumber",
            "PatientBirthDate", "PatientAddress", "PatientTelephoneNumbers", "ResponsiblePerson",
            "MedicalRecordLocator", "AdmissionID"]
+# What burned-in text shows and the image must lose: the patient's identifiers, the exam's dates
+# and times (HIPAA: every date of the individual's care) and where it happened.
+BURNED_IN = ["PatientName", "OtherPatientNames", "PatientBirthName", "PatientID", "OtherPatientIDs",
+             "IssuerOfPatientID", "AccessionNumber", "PatientBirthDate", "StudyDate", "SeriesDate",
+             "AcquisitionDate", "ContentDate", "StudyTime", "SeriesTime", "AcquisitionTime",
+             "ContentTime", "InstitutionName", "InstitutionAddress", "PatientAddress"]
+# Images likely to carry burned-in text: flagged, or of the kinds that usually do.
+PIXELS = ('pixels where BurnedInAnnotation = "YES" or Modality in (US, SC, OT, XC, ES) {\n'
+          "    ocr -> redact burned_in fuzzy 85\n}")
 # Structured content (SR): the text of TEXT content items is free text like any description.
 STRUCTURED_TEXT = ["*/TextValue"]
 # TCIA Implementation -> action, for the values that need no VR or attribute check.
@@ -119,13 +128,13 @@ HEADER = """\
 #
 # Markers: codes for the options this table implements --
 #   113100 Basic Application Confidentiality Profile
+#   113101 Clean Pixel Data (burned-in text OCR'd and blacked out where it matches the PHI)
 #   113104 Clean Structured Content (TextValue of SR content items cleaned)
 #   113105 Clean Descriptors (descriptions kept by TCIA are cleaned here)
 #   113107 Retain Longitudinal Temporal Information Modified Dates (incrementdate -> shift)
 #   113108 Retain Patient Characteristics (sex, age, size, weight, ethnic group, ... kept)
 #   113111 Retain Safe Private (the knowledge base's k elements are kept)
 # and not claimed:
-#   113101 Clean Pixel Data: no pixel rules (TCIA reviews burned-in text outside this table)
 #   113109 Retain Device Identity: the table removes DeviceSerialNumber, StationName, DetectorID
 """
 
@@ -395,11 +404,11 @@ def _line(statement: str, comment: str) -> str:
         f"{statement}  # {comment}"
 
 
-def _collect_line() -> list[str]:
-    known = [keyword for keyword in COLLECT if tag_for_keyword(keyword) is not None]
-    missing = [keyword for keyword in COLLECT if keyword not in known]
+def _collect_line(keywords: list[str] = COLLECT, name: str = "phi") -> list[str]:
+    known = [keyword for keyword in keywords if tag_for_keyword(keyword) is not None]
+    missing = [keyword for keyword in keywords if keyword not in known]
     lines = [f"# not in the data dictionary, left out: {', '.join(missing)}"] if missing else []
-    return lines + [f"collect {', '.join(known)} as phi"]
+    return lines + [f"collect {', '.join(known)} as {name}"]
 
 
 def render_tcia_ruleset(standard_rows: list[dict], kb_rows: list[dict]) -> str:
@@ -410,12 +419,14 @@ def render_tcia_ruleset(standard_rows: list[dict], kb_rows: list[dict]) -> str:
            "version 1", "",
            'key = secret("DEIDC_KEY")',
            "date_shift = days(hmac(key, PatientID), -3650..-30)", "",
-           'markers "deidc: TCIA de-identification profile" codes 113100, 113104, 113105, 113107, 113108, 113111',
+           'markers "deidc: TCIA de-identification profile" codes 113100, 113101, 113104, 113105, 113107, 113108, 113111',
            "",
            "# PHI the rules below remove or replace, looked for in the text that `clean` keeps",
            *_collect_line(), "",
            "# ---- standard attributes: TCIA table 1 " + "-" * 54,
            *standard, "",
+           "# ---- burned-in text: OCR, matched against this PHI, blacked out in every frame " + "-" * 12,
+           *_collect_line(BURNED_IN, "burned_in"), PIXELS, "",
            "# ---- structured content: text of SR content items, at any depth " + "-" * 28,
            *(_line(f"{path} -> {CLEAN}", "TEXT content items (113104)") for path in STRUCTURED_TEXT), "",
            "# ---- private tag knowledge base " + "-" * 61,

@@ -99,9 +99,15 @@ def test_header_parameters_and_markers(rendered):
     assert '\nkey = secret("DEIDC_KEY")\n' in rendered
     assert "\ndate_shift = days(hmac(key, PatientID), -3650..-30)\n" in rendered
     assert ('\nmarkers "deidc: TCIA de-identification profile" '
-            "codes 113100, 113104, 113105, 113107, 113108, 113111\n") in rendered
-    for dropped in ("113101", "113109"):  # claimed by TCIA, not done by these rules
+            "codes 113100, 113101, 113104, 113105, 113107, 113108, 113111\n") in rendered
+    for dropped in ("113109",):  # claimed by TCIA, not done by these rules
         assert f"#   {dropped} " in rendered
+
+
+def test_burned_in_text_is_redacted(rendered):
+    assert '\npixels where BurnedInAnnotation = "YES" or Modality in (US, SC, OT, XC, ES) {\n' in rendered
+    assert "    ocr -> redact burned_in fuzzy 85\n" in rendered
+    assert "\ncollect PatientName, OtherPatientNames, PatientBirthName, PatientID," in rendered
 
 
 def test_structured_content_text_is_cleaned(rendered):
