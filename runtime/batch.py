@@ -25,8 +25,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pydicom
+
 from deidc.compiler.plan import Plan
 from deidc.runtime.files import NotDicom, find_inputs, output_relpath, read_dataset, write_temporary, write_text_atomic
+from deidc.runtime.cleaning import collected_values
 from deidc.runtime.ocr import LazyOcrEngine
 from deidc.runtime.walk import REQUIRED, Change, DatasetDeidentifier
 
@@ -74,9 +77,56 @@ class RunSummary:
 _WORKER: dict = {}
 
 
+def gather_phi(path_text: str) -> tuple[str, dict[str, list[tuple[str, str]]]] | None:
+    """Pass 1: (original PatientID, the PHI each `collect` finds in this file); None if unreadable."""
+    plan: Plan = _WORKER["plan"]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(path_text, stop_before_pixels=True, force=True)
+            patient = str(ds.get("PatientID", "") or "").strip() or str(ds.get("StudyInstanceUID", "") or "")
+            return patient, {name: collected_values(ds, c.tags) for name, c in plan.collects.items()}
+    except Exception:  # noqa: BLE001 — pass 2 quarantines it with the reason
+        return None
+
+
+def patient_phi(files: list[str], plan: Plan, workers: int) -> dict[str, dict[str, list[tuple[str, str]]]]:
+    """The PHI of every patient, over all of their files: a name or an institution that one file
+    holds is also looked for in the text and pixels of the patient's other files."""
+    merged: dict[str, dict[str, set[tuple[str, str]]]] = {}
+    _WORKER["plan"] = plan
+    if workers <= 1:
+        results = map(gather_phi, files)
+    else:
+        pool = _context().Pool(workers, initializer=_WORKER.__setitem__, initargs=("plan", plan))
+        results = pool.imap(gather_phi, files, chunksize=max(1, min(64, len(files) // (workers * 8) or 1)))
+    try:
+        for found in results:
+            if found is None:
+                continue
+            patient, values = found
+            per_patient = merged.setdefault(patient, {})
+            for name, pairs in values.items():
+                per_patient.setdefault(name, set()).update(pairs)
+    finally:
+        if workers > 1:
+            pool.close()
+            pool.join()
+    return {p: {n: sorted(v) for n, v in names.items()} for p, names in merged.items()}
+
+
+def _context():
+    # fork: workers inherit the imported modules and the Plan instead of re-importing them. The
+    # CLI keeps the parent single-threaded (no auto-refreshing progress thread) so fork is safe.
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
 def _init_worker(plan: Plan, keys: dict[str, bytes], input_root: str, staging: str,
-                 ocr_name: str = "rapidocr", preview_dir: str | None = None) -> None:
-    ocr = LazyOcrEngine(ocr_name) if plan.pixels else None
+                 ocr_name: str = "rapidocr", preview_dir: str | None = None,
+                 shared: dict | None = None, ocr_threads: int = 0) -> None:
+    _WORKER["shared_phi"] = shared or {}
+    ocr = LazyOcrEngine(ocr_name, ocr_threads) if plan.pixels else None
     _WORKER["deidentifier"] = DatasetDeidentifier(plan, keys, ocr, Path(preview_dir) if preview_dir else None)
     _WORKER["input_root"] = Path(input_root)
     _WORKER["staging"] = Path(staging)
@@ -111,7 +161,8 @@ def _quarantine(result: FileResult, kind: str, reason: str) -> None:
 def _deidentify_into(path: Path, result: FileResult) -> None:
     ds = read_dataset(path)
     present = {tag for tag in REQUIRED if tag in ds}
-    outcome = _WORKER["deidentifier"].deidentify(ds)
+    patient = str(ds.get("PatientID", "") or "").strip() or str(ds.get("StudyInstanceUID", "") or "")
+    outcome = _WORKER["deidentifier"].deidentify(ds, _WORKER["shared_phi"].get(patient))
     if outcome.quarantine:
         return _quarantine(result, "quarantined by a rule", outcome.quarantine)
     lost = [REQUIRED[t] for t in sorted(present) if t not in ds]
@@ -145,18 +196,17 @@ def _audit_lines(result: FileResult, changes: list[Change]) -> str:
 
 def _results(files: list[Path], plan: Plan, keys: dict[str, bytes], input_root: Path, staging: Path,
              workers: int, ocr_name: str, preview_dir: Path | None) -> Iterator[FileResult]:
-    args = (plan, keys, str(input_root), str(staging), ocr_name, str(preview_dir) if preview_dir else None)
     paths = [str(p) for p in files]
+    shared = patient_phi(paths, plan, workers) if plan.collects else {}
+    # several workers: one OCR thread each, or their thread pools fight over the cores
+    args = (plan, keys, str(input_root), str(staging), ocr_name, str(preview_dir) if preview_dir else None,
+            shared, 1 if workers > 1 else 0)
     if workers <= 1:
         _init_worker(*args)
         yield from map(process_file, paths)
         return
     chunk = max(1, min(32, len(paths) // (workers * 8) or 1))
-    # fork: workers inherit the imported modules and the Plan instead of re-importing them. The
-    # CLI keeps the parent single-threaded (no auto-refreshing progress thread) so fork is safe.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with context.Pool(workers, initializer=_init_worker, initargs=args) as pool:
+    with _context().Pool(workers, initializer=_init_worker, initargs=args) as pool:
         yield from pool.imap(process_file, paths, chunksize=chunk)
 
 

@@ -35,13 +35,18 @@ class OcrEngine(Protocol):
 class RapidOcrEngine:
     name = "rapidocr"
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int = 0) -> None:
+        """`threads`: onnxruntime threads per process (0: all cores; 1 when several workers run)."""
         from rapidocr import RapidOCR  # heavy: loaded only when OCR is needed
 
         # rapidocr logs every model file it opens, and resets its logger's level as it goes: a
         # filter stays.
         logging.getLogger("RapidOCR").addFilter(lambda record: record.levelno >= logging.WARNING)
-        self._engine = RapidOCR()
+        params = {"Global.log_level": "warning"}
+        if threads > 0:
+            params["EngineConfig.onnxruntime.intra_op_num_threads"] = threads
+            params["EngineConfig.onnxruntime.inter_op_num_threads"] = 1
+        self._engine = RapidOCR(params=params)
 
     def read(self, image: np.ndarray, detect: bool = True) -> list[OcrWord]:
         image = _as_uint8(image)
@@ -61,7 +66,7 @@ class RapidOcrEngine:
 class TesseractEngine:
     name = "tesseract"
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int = 0) -> None:
         import tesserocr  # optional: pip install tesserocr + Debian tesseract-ocr-eng
 
         self._api = tesserocr.PyTessBaseAPI(psm=tesserocr.PSM.SPARSE_TEXT)
@@ -91,7 +96,8 @@ ENGINE_MODULES = {"rapidocr": "rapidocr", "tesseract": "tesserocr"}
 class LazyOcrEngine:
     """Builds the named engine on first use: loading OCR models costs a second, often for nothing."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, threads: int = 0) -> None:
+        self.threads = threads
         if name not in ENGINES:
             raise ValueError(f"unknown OCR engine {name!r}; choose one of {', '.join(ENGINES)}")
         module = ENGINE_MODULES[name]
@@ -100,15 +106,15 @@ class LazyOcrEngine:
         self.name = name
 
     def read(self, image: np.ndarray, detect: bool = True) -> list[OcrWord]:
-        return ocr_engine(self.name).read(image, detect)
+        return ocr_engine(self.name, self.threads).read(image, detect)
 
 
 @functools.lru_cache(maxsize=4)
-def ocr_engine(name: str = "rapidocr") -> OcrEngine:
+def ocr_engine(name: str = "rapidocr", threads: int = 0) -> OcrEngine:
     """The named engine (built once per process)."""
     if name not in ENGINES:
         raise ValueError(f"unknown OCR engine {name!r}; choose one of {', '.join(ENGINES)}")
-    return ENGINES[name]()
+    return ENGINES[name](threads)
 
 
 def _as_uint8(image: np.ndarray) -> np.ndarray:

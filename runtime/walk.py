@@ -86,7 +86,9 @@ class DatasetDeidentifier:
         self._shift_sources = {spec.source_tag for spec in plan.shifts.values()}
         self._origins = [str(rule.origin) for rule in plan.rules]
 
-    def deidentify(self, ds: Dataset) -> DatasetOutcome:
+    def deidentify(self, ds: Dataset, shared_phi: dict[str, list[tuple[str, str]]] | None = None
+                   ) -> DatasetOutcome:
+        """`shared_phi`: PHI collected from the other files of this patient (`patient_phi`)."""
         outcome = DatasetOutcome()
         conditions = evaluate_all(self.plan.conditions, ds)
         for q in self.plan.quarantines:
@@ -95,7 +97,8 @@ class DatasetDeidentifier:
                 return outcome
         ctx = FileContext(self.plan, self.keys, {t: _text(ds, t) for t in self._shift_sources})
         old_ids = {t: _text(ds, t) for t in (PATIENT_ID, SOP_INSTANCE_UID, STUDY_UID, SERIES_UID)}
-        phi = {name: build_phi(collected_values(ds, c.tags)) for name, c in self.plan.collects.items()}
+        phi = {name: build_phi(sorted(set(collected_values(ds, c.tags)) | set((shared_phi or {}).get(name, ()))))
+               for name, c in self.plan.collects.items()}
         try:
             self._walk(ds, (), conditions, ctx, outcome.changes)
         except QuarantineFile as q:
