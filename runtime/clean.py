@@ -29,11 +29,13 @@ BUILTIN_PATTERNS = {
     "mrn": r"(?<![\w.])\d{7,}(?![\w.])",
     # A capitalised name right after a word that introduces a person the record is not about:
     # relatives and contacts (HIPAA Safe Harbor counts them), and the patient named in prose.
+    # (Staff named with a title — `Dr. Mark Lee` — are not PHI of the patient and stay.)
     "person": (r"(?<=\b(?:[Cc]ontact|[Dd]iscussed with|[Ss]poke (?:with|to)|[Ww]ife|[Hh]usband|[Mm]other|"
                r"[Ff]ather|[Ss]on|[Dd]aughter|[Ss]pouse|[Ss]ister|[Bb]rother|[Gg]uardian|[Ff]riend|"
-               r"[Nn]eighbou?r|[Pp]atient|[Pp]t)\.? )[A-Z][a-z]+(?: [A-Z][a-z]+)?"),
+               r"[Nn]eighbou?r):? )(?!(?:Dr|Mr|Mrs|Ms|Prof)\b)[A-Z][a-z]+(?: [A-Z][a-z]+)?"),
 }
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+MONTHS_SHORT = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
 # date layouts found in free text: (regex, strptime layout)
 DATE_PATTERNS = (
     (r"(?<!\d)(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?!\d)", "%Y%m%d"),
@@ -41,13 +43,16 @@ DATE_PATTERNS = (
     (r"(?<!\d)(?:0?[1-9]|[12]\d|3[01])\.(?:0?[1-9]|1[0-2])\.(?:19|20)\d{2}(?!\d)", "%d.%m.%Y"),
     (r"(?<!\d)(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?!\d)", "%Y-%m-%d"),
     (rf"(?i)\b(?:{MONTHS}) \d{{1,2}}, (?:19|20)\d{{2}}\b", "%B %d, %Y"),
+    (rf"(?i)\b(?:{MONTHS_SHORT})\.? \d{{1,2}}, (?:19|20)\d{{2}}\b", "%b %d, %Y"),
+    (rf"(?i)\b\d{{1,2}} (?:{MONTHS}) (?:19|20)\d{{2}}\b", "%d %B %Y"),
+    (rf"(?i)\b\d{{1,2}} (?:{MONTHS_SHORT})\.? (?:19|20)\d{{2}}\b", "%d %b %Y"),
 )
 _DATES = [(regex.compile(p), layout) for p, layout in DATE_PATTERNS]
 _WORD = regex.compile(r"[\w][\w'@.^/+-]*[\w]|[\w]")
 _SUBWORD = regex.compile(r"[^\W_]+")
-_TIDY = [(regex.compile(r"(?<!\w)\^|\^(?!\w)"), " "), (regex.compile(r"\s{2,}"), " "),
-         (regex.compile(r"\s+([,;:.)])"), r"\1"),
-         (regex.compile(r"([,;:(])\s*(?=[,;:)]|$)"), ""), (regex.compile(r"\(\s*\)"), "")]
+_TIDY = [(regex.compile(r"\(\s*\)|\[\s*\]"), ""), (regex.compile(r"(?<!\w)\^|\^(?!\w)"), " "),
+         (regex.compile(r"[ \t]{2,}"), " "), (regex.compile(r"[ \t]+([,;:.)])"), r"\1"),
+         (regex.compile(r"([,;:])\s*(?=[,;:)]|$)"), "")]
 
 
 @dataclass(frozen=True)
@@ -57,15 +62,23 @@ class CleanSpec:
     dates: str | None  # "shift", "remove", or None: dates are not looked for
 
 
+_FLAGS = {"i": regex.IGNORECASE, "m": regex.MULTILINE, "s": regex.DOTALL, "x": regex.VERBOSE}
+# A run of digits with the separators people write numbers with: `617 555 0142`, `(617) 555-0142`.
+_DIGIT_RUN = regex.compile(r"(?<![\w])\+?\(?\d[\d\s().-]{5,}\d(?![\w])")
+
+
 def _compile(pattern: str) -> regex.Pattern:
     if pattern in BUILTIN_PATTERNS:
         return regex.compile(BUILTIN_PATTERNS[pattern])
     body, _, flags = pattern[1:].rpartition("/")
-    return regex.compile(body, regex.IGNORECASE if "i" in flags else 0)
+    value = 0
+    for flag in flags:
+        value |= _FLAGS[flag]
+    return regex.compile(body, value)
 
 
 def _shift_date(text: str, layout: str, seconds: int) -> str:
-    date = dt.datetime.strptime(text, layout)
+    date = dt.datetime.strptime(text.replace(".", "") if "%b" in layout else text, layout)
     moved = date + dt.timedelta(days=seconds // 86400)
     out = moved.strftime(layout)
     if layout in ("%m/%d/%Y", "%d.%m.%Y") and not regex.match(r"\d\d", text):  # keep unpadded forms
@@ -109,7 +122,19 @@ def _find_patterns(text, spec: CleanSpec, seconds, edits, hits) -> None:
 
 def _find_words(texts, phi: PhiSet, spec: CleanSpec, edits, hits) -> None:
     candidates: list[tuple[int, int, int, str]] = []  # text index, start, end, normalised word
+    spelled = [regex.compile(regex.escape(p), regex.IGNORECASE) for p, kind in phi.phrases.items()
+               if kind == "date" and " " in p]
     for i, text in enumerate(texts):
+        for pattern in spelled:  # a collected date spelled out: `Jul 02, 2017`
+            for m in pattern.finditer(text):
+                if _free(edits[i], m.start(), m.end()):
+                    edits[i].append((m.start(), m.end(), ""))
+                    hits[i].append(("date", "exact"))
+        for m in _DIGIT_RUN.finditer(text):  # a collected number written with separators
+            kind = phi.digits.get("".join(ch for ch in m.group() if ch.isdigit()))
+            if kind and _free(edits[i], m.start(), m.end()):
+                edits[i].append((m.start(), m.end(), ""))
+                hits[i].append((kind, "exact"))
         for m in _WORD.finditer(text):
             if not _free(edits[i], m.start(), m.end()):
                 continue
@@ -132,11 +157,11 @@ def _find_words(texts, phi: PhiSet, spec: CleanSpec, edits, hits) -> None:
     if spec.fuzzy is None or not candidates or not phi.fuzzy:
         return
     scores = process.cdist([c[3] for c in candidates], phi.fuzzy, scorer=fuzz.ratio, dtype=np.uint8, workers=1)
-    best = scores.max(axis=1)
-    for (i, start, end, _), score in zip(candidates, best.tolist()):
+    best, which = scores.max(axis=1), scores.argmax(axis=1)
+    for (i, start, end, _), score, column in zip(candidates, best.tolist(), which.tolist()):
         if score >= spec.fuzzy and _free(edits[i], start, end):
             edits[i].append((start, end, ""))
-            hits[i].append(("name", f"fuzzy {spec.fuzzy}"))
+            hits[i].append((phi.words[phi.fuzzy[column]], f"fuzzy {spec.fuzzy}"))
 
 
 def _digit_kind(phi: PhiSet, word: str) -> str | None:

@@ -57,8 +57,9 @@ def _digits(text: str) -> str:
 
 
 def add_name(phi: PhiSet, value: str) -> None:
-    """`LAST^FIRST^MIDDLE`, `First Last`, `Last, First`: every part and 3-letter initials."""
-    for person in value.split("\\"):
+    """`LAST^FIRST^MIDDLE`, `First Last`, `Last, First`: every part and 3-letter initials. Each
+    value of a multi-valued name, and each component group (`=`: ideographic, phonetic) counts."""
+    for person in regex.split(r"[\\=]", value):
         components = [c.strip() for c in person.split("^")]
         for part in _SPLIT.split(person.replace(".", " ")):
             if normalise(part) not in NAME_STOP_WORDS and not normalise(part).isdigit():
@@ -105,13 +106,21 @@ def add_place(phi: PhiSet, value: str) -> None:
 
 
 def add_date(phi: PhiSet, value: str) -> None:
+    """Numeric layouts become words and digit strings; spelled-out ones (`March 14, 1962`) are
+    found in text by the date patterns of `clean`, so they are not words here."""
     for item in value.split("\\"):
+        head = item.strip()[:8]
+        if not regex.fullmatch(r"\d{8}", head):  # strptime would read 199913 as 1999-01-03
+            continue
         try:
-            date = dt.datetime.strptime(item.strip()[:8], "%Y%m%d")
+            date = dt.datetime.strptime(head, "%Y%m%d")
         except ValueError:
             continue
         for layout in DATE_LAYOUTS:
             text = date.strftime(layout)
+            if " " in text:
+                phi.phrases[text.upper()] = "date"
+                continue
             phi.add(text, "date")
             phi.digits[_digits(text)] = "date"
 
