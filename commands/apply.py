@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from deidc.commands.common import compile_for_command, err_console, print_diagnostics
-from deidc.dsl.diagnostics import DeidError, Diagnostic, Span
+from deidc.dsl.diagnostics import DeidError
 from deidc.runtime.batch import RunSummary, run_batch
 from deidc.runtime.keys import resolve_keys
 from deidc.runtime.ocr import ENGINES, LazyOcrEngine
@@ -44,9 +44,6 @@ def run(args: argparse.Namespace) -> int:
     if result is None:
         return 2
     plan = result.plan
-    if plan.unimplemented:
-        print_diagnostics([_not_implemented(u) for u in plan.unimplemented])
-        return 2
     try:
         keys = resolve_keys(plan, args.insecure_demo_key)
     except DeidError as err:
@@ -73,12 +70,6 @@ def run(args: argparse.Namespace) -> int:
     console.print(summary_table(summary, out))
     console.print(f"mappings/, audit.jsonl and quarantine.csv are in {out}")
     return 0
-
-
-def _not_implemented(u) -> Diagnostic:
-    span = Span(u.origin.file, u.origin.line, u.origin.column, u.origin.line, u.origin.column + 1)
-    return Diagnostic("error", f"{u.feature} is not implemented yet; apply refuses rather than ignore it",
-                      span, code="DA001", hint="remove or comment out this statement to run the other rules")
 
 
 def _check_paths(source: Path, out: Path, overwrite: bool) -> str | None:

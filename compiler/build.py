@@ -16,9 +16,9 @@ from deidc.compiler.conditions import plan_condition
 from deidc.compiler.expand import Scoped
 from deidc.compiler.names import did_you_mean, vrs_of_tag
 from deidc.compiler.plan import (
-    AllTrue, CleanAction, MarkerCode, Markers, OcrRedactOp, Origin, PhiCollection, PixelRule, Plan,
+    AllTrue, CleanAction, HeaderRegionsFillOp, MarkerCode, Markers, OcrRedactOp, Origin, PhiCollection, PixelRule, Plan,
     PlanCondition, PlanRule, PrivatePattern, RedactAllTextOp, RegionFillOp,
-    SecretSource, ShiftParam, Specificity, FileQuarantine, Unimplemented,
+    SecretSource, ShiftParam, Specificity, FileQuarantine,
 )
 from deidc.compiler.selectors import ResolvedSelector, resolve_excepts, resolve_selector, tag_of
 from deidc.dsl import ast
@@ -253,8 +253,7 @@ def _add_pixels(c: Compilation, st: ast.Pixels, conditions: tuple) -> None:
         elif isinstance(op, ast.RedactAllText):
             ops.append(RedactAllTextOp(op.box))
         else:
-            c.plan.unimplemented.append(Unimplemented("header regions (fill from Sequence of Ultrasound Regions)",
-                                                      origin(op.span)))
+            ops.append(HeaderRegionsFillOp(op.value))
     c.plan.pixels.append(PixelRule(cond, tuple(ops), origin(st.span, "pixels")))
 
 

@@ -295,7 +295,15 @@ class RedactAllTextOp:
     box: tuple[int, int, int, int]
 
 
-PixelOp = Union[OcrRedactOp, RegionFillOp, RedactAllTextOp]
+@dataclass(frozen=True)
+class HeaderRegionsFillOp:
+    """`header regions -> fill V`: everything outside the Sequence of Ultrasound Regions (the
+    image data the header declares) is filled — banners and annotations live there."""
+
+    value: int
+
+
+PixelOp = Union[OcrRedactOp, RegionFillOp, RedactAllTextOp, HeaderRegionsFillOp]
 
 
 @dataclass(frozen=True)
@@ -309,12 +317,6 @@ class PixelRule:
 class FileQuarantine:
     reason: str
     condition: int | None
-    origin: Origin
-
-
-@dataclass(frozen=True)
-class Unimplemented:
-    feature: str
     origin: Origin
 
 
@@ -338,6 +340,5 @@ class Plan:
     collects: dict[str, PhiCollection] = field(default_factory=dict)
     pixels: list[PixelRule] = field(default_factory=list)
     dummy_values: dict[str, str] = field(default_factory=dict)
-    unimplemented: list[Unimplemented] = field(default_factory=list)
     indexed_paths: bool = False  # some path names an item index: dispatch must key on it
     sources: list[str] = field(default_factory=list)  # rule files, in load order

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import fields
 
 from deidc.compiler.plan import (
-    AllTrue, AnyTrue, Not, Plan, PlanCondition, PlanRule, Present, Specificity, ValueIn, ValueMatches,
+    AllTrue, Not, Plan, PlanCondition, PlanRule, Present, Specificity, ValueIn, ValueMatches,
 )
 
 
@@ -106,7 +106,4 @@ def format_plan(plan: Plan) -> str:
         out.append("\n[markers]")
         out.append(f"DeidentificationMethod = {plan.markers.method!r}")
         out.extend(f"code {c.value} {c.meaning}" for c in plan.markers.codes)
-    if plan.unimplemented:
-        out.append("\n[not implemented yet: apply refuses these]")
-        out.extend(f"{u.feature} at {u.origin}" for u in plan.unimplemented)
     return "\n".join(out) + "\n"

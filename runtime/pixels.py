@@ -26,7 +26,7 @@ import regex
 from pydicom.dataset import Dataset
 from rapidfuzz import fuzz
 
-from deidc.compiler.plan import OcrRedactOp, PixelRule, RedactAllTextOp, RegionFillOp
+from deidc.compiler.plan import HeaderRegionsFillOp, OcrRedactOp, PixelRule, RedactAllTextOp, RegionFillOp
 from deidc.runtime.ocr import OcrEngine, OcrWord
 from deidc.runtime.phi import PhiSet
 
@@ -153,16 +153,48 @@ def _padded(word: OcrWord, rows: int, cols: int) -> tuple[int, int, int, int]:
     return max(0, x0 - pad), max(0, y0 - pad), min(cols, x1 + pad + 1), min(rows, y1 + pad + 1)
 
 
+def outside_regions(ds: Dataset, rows: int, cols: int) -> list[tuple[int, int, int, int]]:
+    """Boxes (x0, y0, x1, y1) covering the image outside every declared ultrasound region."""
+    regions = ds.get("SequenceOfUltrasoundRegions") or []
+    keep = np.zeros((rows, cols), dtype=bool)
+    for region in regions:
+        x0, y0 = int(region.RegionLocationMinX0), int(region.RegionLocationMinY0)
+        x1, y1 = int(region.RegionLocationMaxX1), int(region.RegionLocationMaxY1)
+        keep[max(0, y0):y1 + 1, max(0, x0):x1 + 1] = True
+    if not regions or keep.all():
+        return []
+    boxes = []
+    for y in range(rows):  # one box per run of outside pixels in each row, merged down the rows
+        outside = np.flatnonzero(~keep[y])
+        if not outside.size:
+            continue
+        breaks = np.flatnonzero(np.diff(outside) > 1)
+        starts = np.r_[outside[0], outside[breaks + 1]]
+        ends = np.r_[outside[breaks], outside[-1]]
+        boxes.extend((int(a), y, int(b) + 1, y + 1) for a, b in zip(starts, ends))
+    merged: list[tuple[int, int, int, int]] = []
+    for box in sorted(boxes, key=lambda b: (b[0], b[2], b[1])):  # same columns, adjacent rows
+        last = merged[-1] if merged else None
+        if last and last[0] == box[0] and last[2] == box[2] and last[3] == box[1]:
+            merged[-1] = (last[0], last[1], last[2], box[3])
+        else:
+            merged.append(box)
+    return merged
+
+
 def plan_boxes(frames: np.ndarray, rules: list[PixelRule], phi: dict[str, PhiSet],
-               ocr: OcrEngine | None) -> list[RedactedBox]:
+               ocr: OcrEngine | None, ds: Dataset | None = None) -> list[RedactedBox]:
     """Every box to fill, in every frame (OCR'd once per distinct frame)."""
     boxes: list[RedactedBox] = []
     rows, cols = frames.shape[1], frames.shape[2]
     ops = [op for rule in rules for op in rule.ops]
+    header = [(box, op.value) for op in ops if isinstance(op, HeaderRegionsFillOp) and ds is not None
+              for box in outside_regions(ds, rows, cols)]
     ocr_ops = [op for op in ops if isinstance(op, (OcrRedactOp, RedactAllTextOp))]
     cands = {op.phi: candidates(phi[op.phi]) for op in ocr_ops if isinstance(op, OcrRedactOp)}
     read_cache: dict[str, list[OcrWord]] = {}
     for index, frame in enumerate(frames):
+        boxes.extend(RedactedBox(index, box, "", "outside header regions", 1.0, value) for box, value in header)
         for op in ops:
             if isinstance(op, RegionFillOp):
                 x, y, w, h = op.box

@@ -185,7 +185,7 @@ class DatasetDeidentifier:
 
     def _redact_pixels(self, ds: Dataset, rules, phi, changes: list[Change]) -> None:
         frames, planar = read_frames(ds)
-        boxes = plan_boxes(frames, rules, phi, self.ocr)
+        boxes = plan_boxes(frames, rules, phi, self.ocr, ds)
         if not boxes:
             return  # nothing burned in: the pixel data bytes stay exactly as they were
         apply_boxes(frames, boxes)

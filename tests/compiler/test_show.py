@@ -54,7 +54,7 @@ def test_golden_names_every_section():
     text = GOLDEN.read_text(encoding="utf-8")
     for title in ("paths", "tags", "private elements", "private creator blocks", "masks", "VRs",
                   "name patterns", "defaults", "conditions", "file quarantines", "secrets", "shifts",
-                  "markers", "PHI sets", "pixels", "not implemented yet: apply refuses these"):
+                  "markers", "PHI sets", "pixels"):
         assert f"\n[{title}]" in text, title
     assert "<dir>" in text and "/tmp" not in text
 

@@ -117,35 +117,6 @@ def test_short_key_is_refused(deidc, small_tree, tmp_path):
     assert "shorter than 16 bytes" in run.stderr and f"{rules}:2:" in run.stderr
 
 
-@pytest.mark.parametrize("statement", [
-    "pixels { header regions -> fill 0 }",
-    "pixels where Modality = US { region 0,0,10,10 -> fill 0; header regions -> fill 0 }",
-])
-def test_unimplemented_features_are_refused_with_their_line(deidc, small_tree, tmp_path, statement):
-    rules = write(tmp_path / "site.deid",
-                  'version 1\nPatientName -> empty\n' + statement + "\nPatientID -> remove\n")
-    out = tmp_path / "out"
-    run = deidc("apply", rules, small_tree, "-o", out, "--workers", "1", "--no-progress",
-                "--insecure-demo-key")
-    assert run.returncode == 2
-    assert "not implemented yet" in run.stderr
-    assert f"{rules}:3:" in run.stderr
-    assert not out.exists()
-
-
-def test_all_unimplemented_statements_are_reported_at_once(deidc, small_tree, tmp_path):
-    rules = write(tmp_path / "site.deid", "version 1\n"
-                  "collect PatientName as phi\n"
-                  "pixels { header regions -> fill 0 }\n"
-                  "pixels where Modality = US { header regions -> fill 1 }\n")
-    run = deidc("apply", rules, small_tree, "-o", tmp_path / "out", "--insecure-demo-key",
-                "--workers", "1", "--no-progress")
-    assert run.returncode == 2
-    assert run.stderr.count("not implemented yet") == 2
-    for line in (3, 4):
-        assert f"{rules}:{line}:" in run.stderr
-
-
 def test_syntax_error_shows_position_and_caret(deidc, small_tree, tmp_path):
     rules = write(tmp_path / "site.deid", "version 1\nPatientName -> empty\nPatientID remove\n")
     run = deidc("apply", rules, small_tree, "-o", tmp_path / "out", "--insecure-demo-key",
