@@ -31,6 +31,14 @@ from deidc.runtime.ocr import OcrEngine, OcrWord
 from deidc.runtime.phi import PhiSet
 
 _NORMALISE = regex.compile(r"[\s^,:/.\-]+")
+# Compressed transfer syntaxes whose redacted pixels can be stored without loss.
+LOSSLESS_SYNTAXES = frozenset({
+    "1.2.840.10008.1.2.5",  # RLE Lossless
+    "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70",  # JPEG Lossless
+    "1.2.840.10008.1.2.4.80",  # JPEG-LS Lossless
+    "1.2.840.10008.1.2.4.90",  # JPEG 2000 Lossless
+    "1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.203",  # HTJ2K Lossless (RPCL)
+})
 PAD_FRACTION = 0.15
 
 
@@ -118,7 +126,7 @@ def read_frames(ds: Dataset) -> tuple[np.ndarray, bool]:
 def write_frames(ds: Dataset, frames: np.ndarray, planar: bool) -> None:
     syntax = ds.file_meta.TransferSyntaxUID
     if syntax.is_compressed:
-        if not syntax.is_lossless:
+        if syntax not in LOSSLESS_SYNTAXES:
             raise PixelsNotWritable(f"redacted pixels cannot be re-encoded losslessly as {syntax.name}")
         array = frames[..., 0] if frames.shape[-1] == 1 else frames
         array = array[0] if array.shape[0] == 1 else array
@@ -153,13 +161,23 @@ def _padded(word: OcrWord, rows: int, cols: int) -> tuple[int, int, int, int]:
     return max(0, x0 - pad), max(0, y0 - pad), min(cols, x1 + pad + 1), min(rows, y1 + pad + 1)
 
 
-def outside_regions(ds: Dataset, rows: int, cols: int) -> list[tuple[int, int, int, int]]:
+def ultrasound_regions(ds: Dataset) -> list[tuple[int, int, int, int]]:
+    """(x0, y0, x1, y1) of every Sequence of Ultrasound Regions item, read before the rules run
+    (a rule may remove the sequence; its regions still say where the image data is)."""
+    regions = []
+    for region in ds.get("SequenceOfUltrasoundRegions") or []:
+        try:
+            regions.append((int(region.RegionLocationMinX0), int(region.RegionLocationMinY0),
+                            int(region.RegionLocationMaxX1), int(region.RegionLocationMaxY1)))
+        except (AttributeError, TypeError, ValueError):
+            continue
+    return regions
+
+
+def outside_regions(regions: list[tuple[int, int, int, int]], rows: int, cols: int) -> list[tuple[int, int, int, int]]:
     """Boxes (x0, y0, x1, y1) covering the image outside every declared ultrasound region."""
-    regions = ds.get("SequenceOfUltrasoundRegions") or []
     keep = np.zeros((rows, cols), dtype=bool)
-    for region in regions:
-        x0, y0 = int(region.RegionLocationMinX0), int(region.RegionLocationMinY0)
-        x1, y1 = int(region.RegionLocationMaxX1), int(region.RegionLocationMaxY1)
+    for x0, y0, x1, y1 in regions:
         keep[max(0, y0):y1 + 1, max(0, x0):x1 + 1] = True
     if not regions or keep.all():
         return []
@@ -183,13 +201,14 @@ def outside_regions(ds: Dataset, rows: int, cols: int) -> list[tuple[int, int, i
 
 
 def plan_boxes(frames: np.ndarray, rules: list[PixelRule], phi: dict[str, PhiSet],
-               ocr: OcrEngine | None, ds: Dataset | None = None) -> list[RedactedBox]:
-    """Every box to fill, in every frame (OCR'd once per distinct frame)."""
+               ocr: OcrEngine | None, regions: list[tuple[int, int, int, int]] | None = None) -> list[RedactedBox]:
+    """Every box to fill, in every frame (OCR'd once per distinct frame); `regions`: the
+    original Sequence of Ultrasound Regions, for `header regions`."""
     boxes: list[RedactedBox] = []
     rows, cols = frames.shape[1], frames.shape[2]
     ops = [op for rule in rules for op in rule.ops]
-    header = [(box, op.value) for op in ops if isinstance(op, HeaderRegionsFillOp) and ds is not None
-              for box in outside_regions(ds, rows, cols)]
+    header = [(box, op.value) for op in ops if isinstance(op, HeaderRegionsFillOp)
+              for box in outside_regions(regions or [], rows, cols)]
     ocr_ops = [op for op in ops if isinstance(op, (OcrRedactOp, RedactAllTextOp))]
     cands = {op.phi: candidates(phi[op.phi]) for op in ocr_ops if isinstance(op, OcrRedactOp)}
     read_cache: dict[str, list[OcrWord]] = {}

@@ -25,7 +25,9 @@ from deidc.runtime.cleaning import clean_deferred, collected_values
 from deidc.runtime.conditions import evaluate_all
 from deidc.runtime.ocr import LazyOcrEngine, OcrEngine
 from deidc.runtime.phi import build_phi
-from deidc.runtime.pixels import PixelsNotWritable, apply_boxes, plan_boxes, read_frames, write_frames, write_previews
+from deidc.runtime.pixels import (
+    PixelsNotWritable, apply_boxes, plan_boxes, read_frames, ultrasound_regions, write_frames, write_previews,
+)
 from deidc.runtime.dispatch import Dispatcher, Level
 
 PATIENT_ID = 0x00100020
@@ -97,6 +99,7 @@ class DatasetDeidentifier:
                 return outcome
         ctx = FileContext(self.plan, self.keys, {t: _text(ds, t) for t in self._shift_sources})
         old_ids = {t: _text(ds, t) for t in (PATIENT_ID, SOP_INSTANCE_UID, STUDY_UID, SERIES_UID)}
+        regions = ultrasound_regions(ds) if self.plan.pixels else []
         phi = {name: build_phi(sorted(set(collected_values(ds, c.tags)) | set((shared_phi or {}).get(name, ()))))
                for name, c in self.plan.collects.items()}
         try:
@@ -109,7 +112,7 @@ class DatasetDeidentifier:
         pixel_rules = [r for r in self.plan.pixels if r.condition is None or conditions[r.condition]]
         if pixel_rules and 0x7FE00010 in ds:
             try:
-                self._redact_pixels(ds, pixel_rules, phi, outcome.changes)
+                self._redact_pixels(ds, pixel_rules, phi, regions, outcome.changes)
             except PixelsNotWritable as err:
                 outcome.quarantine = f"burned-in text found but {err}"
                 return outcome
@@ -183,9 +186,9 @@ class DatasetDeidentifier:
             return None
         return str(elem.value).strip(" \x00").upper()
 
-    def _redact_pixels(self, ds: Dataset, rules, phi, changes: list[Change]) -> None:
+    def _redact_pixels(self, ds: Dataset, rules, phi, regions, changes: list[Change]) -> None:
         frames, planar = read_frames(ds)
-        boxes = plan_boxes(frames, rules, phi, self.ocr, ds)
+        boxes = plan_boxes(frames, rules, phi, self.ocr, regions)
         if not boxes:
             return  # nothing burned in: the pixel data bytes stay exactly as they were
         apply_boxes(frames, boxes)
