@@ -64,28 +64,45 @@ class RapidOcrEngine:
 
 
 class TesseractEngine:
+    """Debian's Tesseract through `tesserocr`: binarised, upscaled 2x, sparse-text page mode."""
+
     name = "tesseract"
+    SCALE = 2
 
     def __init__(self, threads: int = 0) -> None:
-        import tesserocr  # optional: pip install tesserocr + Debian tesseract-ocr-eng
+        import glob
+        import os
 
-        self._api = tesserocr.PyTessBaseAPI(psm=tesserocr.PSM.SPARSE_TEXT)
-        self._line_psm = tesserocr.PSM.SINGLE_LINE
-        self._sparse_psm = tesserocr.PSM.SPARSE_TEXT
+        import tesserocr  # optional: pip install tesserocr, with Debian's tesseract-ocr-eng
+
+        found = sorted(glob.glob("/usr/share/tesseract-ocr/*/tessdata"))
+        path = os.environ.get("TESSDATA_PREFIX") or (found[-1] if found else "")
+        self._api = tesserocr.PyTessBaseAPI(path=path, lang="eng", psm=tesserocr.PSM.SPARSE_TEXT)
+        self._psm = tesserocr.PSM
+        self._level = tesserocr.RIL.WORD
 
     def read(self, image: np.ndarray, detect: bool = True) -> list[OcrWord]:
         from PIL import Image
 
-        image = _as_uint8(image)
-        self._api.SetPageSegMode(self._sparse_psm if detect else self._line_psm)
-        self._api.SetImage(Image.fromarray(image))
+        grey = _as_uint8(image if image.ndim == 2 else image[..., :3].mean(axis=2))
+        text_is_bright = grey.mean() < 128  # burned-in text is light on dark, mostly
+        binary = (grey > (grey.mean() + grey.std())) if text_is_bright else (grey < (grey.mean() - grey.std()))
+        picture = Image.fromarray(np.where(binary, 0, 255).astype(np.uint8))  # dark text on white
+        picture = picture.resize((picture.width * self.SCALE, picture.height * self.SCALE))
+        self._api.SetPageSegMode(self._psm.SPARSE_TEXT if detect else self._psm.SINGLE_LINE)
+        self._api.SetImage(picture)
+        self._api.Recognize()
         words = []
-        for box, _, _, _ in self._api.GetComponentImages(1, True):  # RIL.WORD
-            self._api.SetRectangle(box["x"], box["y"], box["w"], box["h"])
-            text = self._api.GetUTF8Text().strip()
-            if text:
-                words.append(OcrWord(text, (box["x"], box["y"], box["x"] + box["w"], box["y"] + box["h"]),
-                                     self._api.MeanTextConf() / 100.0))
+        iterator = self._api.GetIterator()
+        level = self._level
+        while iterator is not None:
+            text = (iterator.GetUTF8Text(level) or "").strip()
+            box = iterator.BoundingBox(level)
+            if text and box:
+                x0, y0, x1, y1 = (v // self.SCALE for v in box)
+                words.append(OcrWord(text, (x0, y0, x1, y1), iterator.Confidence(level) / 100.0))
+            if not iterator.Next(level):
+                break
         return words
 
 
