@@ -29,7 +29,7 @@ CT MR MRI PET US XR DX CR MG NM OT SC RF XA ANONYMOUS UNKNOWN NONE
 """.split())
 NAME_STOP_WORDS = frozenset({"MD", "DR", "MR", "MRS", "MS", "JR", "SR", "II", "III", "PHD", "RN", "DO"})
 DATE_LAYOUTS = ("%Y%m%d", "%m/%d/%Y", "%d.%m.%Y", "%Y-%m-%d", "%m-%d-%Y", "%d/%m/%Y", "%Y/%m/%d",
-                "%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%m/%d/%y")
+                "%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%d-%b-%Y", "%m/%d/%y")
 
 
 @dataclass
@@ -138,10 +138,16 @@ def add_time(phi: PhiSet, value: str) -> None:
     """Times as burned into images: `09:00`, `0900`, `09:00:12`."""
     for item in value.split("\\"):
         digits = _digits(item.split(".")[0])
-        if len(digits) >= 4:
-            phi.phrases[f"{digits[:2]}:{digits[2:4]}"] = "time"
-            if len(digits) >= 6:
-                phi.phrases[f"{digits[:2]}:{digits[2:4]}:{digits[4:6]}"] = "time"
+        if len(digits) < 4:
+            continue
+        hour, rest = int(digits[:2]), [digits[2:4]] + ([digits[4:6]] if len(digits) >= 6 else [])
+        half = "PM" if hour >= 12 else "AM"
+        for shown in {f"{hour:02d}", f"{hour % 12 or 12:02d}", f"{hour % 12 or 12}"}:
+            for parts in (rest[:1], rest):  # HH:MM and HH:MM:SS
+                clock = ":".join([shown, *parts])
+                phi.phrases[clock] = "time"
+                if shown != f"{hour:02d}" or hour < 12:
+                    phi.phrases[f"{clock} {half}"] = "time"  # 12-hour forms: 07:18:44 PM
 
 
 ADDERS = {"time": add_time, "name": add_name, "date": add_date, "phone": add_phone, "place": add_place, "id": add_identifier}

@@ -131,9 +131,9 @@ def test_date_in_every_layout():
     expected = {normalise(day.strftime(layout)): "date" for layout in DATE_LAYOUTS if " " not in layout}
     assert phi.words == expected
     assert set(phi.words) == {"19620314", "03/14/1962", "14.03.1962", "1962-03-14", "03-14-1962",
-                              "14/03/1962", "1962/03/14", "03/14/62"}
+                              "14/03/1962", "1962/03/14", "14-MAR-1962", "03/14/62"}
     # spelled-out layouts are phrases, found in text as a whole
-    assert {"MARCH 14, 1962", "MAR 14, 1962", "14 MARCH 1962"} <= set(phi.phrases)
+    assert {"MARCH 14, 1962", "MAR 14, 1962", "14 MARCH 1962", "14 MAR 1962"} <= set(phi.phrases)
     for digits in ("19620314", "03141962", "14031962", "031462"):
         assert phi.digits[digits] == "date"
     assert phi.fuzzy == []
@@ -229,5 +229,12 @@ def test_one_set_from_several_kinds():
 
 def test_time_values_give_clock_phrases():
     phi = phi_of("time", "090012.5")
-    assert phi.phrases == {"09:00": "time", "09:00:12": "time"}
+    assert phi.phrases == {"09:00": "time", "09:00:12": "time", "9:00": "time", "9:00:12": "time",
+                           "09:00 AM": "time", "09:00:12 AM": "time", "9:00 AM": "time", "9:00:12 AM": "time"}
     assert (phi.words, phi.digits) == ({}, {})
+
+
+def test_afternoon_times_give_12_hour_forms():
+    phrases = phi_of("time", "191844").phrases
+    assert {"19:18:44", "07:18:44 PM", "7:18 PM"} <= set(phrases)
+    assert "19:18 PM" not in phrases
