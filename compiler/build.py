@@ -239,9 +239,14 @@ def _add_pixels(c: Compilation, st: ast.Pixels, conditions: tuple) -> None:
     cond = c.condition_id(conditions + ((st.condition,) if st.condition is not None else ()))
     if cond is False:
         return
-    ops = []
+    ops, lossy = [], None
     for op in st.statements:
-        if isinstance(op, ast.OcrRedact):
+        if isinstance(op, ast.AllowLossy):
+            if not 50 <= op.quality <= 100:
+                c.diagnostics.append(Diagnostic("error", f"JPEG quality {op.quality} is outside 50..100", op.span,
+                                                code="DC033", hint="high quality keeps the image usable, e.g. 95"))
+            lossy = op.quality
+        elif isinstance(op, ast.OcrRedact):
             ops.append(OcrRedactOp(op.phi, op.fuzzy if op.fuzzy is not None else 85))
             if op.phi not in c.plan.collects and not any(
                     isinstance(s.statement, ast.Collect) and s.statement.name == op.phi for s in c.statements):
@@ -254,7 +259,7 @@ def _add_pixels(c: Compilation, st: ast.Pixels, conditions: tuple) -> None:
             ops.append(RedactAllTextOp(op.box))
         else:
             ops.append(HeaderRegionsFillOp(op.value))
-    c.plan.pixels.append(PixelRule(cond, tuple(ops), origin(st.span, "pixels")))
+    c.plan.pixels.append(PixelRule(cond, tuple(ops), origin(st.span, "pixels"), lossy))
 
 
 def check_phi_sets(c: Compilation) -> None:

@@ -311,6 +311,7 @@ class PixelRule:
     condition: int | None
     ops: tuple[PixelOp, ...]
     origin: Origin
+    lossy_quality: int | None = None  # `allow lossy quality N`: JPEG baseline may be re-encoded
 
 
 @dataclass(frozen=True)

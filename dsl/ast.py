@@ -434,7 +434,15 @@ class RedactAllText:
     span: Span
 
 
-PixelStatement = Union[OcrRedact, RegionFill, HeaderRegionsFill, RedactAllText]
+@dataclass(frozen=True)
+class AllowLossy:
+    """`allow lossy quality N`: redacted JPEG baseline images may be re-encoded lossy at quality N."""
+
+    quality: int
+    span: Span
+
+
+PixelStatement = Union[OcrRedact, RegionFill, HeaderRegionsFill, RedactAllText, AllowLossy]
 
 
 @dataclass(frozen=True)

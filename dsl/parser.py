@@ -423,7 +423,8 @@ class _AstBuilder(Transformer):
     # pixels
     def pixels(self, meta, items):
         condition = None
-        if items and not isinstance(items[0], (ast.OcrRedact, ast.RegionFill, ast.HeaderRegionsFill, ast.RedactAllText)):
+        if items and not isinstance(items[0], (ast.OcrRedact, ast.RegionFill, ast.HeaderRegionsFill,
+                                               ast.RedactAllText, ast.AllowLossy)):
             condition, items = items[0], items[1:]
         return ast.Pixels(condition, tuple(items), self._s(meta))
 
@@ -441,6 +442,9 @@ class _AstBuilder(Transformer):
 
     def redact_all_text(self, meta, items):
         return ast.RedactAllText(items[0], self._s(meta))
+
+    def allow_lossy(self, meta, items):
+        return ast.AllowLossy(int(items[0]), self._s(meta))
 
     # conditions
     def any_of(self, meta, items):

@@ -123,11 +123,43 @@ def read_frames(ds: Dataset) -> tuple[np.ndarray, bool]:
     return (np.moveaxis(data, 1, -1) if planar else data), planar
 
 
-def write_frames(ds: Dataset, frames: np.ndarray, planar: bool) -> None:
+JPEG_BASELINE = "1.2.840.10008.1.2.4.50"
+
+
+def _encode_jpeg_baseline(ds: Dataset, frames: np.ndarray, quality: int) -> None:
+    """Re-encode 8-bit frames as JPEG baseline at `quality` (only when the rules allow it)."""
+    from io import BytesIO
+
+    from PIL import Image
+    from pydicom.encaps import encapsulate
+
+    if frames.dtype != np.uint8:
+        raise PixelsNotWritable("JPEG baseline re-encoding needs 8-bit pixels")
+    colour = frames.shape[-1] == 3
+    encoded = []
+    for frame in frames:
+        picture = Image.fromarray(frame if colour else frame[..., 0], "RGB" if colour else "L")
+        buffer = BytesIO()
+        picture.save(buffer, "JPEG", quality=quality, subsampling=0 if colour else None)
+        encoded.append(buffer.getvalue())
+    ds.PixelData = encapsulate(encoded)
+    ds["PixelData"].VR = "OB"
+    if colour:
+        ds.PhotometricInterpretation = "YBR_FULL"  # what Pillow writes; decoders convert it back
+    ds.LossyImageCompression = "01"
+    methods = list(ds.get("LossyImageCompressionMethod") or [])
+    ds.LossyImageCompressionMethod = [*methods, "ISO_10918_1"] if methods else "ISO_10918_1"
+
+
+def write_frames(ds: Dataset, frames: np.ndarray, planar: bool, lossy_quality: int | None = None) -> None:
     syntax = ds.file_meta.TransferSyntaxUID
     if syntax.is_compressed:
+        if syntax == JPEG_BASELINE and lossy_quality is not None:
+            _encode_jpeg_baseline(ds, frames, lossy_quality)
+            return
         if syntax not in LOSSLESS_SYNTAXES:
-            raise PixelsNotWritable(f"redacted pixels cannot be re-encoded losslessly as {syntax.name}")
+            hint = "; `allow lossy quality N` in the pixels block permits it" if syntax == JPEG_BASELINE else ""
+            raise PixelsNotWritable(f"redacted pixels cannot be re-encoded losslessly as {syntax.name}{hint}")
         array = frames[..., 0] if frames.shape[-1] == 1 else frames
         array = array[0] if array.shape[0] == 1 else array
         try:

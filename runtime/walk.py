@@ -192,11 +192,15 @@ class DatasetDeidentifier:
         if not boxes:
             return  # nothing burned in: the pixel data bytes stay exactly as they were
         apply_boxes(frames, boxes)
-        write_frames(ds, frames, planar)
+        qualities = [r.lossy_quality for r in rules if r.lossy_quality is not None]
+        write_frames(ds, frames, planar, min(qualities) if qualities else None)
         origin = str(rules[0].origin)
         for box in boxes:
             note = f"frame {box.frame} box {list(box.box)} ocr {box.text!r} matched {box.kind} score {box.score}"
             changes.append(Change("(7fe0,0010)", "redact-pixels", origin, note))
+        if qualities and ds.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.4.50":
+            changes.append(Change("(7fe0,0010)", "reencode-lossy", origin,
+                                  f"JPEG baseline re-encoded at quality {min(qualities)} after redaction"))
         if self.preview_dir is not None:
             write_previews(self.preview_dir, str(ds.get("SOPInstanceUID", "unknown")), frames, boxes)
 

@@ -353,3 +353,34 @@ def test_jpeg_baseline_quarantine_names_the_transfer_syntax(jpeg_run):
     _, _, rows = jpeg_run
     [(_, reason)] = rows
     assert "JPEG Baseline" in reason and "AttributeError" not in reason
+
+
+# ---- JPEG baseline: lossy re-encoding only when the rules allow it -------------------------------
+
+
+def test_jpeg_baseline_is_reencoded_when_the_rules_allow_lossy(tmp_path):
+    source = tmp_path / "in"
+    source.mkdir()
+    shutil.copy(TEST_FILES / "SC_rgb_jpeg_dcmtk.dcm", source / "jpeg.dcm")
+    rules = tmp_path / "lossy.deid"
+    rules.write_text("version 1\npixels { region 0,0,20,10 -> fill 0; allow lossy quality 95 }\n")
+    run = run_cli(rules, source, "-o", tmp_path / "out", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    [written] = list((tmp_path / "out").rglob("*.dcm"))
+    ds, original = pydicom.dcmread(written), pydicom.dcmread(source / "jpeg.dcm")
+    assert ds.file_meta.TransferSyntaxUID == original.file_meta.TransferSyntaxUID  # still JPEG baseline
+    assert ds.LossyImageCompression == "01"
+    pixels, before = ds.pixel_array.astype(int), original.pixel_array.astype(int)
+    assert pixels[:10, :20].max() <= 16  # the region is black (JPEG leaves a little ringing)
+    assert np.abs(pixels[20:, 20:] - before[20:, 20:]).mean() < 2  # quality 95 keeps the rest
+    audit = [json.loads(line) for line in (tmp_path / "out" / "audit.jsonl").read_text().splitlines()]
+    assert any(line.get("action") == "reencode-lossy" and "quality 95" in line["note"] for line in audit)
+
+
+def test_lossy_quality_out_of_range_is_a_compile_error(tmp_path):
+    rules = tmp_path / "bad.deid"
+    rules.write_text("version 1\npixels { region 0,0,20,10 -> fill 0; allow lossy quality 20 }\n")
+    run = subprocess.run([sys.executable, "-m", "deidc", "compile", str(rules)], capture_output=True,
+                         text=True, cwd=tmp_path, timeout=60)
+    assert run.returncode == 2
+    assert f"{rules}:2:" in run.stderr and "DC033" in run.stderr
