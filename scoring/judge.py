@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -73,7 +74,6 @@ def match_rows(key: AnswerKey, index: OutputIndex, uid_map: dict[str, str]) -> n
 
 def judge(key: AnswerKey, index: OutputIndex, uid_map: dict[str, str], patid_map: dict[str, str],
           ocr: OcrEngine | None = None, clock: Callable[[], float] | None = None) -> Judgement:
-    import time
     clock = clock or time.perf_counter
     file_of_row = match_rows(key, index, uid_map)
     n = len(key)
