@@ -5,20 +5,20 @@ import argparse
 import sys
 
 from deidc import __version__
-from deidc.commands import apply, compile, score
+from deidc.commands import apply, compile, explain, score
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="deidc", description="DICOM de-identification compiler")
     parser.add_argument("--version", action="version", version=f"deidc {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (apply, compile, score):
+    for module in (apply, compile, score, explain):
         module.register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_intermixed_args(argv)  # options may follow positional arguments
     return args.run(args)
 
 

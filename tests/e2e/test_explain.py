@@ -1,0 +1,157 @@
+"""`deidc explain`: the rule that decides each element of one file, and the value before and after.
+
+`runtime/explain.py` is tested directly; the command through its `run()` with an argparse
+Namespace (stdout captured), on pydicom's CT_small.dcm.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from deidc.commands import explain as explain_command
+from deidc.compiler import compile_rules
+from deidc.runtime.explain import REMOVED, UnknownTag, explain_dataset, select
+from deidc.runtime.files import read_dataset
+from deidc.runtime.keys import resolve_keys
+
+TEST_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
+
+RULES = """\
+version 1
+key = secret("DEIDC_KEY")
+day_shift = days(hmac(key, PatientID), -3650..-30)
+
+PatientName -> replace "ANON"
+vr DA -> shift day_shift
+private "GEMS_IDEN_01" {
+  * -> remove
+}
+OtherPatientIDsSequence/PatientID -> empty
+default -> keep
+"""
+TAG_LINE, VR_LINE, PRIVATE_LINE, PATH_LINE, DEFAULT_LINE = 5, 6, 8, 10, 11
+
+
+@pytest.fixture
+def files(tmp_path) -> tuple[Path, Path]:
+    rules = tmp_path / "site.deid"
+    rules.write_text(RULES, encoding="utf-8")
+    dcm = tmp_path / "CT_small.dcm"
+    shutil.copyfile(TEST_FILES / "CT_small.dcm", dcm)
+    return rules, dcm
+
+
+@pytest.fixture
+def explanation(files):
+    rules, dcm = files
+    plan = compile_rules(str(rules)).plan
+    return explain_dataset(plan, resolve_keys(plan, insecure_demo_key=True), read_dataset(dcm))
+
+
+def by_path(explanation, path: str):
+    return next(row for row in explanation.elements if row.path == path)
+
+
+def namespace(rules: Path, dcm: Path, tag: str | None = None, plain: bool = True, demo_key: bool = True):
+    return argparse.Namespace(rules=str(rules), file=str(dcm), tag=tag, option=[], plain=plain,
+                              insecure_demo_key=demo_key)
+
+
+def test_tag_rule_decides_patient_name(explanation, files):
+    row = by_path(explanation, "(0010,0010)")
+    assert explanation.quarantine is None
+    assert row.name == "PatientName" and row.vr == "PN"
+    assert row.rule == f"{files[0]}:{TAG_LINE}" and row.selector == "PatientName"
+    assert row.step == "tag"
+    assert (row.before, row.after) == ("CompressedSamples^CT1", "ANON")
+
+
+def test_vr_rule_shifts_dates(explanation, files):
+    row = by_path(explanation, "(0008,0020)")  # StudyDate
+    assert row.name == "StudyDate" and row.vr == "DA"
+    assert row.rule == f"{files[0]}:{VR_LINE}" and row.selector == "vr DA"
+    assert row.step == "VR or name"
+    assert row.action.startswith("Shift")
+    assert row.before == "20040119" and row.after != row.before and len(row.after) == 8
+
+
+def test_private_block_decides_private_elements(explanation, files):
+    row = by_path(explanation, "(0009,1001)")
+    assert row.creator == "GEMS_IDEN_01" and row.name == '"GEMS_IDEN_01" 01'
+    assert row.rule == f"{files[0]}:{PRIVATE_LINE}" and row.step == "private creator block"
+    assert row.action == "Remove" and row.before == "GE_GENESIS_FF" and row.after == REMOVED
+    creator = by_path(explanation, "(0009,0010)")  # the block is empty afterwards: creator goes too
+    assert creator.rule is None and creator.after == REMOVED
+    other = by_path(explanation, "(0011,1010)")  # another block: the default keeps it
+    assert other.rule == f"{files[0]}:{DEFAULT_LINE}" and other.step == "default" and other.after == "0"
+
+
+def test_path_rule_reaches_into_the_sequence(explanation, files):
+    for index, value in enumerate(("ABCD1234", "1234ABCD")):
+        row = by_path(explanation, f"(0010,1002)[{index}]/(0010,0020)")
+        assert row.rule == f"{files[0]}:{PATH_LINE}" and row.step == "path"
+        assert (row.before, row.after) == (value, "(empty)")
+    top = by_path(explanation, "(0010,0020)")  # the top-level PatientID: not the path rule
+    assert top.step == "default" and top.after == "1CT1"
+
+
+def test_select_by_keyword_tag_and_path(explanation):
+    assert [r.path for r in select(explanation, "PatientName")] == ["(0010,0010)"]
+    assert [r.path for r in select(explanation, "(0010,0010)")] == ["(0010,0010)"]
+    assert [r.path for r in select(explanation, "PatientID")] == [
+        "(0010,0020)", "(0010,1002)[0]/(0010,0020)", "(0010,1002)[1]/(0010,0020)"]
+    assert [r.path for r in select(explanation, "(0010,1002)[1]/(0010,0020)")] == ["(0010,1002)[1]/(0010,0020)"]
+    with pytest.raises(UnknownTag, match="did you mean 'PatientName'"):
+        select(explanation, "PatientNme")
+    with pytest.raises(UnknownTag, match="not in this file"):
+        select(explanation, "AdmittingDate")
+
+
+def test_long_values_are_cut(explanation):
+    long_rows = [r for r in explanation.elements if r.before.endswith("…")]
+    assert all(len(r.before) == 60 for r in long_rows)
+    assert all(len(r.before) <= 60 and len(r.after) <= 60 for r in explanation.elements)
+
+
+def test_command_prints_one_element(files, capsys):
+    rules, dcm = files
+    assert explain_command.run(namespace(rules, dcm, tag="PatientName")) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0] == f"{dcm}: would be written (not quarantined)"
+    assert len(lines) == 3  # the quarantine line, the header, PatientName
+    assert f"{rules}:{TAG_LINE}" in lines[2] and " tag " in lines[2] and "ANON" in lines[2]
+
+
+def test_command_rich_table(files, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")
+    rules, dcm = files
+    assert explain_command.run(namespace(rules, dcm, plain=False)) == 0
+    out = capsys.readouterr().out
+    assert "┃ path" in out and "CompressedSamples^CT1" in out and "private creator block" in out
+
+
+def test_command_errors(files, tmp_path, capsys, monkeypatch):
+    rules, dcm = files
+    assert explain_command.run(namespace(rules, dcm, tag="PatientNme")) == 2
+    assert "did you mean 'PatientName'" in capsys.readouterr().err
+    bad = tmp_path / "bad.dcm"
+    bad.write_bytes(b"not dicom at all")
+    assert explain_command.run(namespace(rules, bad)) == 2
+    assert str(bad) in capsys.readouterr().err.replace("\n", "")
+    monkeypatch.delenv("DEIDC_KEY", raising=False)
+    assert explain_command.run(namespace(rules, dcm, demo_key=False)) == 2
+    assert "DEIDC_KEY" in capsys.readouterr().err
+
+
+def test_command_reports_quarantine(tmp_path, files, capsys):
+    _, dcm = files
+    rules = tmp_path / "q.deid"
+    rules.write_text('version 1\nwhen Modality = "CT" { quarantine "no CT here" }\ndefault -> keep\n', encoding="utf-8")
+    assert explain_command.run(namespace(rules, dcm)) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert "QUARANTINED" in first and "no CT here" in first
