@@ -18,7 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_intermixed_args(argv)  # options may follow positional arguments
+    args = build_parser().parse_args(argv)
     return args.run(args)
 
 
