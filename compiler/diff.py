@@ -1,0 +1,253 @@
+"""Two Plans → the attributes whose effective action differs (for `deidc diff`).
+
+In: two compiled Plans. Out: a list of `Difference`s, plain data: the group, a printable key and,
+per side, the deciding rule's action (as `format_action` prints it) and origin (`file:line`).
+
+"Effective" means what the precedence model decides, not what the text says: every key of a
+universe built from both Plans is resolved with `Dispatcher.rule_for` (no enclosing sequences,
+every condition false), so reordering rules of different specificity changes nothing, and a
+change hidden behind a more specific rule in both files shows nowhere, while a new rule that
+takes an attribute from a less specific one shows on that attribute only. The universe:
+
+    tags              every dictionary keyword's tag (with its dictionary VR, the first of
+                      "US or SS") and every tag either Plan names
+    private elements  every (group, creator, low byte) either Plan names (any group: 0009)
+    private blocks    every creator either Plan names, at a low byte no element rule names
+    masks             every mask either Plan has, at the mask value itself
+    paths             every path either Plan has, resolved at the path itself when it has no
+                      `*` step; otherwise the latest rule written with that same path
+    VR defaults       the winning `vr XX` rule per VR
+    defaults          `default` and `private *`
+    conditional rules rules under `when`, per selector and condition (latest wins), compared
+                      on their own: they decide only for datasets that meet the condition
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from pydicom.datadict import dictionary_VR, keyword_dict, keyword_for_tag
+
+from deidc.compiler.plan import (
+    AnyDepthPattern, LookupAction, MaskPattern, PathPattern, Plan, PlanRule, PrivatePattern,
+    ShiftAction, StepPattern, TagPattern,
+)
+from deidc.compiler.show import format_action, format_condition
+from deidc.runtime.dispatch import Dispatcher
+
+GROUPS = ("tags", "private elements", "private blocks", "masks", "paths", "VR defaults",
+          "defaults", "conditional rules")
+NO_RULE = "no rule: kept"
+ANY_PRIVATE_GROUP = 0x0009  # the representative odd group for `(gggg,"CREATOR",xx)`
+
+
+@dataclass(frozen=True)
+class Side:
+    """What one Plan decides for a key: the action text and the deciding rule's `file:line`
+    (None when no rule applies and the element is kept)."""
+
+    action: str
+    origin: str | None
+
+    def __str__(self) -> str:
+        return f"{self.action} ({self.origin})" if self.origin else self.action
+
+
+@dataclass(frozen=True)
+class Difference:
+    group: str  # one of GROUPS
+    key: str
+    a: Side
+    b: Side
+
+
+def _tag_text(tag: int) -> str:
+    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+
+
+def _dict_vr(tag: int) -> str:
+    try:
+        return dictionary_VR(tag).split(" or ")[0].strip()
+    except KeyError:
+        return "UN"
+
+
+def _private_tag(group: int | None, low: int) -> int:
+    return ((ANY_PRIVATE_GROUP if group is None else group) << 16) | 0x1000 | low
+
+
+def _mask_text(value: int, care: int) -> str:
+    digits = "".join("x" if (care >> shift) & 0xF == 0 else f"{(value >> shift) & 0xF:X}"
+                     for shift in range(28, -4, -4))
+    return f"({digits[:4]},{digits[4:]})"
+
+
+def _private_text(group: int | None, creator: str, low: int | None) -> str:
+    g = "gggg" if group is None else f"{group:04X}"
+    return f'({g},"{creator}",{low:02X})' if low is not None else f'"{creator}"'
+
+
+def _min_depth(path: PathPattern) -> int:
+    """How many levels an element needs for the path to match it (`*` steps may match none)."""
+    return sum(1 for step in path.steps if not isinstance(step, AnyDepthPattern)) or 1
+
+
+class _Side:
+    """One Plan with its Dispatchers: resolves keys to comparable (text, identity, origin)."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.no_conditions = tuple(False for _ in plan.conditions)
+        self._dispatchers: dict[int, Dispatcher] = {}
+
+    def _dispatcher(self, depth: int) -> Dispatcher:
+        """A Dispatcher for elements `depth` levels deep. Path rules that need more levels can
+        never match such an element, so they are left out of its view of the Plan: the same
+        decisions, without trying hundreds of nested paths on every dictionary tag."""
+        if depth not in self._dispatchers:
+            paths = [rid for rid in self.plan.paths if _min_depth(self.plan.rules[rid].path) <= depth]
+            self._dispatchers[depth] = Dispatcher(replace(self.plan, paths=paths))
+        return self._dispatchers[depth]
+
+    def resolve(self, tag: int, vr: str, creator: str | None = None,
+                ancestry: tuple = ()) -> PlanRule | None:
+        return self._dispatcher(len(ancestry) + 1).rule_for(ancestry, tag, vr, creator,
+                                                             self.no_conditions)
+
+    def first_unconditional(self, ids) -> PlanRule | None:
+        for rid in ids:  # every index is best-first
+            rule = self.plan.rules[rid]
+            if rule.condition is None:
+                return rule
+        return None
+
+    def describe(self, rule: PlanRule | None) -> tuple[Side, tuple]:
+        """The printable side and what must be equal for two sides to be the same decision
+        (the action text plus what it does not show: table rows, shift parameters)."""
+        if rule is None:
+            return Side(NO_RULE, None), (NO_RULE,)
+        action = rule.action
+        text = format_action(action)
+        identity: tuple = (text,)
+        if isinstance(action, ShiftAction) and action.shift in self.plan.shifts:
+            s = self.plan.shifts[action.shift]
+            text += f" [{s.unit} {s.low}..{s.high} keyed by {s.key} on {_tag_text(s.source_tag)}]"
+            identity = (text,)
+        while isinstance(action, LookupAction):
+            identity += (tuple(sorted(action.table.items())),)
+            action = action.fallback
+        return Side(text, str(rule.origin)), identity
+
+
+def _levels(path: PathPattern) -> tuple[tuple[int, str | None, int | None], ...] | None:
+    """A concrete element for a path without `*` steps: (tag, creator, item) per level."""
+    levels = []
+    for step in path.steps:
+        if isinstance(step, AnyDepthPattern) or not isinstance(step, StepPattern):
+            return None
+        element = step.element
+        if isinstance(element, TagPattern):
+            levels.append((element.tag, None, step.item or 0))
+        elif isinstance(element, MaskPattern):
+            levels.append((element.value, None, step.item or 0))
+        elif isinstance(element, PrivatePattern):
+            levels.append((_private_tag(element.group, element.low_byte or 0), element.creator,
+                           step.item or 0))
+        else:
+            return None
+    return tuple(levels) if levels else None
+
+
+def diff_plans(plan_a: Plan, plan_b: Plan) -> list[Difference]:
+    """Every key of the universe (module docstring) whose effective decision differs."""
+    a, b = _Side(plan_a), _Side(plan_b)
+    out: list[Difference] = []
+
+    def compare(group: str, key: str, rule_a: PlanRule | None, rule_b: PlanRule | None) -> None:
+        side_a, id_a = a.describe(rule_a)
+        side_b, id_b = b.describe(rule_b)
+        if id_a != id_b:
+            out.append(Difference(group, key, side_a, side_b))
+
+    # tags
+    tags = set(keyword_dict.values()) | set(plan_a.by_tag) | set(plan_b.by_tag)
+    for tag in sorted(tags):
+        vr = _dict_vr(tag)
+        keyword = keyword_for_tag(tag)
+        key = f"{keyword} {_tag_text(tag)}" if keyword else _tag_text(tag)
+        compare("tags", key, a.resolve(tag, vr), b.resolve(tag, vr))
+
+    # private elements
+    private_keys = set(plan_a.by_private) | set(plan_b.by_private)
+    for group, creator, low in sorted(private_keys, key=lambda k: (k[0] or -1, k[1], k[2])):
+        tag = _private_tag(group, low)
+        compare("private elements", _private_text(group, creator, low),
+                a.resolve(tag, "UN", creator), b.resolve(tag, "UN", creator))
+
+    # private creator blocks: at a low byte that no element rule of either Plan names
+    tags_named = set(plan_a.by_tag) | set(plan_b.by_tag)
+    for creator in sorted(set(plan_a.by_creator) | set(plan_b.by_creator)):
+        named = {low for g, c, low in private_keys if c == creator and g in (None, ANY_PRIVATE_GROUP)}
+        free = [low for low in range(256)
+                if low not in named and _private_tag(None, low) not in tags_named]
+        if not free:
+            continue
+        tag = _private_tag(None, free[0])
+        compare("private blocks", _private_text(None, creator, None),
+                a.resolve(tag, "UN", creator), b.resolve(tag, "UN", creator))
+
+    # masks: at the mask value itself
+    masks = {(value, care) for value, care, _ in plan_a.masks} | {(value, care) for value, care, _ in plan_b.masks}
+    for value, care in sorted(masks):
+        vr = _dict_vr(value)
+        compare("masks", _mask_text(value, care), a.resolve(value, vr), b.resolve(value, vr))
+
+    # paths
+    paths: dict[PathPattern, str] = {}
+    for plan in (plan_a, plan_b):
+        for rid in sorted(plan.paths):
+            rule = plan.rules[rid]
+            paths.setdefault(rule.path, rule.origin.selector)
+    for path, text in sorted(paths.items(), key=lambda kv: kv[1]):
+        levels = _levels(path)
+        if levels is not None:
+            (tag, creator, _), ancestry = levels[-1], levels[:-1]
+            vr = "UN" if creator is not None else _dict_vr(tag)
+            rule_a = a.resolve(tag, vr, creator, ancestry)
+            rule_b = b.resolve(tag, vr, creator, ancestry)
+        else:
+            rule_a = a.first_unconditional(r for r in plan_a.paths if plan_a.rules[r].path == path)
+            rule_b = b.first_unconditional(r for r in plan_b.paths if plan_b.rules[r].path == path)
+        compare("paths", text, rule_a, rule_b)
+
+    # VR defaults
+    for vr in sorted(set(plan_a.by_vr) | set(plan_b.by_vr)):
+        compare("VR defaults", f"vr {vr}", a.first_unconditional(plan_a.by_vr.get(vr, ())),
+                b.first_unconditional(plan_b.by_vr.get(vr, ())))
+
+    # defaults
+    compare("defaults", "default", a.first_unconditional(plan_a.defaults),
+            b.first_unconditional(plan_b.defaults))
+    compare("defaults", "private *", a.first_unconditional(plan_a.private_defaults),
+            b.first_unconditional(plan_b.private_defaults))
+
+    # conditional rules, per (selector, condition): the latest written wins
+    def conditional(plan: Plan) -> dict[str, PlanRule]:
+        found: dict[str, PlanRule] = {}
+        for rule in plan.rules:  # in id order: a later rule replaces an earlier one
+            if rule.condition is not None:
+                key = f"{rule.origin.selector} when {format_condition(plan.conditions[rule.condition])}"
+                found[key] = rule
+        return found
+
+    cond_a, cond_b = conditional(plan_a), conditional(plan_b)
+    for key in sorted(set(cond_a) | set(cond_b)):
+        compare("conditional rules", key, cond_a.get(key), cond_b.get(key))
+
+    return out
+
+
+def count_by_group(differences: list[Difference]) -> dict[str, int]:
+    counts = dict.fromkeys(GROUPS, 0)
+    for d in differences:
+        counts[d.group] += 1
+    return counts
