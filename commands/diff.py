@@ -7,11 +7,15 @@ specific rule shows nothing; a new rule shows on every attribute whose decision 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
 
-from deidc.commands.common import compile_for_command
+from deidc.commands.common import compile_for_command, print_diagnostics
+from deidc.dsl.diagnostics import DeidError
+from deidc.runtime.compare import ValueDifference, compare_on_files
+from deidc.runtime.keys import resolve_keys
 from deidc.compiler.diff import GROUPS, Difference, count_by_group, diff_plans
 
 DESCRIPTION = """\
@@ -19,7 +23,8 @@ Compile two rule files and list every attribute whose effective action (or its p
 differs, with the deciding rule's file:line on each side: A in red, B in green. Output is grouped
 by tags, private elements, private blocks, masks, paths, VR defaults, defaults and conditional
 rules (compared on their own: they decide only for datasets that meet their condition).
-Comparing on the attributes of actual DICOM files (--on DIR) is not implemented."""
+With --on DIR, both rule files are also applied to sample files and every element whose output
+value differs is listed, file by file."""
 
 
 def register(sub) -> None:
@@ -31,6 +36,10 @@ def register(sub) -> None:
                    help="select an option block in both files (repeatable)")
     p.add_argument("--exit-code", action="store_true",
                    help="exit with status 1 when there are differences (default: 0)")
+    p.add_argument("--on", metavar="DIR", help="also apply both to the DICOM files under DIR and compare values")
+    p.add_argument("--limit", type=int, default=20, help="files compared with --on (default 20)")
+    p.add_argument("--insecure-demo-key", action="store_true",
+                   help="with --on: a public demo key instead of the rules' secrets")
     p.set_defaults(run=run)
 
 
@@ -60,5 +69,26 @@ def run(args: argparse.Namespace) -> int:
     if result_a is None or result_b is None:
         return 2
     differences = diff_plans(result_a.plan, result_b.plan)
-    render(differences, args.a, args.b, Console(highlight=False, soft_wrap=True))
-    return 1 if args.exit_code and differences else 0
+    console = Console(highlight=False, soft_wrap=True)
+    render(differences, args.a, args.b, console)
+    values = []
+    if args.on:
+        try:
+            keys_a = resolve_keys(result_a.plan, args.insecure_demo_key)
+            keys_b = resolve_keys(result_b.plan, args.insecure_demo_key)
+        except DeidError as err:
+            print_diagnostics(err.diagnostics)
+            return 2
+        values, compared = compare_on_files(result_a.plan, keys_a, result_b.plan, keys_b, Path(args.on), args.limit)
+        render_values_diff(values, compared, console)
+    return 1 if args.exit_code and (differences or values) else 0
+
+
+def render_values_diff(values: list[ValueDifference], compared: int, console: Console) -> None:
+    console.print(f"\n[bold]values on {compared} file(s)[/bold] ({len(values)} differing)")
+    current = None
+    for v in values:
+        if v.file != current:
+            console.print(f"  {escape(v.file)}")
+            current = v.file
+        console.print(f"    {escape(v.path)}: [red]{escape(v.a[:80])}[/red] → [green]{escape(v.b[:80])}[/green]")
