@@ -5,14 +5,14 @@ import argparse
 import sys
 
 from deidc import __version__
-from deidc.commands import apply, compile, diff, explain, score
+from deidc.commands import apply, compile, diff, explain, fmt, lint, score
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="deidc", description="DICOM de-identification compiler")
     parser.add_argument("--version", action="version", version=f"deidc {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (apply, compile, score, explain, diff):
+    for module in (apply, compile, score, explain, diff, fmt, lint):
         module.register(sub)
     return parser
 

@@ -1,0 +1,288 @@
+"""`deidc lint`: every finding about a rule file at once, compiler diagnostics included.
+
+In: a .deid file (and the options selected for it). Out: `Diagnostic`s whose `code` is a lint
+code (DLnnn) or a compiler/parser code (DCnnn, DSnnn) and whose message starts with the rule's
+name (`shadowed-rule: ...`). One module per lint rule, `dl0nn_<name>.py`, each with a docstring
+(what / why / bad / good — `docs/lint.md` is made from them) and `check(ctx)`.
+
+Findings about rules are reported only where the linted file wrote them: a site file that
+`use`s a profile and overrides some of its rules is doing what the precedence model is for.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import pkgutil
+from dataclasses import dataclass, field, replace
+from functools import cached_property, lru_cache
+from pathlib import Path
+from types import ModuleType
+from typing import Iterable
+
+from deidc.compiler.build import PASSES, Compilation
+from deidc.compiler.expand import Scoped, _declared_options, expand_file
+from deidc.compiler.names import vrs_of_tag
+from deidc.compiler.plan import Origin, Plan, PlanRule
+from deidc.dsl.diagnostics import DeidError, Diagnostic, Span
+from deidc.dsl.parser import parse_file
+from deidc.resources import RULESETS_DIR
+from deidc.runtime.dispatch import Dispatcher
+
+# Compiler codes that a lint rule owns (the finding takes the lint code and name).
+MAPPED_CODES = {"DC004": "DL009", "DC006": "DL009", "DC024": "DL011"}
+# Names for the compiler's and parser's own codes, for `code name: message`.
+COMPILER_NAMES = {
+    "DS001": "syntax-error", "DC001": "unknown-keyword", "DC003": "unknown-vr", "DC005": "bad-regex",
+    "DC007": "path-ends-in-item", "DC010": "unknown-option", "DC011": "unsupported-version",
+    "DC012": "unknown-profile", "DC013": "include-not-found", "DC014": "include-cycle",
+    "DC020": "bad-action", "DC021": "not-a-shift", "DC022": "unknown-secret", "DC023": "bad-fallback",
+    "DC025": "empty-range", "DC026": "unknown-method-code", "DC027": "method-too-long",
+    "DC028": "unknown-pattern", "DC029": "bad-fuzzy", "DC030": "vr-incompatible-action",
+    "DC031": "bad-collect", "DC032": "unknown-phi-set", "DC033": "bad-quality",
+}
+
+
+@dataclass(frozen=True)
+class LintRule:
+    code: str  # DL001
+    name: str  # shadowed-rule
+    doc: str
+    check: object  # Callable[[LintContext], Iterable[Diagnostic]]
+
+
+@dataclass(frozen=True)
+class TableRow:
+    tag: int
+    name: str
+    required: bool  # stdCompIOD == "Y"
+    basic: str  # the Basic Profile action code, e.g. "X/Z/D"
+
+
+@lru_cache(maxsize=1)
+def table_e1_1() -> tuple[TableRow, ...]:
+    """Table E.1-1 rows with a concrete tag (repeating groups as their 6000/5000 group; the
+    command and file meta groups, which rules never see, left out)."""
+    rows = []
+    for row in json.loads((RULESETS_DIR / "ps3.15-table-e1-1.json").read_text(encoding="utf-8")):
+        text = row["tag"].strip("()").upper()
+        if "," not in text or len(text) != 9:
+            continue
+        group, element = text.split(",")
+        if "X" in element:
+            continue
+        try:
+            tag = int(group.replace("X", "0") + element, 16)
+        except ValueError:
+            continue
+        if tag >> 16 in (0x0000, 0x0002):
+            continue
+        rows.append(TableRow(tag, row["name"], row["stdCompIOD"] == "Y", row["basicProfile"]))
+    return tuple(sorted(rows, key=lambda r: r.tag))
+
+
+@dataclass
+class LintContext:
+    path: Path  # the linted file, resolved
+    options: tuple[str, ...]
+    plan: Plan  # with the selected options
+    statements: list[Scoped]
+    compile_diagnostics: list[Diagnostic]
+    full_plan: Plan  # with every option the file declares selected: for "is it used anywhere"
+    full_statements: list[Scoped]
+    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    option_blocks: list[tuple[int, int]] = field(default_factory=list)  # lines of the file's options
+
+    def in_option(self, origin: Origin) -> bool:
+        """True when the linted file wrote this rule inside an `option` block."""
+        return self.in_file(origin) and any(a <= origin.line <= b for a, b in self.option_blocks)
+
+    def in_file(self, where: Origin | Span | str) -> bool:
+        file = where if isinstance(where, str) else where.file
+        try:
+            return Path(file).resolve() == self.path
+        except OSError:
+            return False
+
+    @property
+    def file(self) -> str:
+        return str(self.path)
+
+    def span(self, origin: Origin) -> Span:
+        width = max(1, len(origin.selector))
+        return Span(origin.file, origin.line, origin.column, origin.line, origin.column + width)
+
+    def file_span(self) -> Span:
+        """Where a whole-file finding points: the first line that is not a comment or blank."""
+        try:
+            lines = self.path.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            lines = []
+        for number, line in enumerate(lines, 1):
+            stripped = line.strip()
+            if stripped and not stripped.startswith("#"):
+                col = len(line) - len(line.lstrip()) + 1
+                return Span(self.file, number, col, number, col + len(stripped.split("#")[0].rstrip()))
+        return Span(self.file, 1, 1, 1, 2)
+
+    @cached_property
+    def dispatcher(self) -> Dispatcher:
+        return Dispatcher(self.plan)
+
+    def decide(self, tag: int) -> PlanRule | None:
+        """The rule that decides a top-level standard element with no `when` condition met."""
+        vrs = sorted(vrs_of_tag(tag)) or ["UN"]
+        no_conditions = (False,) * len(self.plan.conditions)
+        return self.dispatcher.rule_for((), tag, vrs[0], None, no_conditions)
+
+
+def _rule_modules() -> list[ModuleType]:
+    names = sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("dl"))
+    return [importlib.import_module(f"{__name__}.{name}") for name in names]
+
+
+@lru_cache(maxsize=1)
+def registry() -> tuple[LintRule, ...]:
+    rules = []
+    for module in _rule_modules():
+        short = module.__name__.rsplit(".", 1)[1]
+        number, _, name = short.partition("_")
+        rules.append(LintRule(number.upper(), name.replace("_", "-"), (module.__doc__ or "").strip(),
+                              module.check))
+    return tuple(rules)
+
+
+def rule_by_code(code: str) -> LintRule | None:
+    return next((r for r in registry() if r.code == code), None)
+
+
+def _compile(path: Path, options: tuple[str, ...], root) -> tuple[Plan, list[Scoped], list[Diagnostic]]:
+    diagnostics: list[Diagnostic] = []
+    sources: list[str] = []
+    statements = expand_file(root, options, diagnostics, sources)
+    compilation = Compilation(statements, diagnostics)
+    for compiler_pass in PASSES:
+        compiler_pass(compilation)
+    compilation.plan.sources = sources
+    return compilation.plan, statements, diagnostics
+
+
+def _stamp(d: Diagnostic, code: str, name: str) -> Diagnostic:
+    return replace(d, code=code, message=f"{name}: {d.message}")
+
+
+def lint_file(path: str | Path, options: tuple[str, ...] | dict | None = None,
+              env: dict[str, str] | None = None) -> list[Diagnostic]:
+    """Every finding for `path`, sorted by file and position. `options`: the options selected
+    for the file (a tuple of names, or a dict with key "options")."""
+    if isinstance(options, dict):
+        options = tuple(options.get("options", ()))
+    options = tuple(options or ())
+    path = Path(path)
+    try:
+        root = parse_file(path)
+    except DeidError as err:
+        return [_stamp(d, d.code or "DS001", COMPILER_NAMES.get(d.code or "DS001", "syntax-error"))
+                for d in err.diagnostics]
+    plan, statements, diagnostics = _compile(path, options, root)
+    every_option = tuple(sorted(set(options) | set(_declared_options(root.statements))))
+    if every_option != tuple(sorted(options)):
+        full_plan, full_statements, _ = _compile(path, every_option, parse_file(path))
+    else:
+        full_plan, full_statements = plan, statements
+    ctx = LintContext(path.resolve(), options, plan, statements, diagnostics, full_plan, full_statements)
+    if env is not None:
+        ctx.env = dict(env)
+    ctx.option_blocks = [(o.span.line, o.span.end_line) for o in _declared_options(root.statements).values()]
+
+    findings: list[Diagnostic] = []
+    for d in diagnostics:
+        code = d.code or "DC000"
+        if code in MAPPED_CODES:
+            rule = rule_by_code(MAPPED_CODES[code])
+            findings.append(_stamp(d, rule.code, rule.name))
+        else:
+            findings.append(_stamp(d, code, COMPILER_NAMES.get(code, "compiler")))
+    for rule in registry():
+        for d in rule.check(ctx) or ():
+            findings.append(_stamp(d, rule.code, rule.name))
+    return sorted(findings, key=lambda d: (d.span.file != str(path) and d.span.file != ctx.file,
+                                           d.span.file, d.span.line, d.span.column, d.code or ""))
+
+
+def finding_json(d: Diagnostic) -> dict:
+    name, _, message = d.message.partition(": ")
+    return {"file": d.span.file, "line": d.span.line, "column": d.span.column, "code": d.code,
+            "name": name, "severity": d.severity, "message": message, "hint": d.hint}
+
+
+def has_errors(findings: Iterable[Diagnostic]) -> bool:
+    return any(d.severity == "error" for d in findings)
+
+
+DOCS_HEADER = """# `deidc lint`
+
+<!-- GENERATED from the docstrings of deidc/compiler/lint/dl0nn_*.py by
+     `python -m deidc.compiler.lint > docs/lint.md` — do not edit; tests fail when it is stale. -->
+
+`deidc lint RULES... [--option NAME] [--format text|json]` reports every problem in rule files at
+once: the compiler's own diagnostics (codes `DCnnn`: unknown keyword with a did-you-mean,
+VR-incompatible action, …; syntax errors are `DS001`) and the checks below (`DLnnn`). Each finding
+prints as `file:line:col: severity[CODE]: name: message`, the source line with a caret, and a
+hint; `--format json` prints a list of objects with `file`, `line`, `column`, `code`, `name`,
+`severity`, `message` and `hint`. The exit status is 1 when any finding is an error, else 0.
+
+Findings about rules are reported in the file being linted only: a site file that `use`s a
+profile and overrides some of its rules is doing what the precedence model is for. Checks that ask
+whether something is used anywhere (DL006, DL007) look at every option block the file declares.
+
+| code | name | severity |
+|---|---|---|
+"""
+
+SEVERITIES = {
+    "DL001": "warning", "DL002": "warning", "DL003": "warning", "DL004": "warning",
+    "DL005": "warning", "DL006": "warning", "DL007": "warning", "DL008": "warning",
+    "DL009": "warning (mask, name pattern); error (private tag in an even group)",
+    "DL010": "warning (variable not set); error (key file missing)", "DL011": "error",
+}
+
+
+def docs_markdown() -> str:
+    """docs/lint.md: one section per rule, from the rule modules' docstrings."""
+    out = [DOCS_HEADER]
+    for rule in registry():
+        out.append(f"| [{rule.code}](#{rule.code.lower()}-{rule.name}) | `{rule.name}` | "
+                   f"{SEVERITIES.get(rule.code, 'warning')} |\n")
+    for rule in registry():
+        summary, _, body = rule.doc.partition("\n")
+        out.append(f"\n## {rule.code} {rule.name}\n\n{summary.strip()}\n")
+        lines = body.strip("\n").splitlines()
+        text = []
+        in_code = False
+        for line in lines:
+            if line.startswith("    "):
+                if not in_code:
+                    text.append("```")
+                    in_code = True
+                text.append(line[4:])
+                continue
+            if in_code and line.strip() == "":
+                text.append("")
+                continue
+            if in_code:
+                while text and text[-1] == "":
+                    text.pop()
+                text.append("```")
+                text.append("")
+                in_code = False
+            for label in ("What:", "Why:", "Bad:", "Good:"):
+                if line.startswith(label):
+                    line = f"**{label}**" + line[len(label):]
+            text.append(line)
+        if in_code:
+            while text and text[-1] == "":
+                text.pop()
+            text.append("```")
+        out.append("\n" + "\n".join(text).strip("\n") + "\n")
+    return "".join(out)

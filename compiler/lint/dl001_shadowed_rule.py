@@ -1,0 +1,82 @@
+"""A rule that can never decide an element, because another rule always wins wherever it applies.
+
+What: every element the selector could choose is already taken by a rule without `when` or
+`except` that wins by the precedence model: a later rule of the same specificity and the same
+selection (the same keyword written twice, two `default`s, two `vr DA` rules), or a more specific
+rule (a keyword rule over a name pattern that names only that attribute). A rule that loses
+only to rules of a selected `option` block is not reported: overriding is what options are for.
+
+Why: the earlier rule is dead text; whoever reads the file believes it does something. Usually
+one of the two is a mistake (a copy-paste, a forgotten override).
+
+Bad:
+
+    PatientID -> hash
+    PatientID -> remove      # PatientID -> hash never applies
+
+Good:
+
+    PatientID -> hash
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from deidc.compiler.plan import PlanRule
+from deidc.dsl.diagnostics import Diagnostic
+
+
+def _always(rule: PlanRule) -> bool:
+    return rule.condition is None and rule.excepts is None
+
+
+def check(ctx):
+    plan = ctx.plan
+    rules = plan.rules
+    keys = defaultdict(int)  # rule id -> number of keys it is indexed under
+    lost = defaultdict(list)  # rule id -> winners, one per key where it loses
+
+    def walk(ids):
+        winner = None
+        for rid in ids:  # best-first
+            keys[rid] += 1
+            if winner is not None:
+                lost[rid].append(winner)
+            elif _always(rules[rid]):
+                winner = rules[rid]
+
+    for index in (plan.by_tag, plan.by_private, plan.by_creator, plan.by_vr):
+        for ids in index.values():
+            walk(ids)
+    for tag, ids in plan.by_name.items():
+        above = next((rules[r] for r in plan.by_tag.get(tag, ()) if _always(rules[r])), None)
+        if above is not None:  # a keyword/tag rule takes this attribute from every name pattern
+            for rid in ids:
+                keys[rid] += 1
+                lost[rid].append(above)
+        else:
+            walk(ids)
+    masks = defaultdict(list)
+    for value, care, rid in plan.masks:
+        masks[(value, care)].append(rid)
+    paths = defaultdict(list)
+    for rid in plan.paths:
+        paths[rules[rid].path].append(rid)
+    for group in (*masks.values(), *paths.values()):
+        walk(sorted(group, reverse=True))
+    walk(plan.defaults)
+    walk(plan.private_defaults)
+
+    for rid, count in keys.items():
+        rule = rules[rid]
+        if len(lost[rid]) != count or not ctx.in_file(rule.origin):
+            continue
+        winner = lost[rid][0]
+        if all(ctx.in_option(w.origin) for w in lost[rid]) and not ctx.in_option(rule.origin):
+            continue  # a selected option overriding the base rules is what options are for
+        where = f"{winner.origin.file}:{winner.origin.line}" if not ctx.in_file(winner.origin) \
+            else f"line {winner.origin.line}"
+        yield Diagnostic(
+            "warning", f"'{rule.origin.selector}' never decides an element: "
+                       f"'{winner.origin.selector}' at {where} always wins",
+            ctx.span(rule.origin), hint="delete one of the two rules, or put the one meant to win last")
