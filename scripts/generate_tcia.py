@@ -76,6 +76,13 @@ BURNED_IN = ["PatientName", "OtherPatientNames", "PatientBirthName", "PatientID"
 # Images likely to carry burned-in text: flagged, or of the kinds that usually do.
 PIXELS = ('pixels where BurnedInAnnotation = "YES" or Modality in (US, SC, OT, XC, ES) {\n'
           "    ocr -> redact burned_in fuzzy 85\n}")
+# Lint findings that are TCIA's published choices, silenced with the reason (deidc lint).
+LINT_SUPPRESSIONS = [
+    "# deidc: ignore-file[DL003] TCIA's table removes these attributes where PS3.15 would empty them; kept as published",
+    "# deidc: ignore-file[DL004] attributes TCIA's table does not list are kept, as TCIA does",
+    "# deidc: ignore-file[DL008] TCIA keeps patient characteristics such as EthnicGroup (113108)",
+    "# deidc: ignore-file[DL010] the key is read from DEIDC_KEY when the rules run, not when they are linted",
+]
 # Structured content (SR): the text of TEXT content items is free text like any description.
 STRUCTURED_TEXT = ["*/TextValue"]
 # TCIA Implementation -> action, for the values that need no VR or attribute check.
@@ -417,6 +424,7 @@ def render_tcia_ruleset(standard_rows: list[dict], kb_rows: list[dict]) -> str:
     private, counts = _kb_rules(kb_rows)
     out = [HEADER.format(standard=len(standard_rows), kb=len(kb_rows), clean=CLEAN),
            "version 1", "",
+           *LINT_SUPPRESSIONS, "",
            'key = secret("DEIDC_KEY")',
            "date_shift = days(hmac(key, PatientID), -3650..-30)", "",
            'markers "deidc: TCIA de-identification profile" codes 113100, 113101, 113104, 113105, 113107, 113108, 113111',

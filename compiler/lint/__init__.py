@@ -10,6 +10,7 @@ Findings about rules are reported only where the linted file wrote them: a site 
 """
 from __future__ import annotations
 
+
 import importlib
 import json
 import os
@@ -19,6 +20,8 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from types import ModuleType
 from typing import Iterable
+
+import regex
 
 from deidc.compiler.build import PASSES, Compilation
 from deidc.compiler.expand import Scoped, _declared_options, expand_file
@@ -206,8 +209,37 @@ def lint_file(path: str | Path, options: tuple[str, ...] | dict | None = None,
     for rule in registry():
         for d in rule.check(ctx) or ():
             findings.append(_stamp(d, rule.code, rule.name))
+    findings = [d for d in findings if not _suppressed(d)]
     return sorted(findings, key=lambda d: (d.span.file != str(path) and d.span.file != ctx.file,
                                            d.span.file, d.span.line, d.span.column, d.code or ""))
+
+
+# `# deidc: ignore[DL003] why` on a line silences those codes there; `ignore-file[...]` anywhere
+# silences them in the whole file. A suppression names its codes and says why (documented).
+_SUPPRESSION = regex.compile(r"#\s*deidc:\s*ignore(-file)?\[([A-Z0-9, ]+)\]\s*\S")
+
+
+@lru_cache(maxsize=64)
+def _suppressions(file: str) -> tuple[dict[int, frozenset[str]], frozenset[str]]:
+    lines: dict[int, frozenset[str]] = {}
+    whole: set[str] = set()
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except OSError:
+        return {}, frozenset()
+    for number, line in enumerate(text.splitlines(), 1):
+        for m in _SUPPRESSION.finditer(line):
+            codes = frozenset(c.strip() for c in m.group(2).split(",") if c.strip())
+            if m.group(1):
+                whole.update(codes)
+            else:
+                lines[number] = lines.get(number, frozenset()) | codes
+    return lines, frozenset(whole)
+
+
+def _suppressed(d: Diagnostic) -> bool:
+    by_line, whole = _suppressions(d.span.file)
+    return d.code in whole or d.code in by_line.get(d.span.line, frozenset())
 
 
 def finding_json(d: Diagnostic) -> dict:
@@ -231,6 +263,10 @@ VR-incompatible action, …; syntax errors are `DS001`) and the checks below (`D
 prints as `file:line:col: severity[CODE]: name: message`, the source line with a caret, and a
 hint; `--format json` prints a list of objects with `file`, `line`, `column`, `code`, `name`,
 `severity`, `message` and `hint`. The exit status is 1 when any finding is an error, else 0.
+
+A finding can be silenced where it is intended, with the reason written next to it:
+`# deidc: ignore[DL003] TCIA removes it` on the rule's line, or
+`# deidc: ignore-file[DL010] the key is supplied at run time` anywhere in the file.
 
 Findings about rules are reported in the file being linted only: a site file that `use`s a
 profile and overrides some of its rules is doing what the precedence model is for. Checks that ask
