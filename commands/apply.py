@@ -11,10 +11,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from deidc.commands.common import compile_for_command, err_console, print_diagnostics
-from deidc.dsl.diagnostics import DeidError
+from deidc.commands.common import compile_for_command, err_console, keys_for_command
 from deidc.runtime.batch import RunSummary, run_batch
-from deidc.runtime.keys import resolve_keys
 from deidc.runtime.ocr import ENGINES, LazyOcrEngine
 
 OUTPUT_FILES = {"mappings", "audit.jsonl", "quarantine.csv"}
@@ -44,14 +42,9 @@ def run(args: argparse.Namespace) -> int:
     if result is None:
         return 2
     plan = result.plan
-    try:
-        keys = resolve_keys(plan, args.insecure_demo_key)
-    except DeidError as err:
-        print_diagnostics(err.diagnostics)
+    keys = keys_for_command(plan, args.insecure_demo_key)
+    if keys is None:
         return 2
-    if args.insecure_demo_key:
-        err_console.print("[bold yellow]warning:[/] --insecure-demo-key: pseudonyms use a public demo "
-                          "key; anyone can reverse them. Never use this for real data.")
     source, out = Path(args.input), Path(args.output)
     problem = _check_paths(source, out, args.overwrite)
     if problem:

@@ -6,7 +6,9 @@ import sys
 from rich.console import Console
 
 from deidc.compiler import CompileResult, compile_rules
+from deidc.compiler.plan import Plan
 from deidc.dsl.diagnostics import DeidError
+from deidc.runtime.keys import resolve_keys
 
 err_console = Console(stderr=True, highlight=False)
 
@@ -25,3 +27,17 @@ def compile_for_command(rules: str, options: list[str] | None) -> CompileResult 
         return None
     print_diagnostics(result.diagnostics)
     return None if result.errors else result
+
+
+def keys_for_command(plan: Plan, insecure_demo_key: bool) -> dict[str, bytes] | None:
+    """The rules' secrets, or None after printing why not (the caller exits 2). The demo key is
+    announced every time it is used."""
+    try:
+        keys = resolve_keys(plan, insecure_demo_key)
+    except DeidError as err:
+        print_diagnostics(err.diagnostics)
+        return None
+    if insecure_demo_key:
+        err_console.print("[bold yellow]warning:[/] --insecure-demo-key: pseudonyms use a public demo "
+                          "key; anyone can reverse them. Never use this for real data.")
+    return keys

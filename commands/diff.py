@@ -12,10 +12,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from deidc.commands.common import compile_for_command, print_diagnostics
-from deidc.dsl.diagnostics import DeidError
+from deidc.commands.common import compile_for_command, keys_for_command
 from deidc.runtime.compare import ValueDifference, compare_on_files
-from deidc.runtime.keys import resolve_keys
 from deidc.compiler.diff import GROUPS, Difference, count_by_group, diff_plans
 
 DESCRIPTION = """\
@@ -73,11 +71,8 @@ def run(args: argparse.Namespace) -> int:
     render(differences, args.a, args.b, console)
     values = []
     if args.on:
-        try:
-            keys_a = resolve_keys(result_a.plan, args.insecure_demo_key)
-            keys_b = resolve_keys(result_b.plan, args.insecure_demo_key)
-        except DeidError as err:
-            print_diagnostics(err.diagnostics)
+        keys_a, keys_b = (keys_for_command(r.plan, args.insecure_demo_key) for r in (result_a, result_b))
+        if keys_a is None or keys_b is None:
             return 2
         values, compared = compare_on_files(result_a.plan, keys_a, result_b.plan, keys_b, Path(args.on), args.limit)
         render_values_diff(values, compared, console)

@@ -13,11 +13,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from deidc.commands.common import compile_for_command, err_console, print_diagnostics
-from deidc.dsl.diagnostics import DeidError
+from deidc.commands.common import compile_for_command, err_console, keys_for_command
 from deidc.runtime.explain import ElementExplanation, Explanation, UnknownTag, explain_dataset, select
 from deidc.runtime.files import NotDicom, read_dataset
-from deidc.runtime.keys import resolve_keys
 
 COLUMNS = ("path", "name", "VR", "rule", "selector", "step", "action", "before", "after")
 
@@ -39,14 +37,9 @@ def run(args: argparse.Namespace) -> int:
     result = compile_for_command(args.rules, args.option)
     if result is None:
         return 2
-    try:
-        keys = resolve_keys(result.plan, args.insecure_demo_key)
-    except DeidError as err:
-        print_diagnostics(err.diagnostics)
+    keys = keys_for_command(result.plan, args.insecure_demo_key)
+    if keys is None:
         return 2
-    if args.insecure_demo_key:
-        err_console.print("[bold yellow]warning:[/] --insecure-demo-key: pseudonyms use a public demo "
-                          "key; anyone can reverse them. Never use this for real data.")
     try:
         ds = read_dataset(Path(args.file))
     except (NotDicom, OSError) as err:
