@@ -73,11 +73,17 @@ def candidates(phi: PhiSet) -> list[tuple[str, str]]:
     return sorted(found.items())
 
 
+SHORT = 4  # candidates this short match inside longer OCR text only as a whole word
+
+
 def match(text: str, cands: list[tuple[str, str]], threshold: float) -> tuple[str, float] | None:
-    """The best-scoring candidate kind for one OCR text, if it reaches the threshold."""
+    """The best-scoring candidate kind for one OCR text, if it reaches the threshold. A short
+    candidate (`LEE`) inside a longer OCR text counts only as a whole word there, so labels such
+    as `SPLEEN` keep their pixels."""
     ocr = normalise(text)
     if not ocr:
         return None
+    words = {normalise(w) for w in _NORMALISE.split(text.upper()) if w}
     best: tuple[str, float] | None = None
     for cand, kind in cands:
         if len(cand) == 2:
@@ -85,7 +91,8 @@ def match(text: str, cands: list[tuple[str, str]], threshold: float) -> tuple[st
         else:
             score = fuzz.ratio(ocr, cand) / 100.0
             if len(ocr) > len(cand):
-                score = max(score, fuzz.partial_ratio(cand, ocr) / 100.0)
+                inside = (1.0 if cand in words else 0.0) if len(cand) <= SHORT else fuzz.partial_ratio(cand, ocr) / 100.0
+                score = max(score, inside)
         if score >= threshold and (best is None or score > best[1]):
             best = (kind, score)
     return best

@@ -551,3 +551,16 @@ def test_header_regions_use_the_original_header_even_if_rules_remove_it(walker):
     assert outcome.quarantine is None
     frames, _ = read_frames(ds)
     assert not frames[0, :30].any() and not frames[0, :, :40].any()
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("SPLEEN", None),  # a short name part inside a label is not the name
+    ("SUMMARY", None),
+    ("DR LEE", "name"),  # as a whole word it is
+    ("ID:4711", "id"),
+    ("47110 mm", None),  # a short ID inside a longer number is not the ID
+])
+def test_short_candidates_match_longer_text_only_as_whole_words(text, expected):
+    cands = candidates(build_phi([("name", "LEE^MARY"), ("id", "4711")]))
+    hit = match(text, cands, 0.85)
+    assert (hit[0] if hit else None) == expected
