@@ -31,6 +31,7 @@ import re
 import sys
 from pathlib import Path
 
+from deidc.dsl.printer import format_text
 from pydicom.datadict import dictionary_VR, keyword_for_tag
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -207,7 +208,8 @@ def render_ps315_ruleset(table_rows: list[dict]) -> str:
         if any("-> clean phi" in line for line in body):
             out += ["    " + line for line in COLLECT_PHI]
         out += body + ["}"]
-    return "\n".join(out) + "\n"
+    # the canonical layout of `deidc fmt`, so `deidc fmt --check rulesets/` passes
+    return format_text("\n".join(out) + "\n", "generated.deid")
 
 
 def load_table(path: Path = TABLE_PATH) -> list[dict]:

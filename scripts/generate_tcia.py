@@ -46,6 +46,7 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
+from deidc.dsl.printer import format_text
 from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -447,7 +448,8 @@ def render_tcia_ruleset(standard_rows: list[dict], kb_rows: list[dict]) -> str:
                  f"private elements the knowledge base does not list: TCIA deletes them; "
                  f"table row {private_comment}"),
            _line("default -> keep", "standard attributes the table does not list are kept")]
-    return "\n".join(out) + "\n"
+    # the canonical layout of `deidc fmt`, so `deidc fmt --check rulesets/` passes
+    return format_text("\n".join(out) + "\n", "generated.deid")
 
 
 def _read_csv(path: Path) -> list[dict]:

@@ -105,7 +105,7 @@ def test_header_parameters_and_markers(rendered):
 
 
 def test_burned_in_text_is_redacted(rendered):
-    assert '\npixels where BurnedInAnnotation = "YES" or Modality in (US, SC, OT, XC, ES) {\n' in rendered
+    assert "\npixels where BurnedInAnnotation = YES or Modality in (US, SC, OT, XC, ES) {\n" in rendered
     assert "    ocr -> redact burned_in fuzzy 85\n" in rendered
     assert "\ncollect PatientName, OtherPatientNames, PatientBirthName, PatientID," in rendered
 
@@ -175,13 +175,13 @@ def test_every_standard_row_has_one_rule_or_skip(standard_rows, rules, rendered)
 
 @pytest.mark.parametrize("selector, action", [
     ('(0019,"SIEMENS CT VA0  COAD",92)', "keep"),          # k, numeric VRs
-    ('(0019,"MMCPrivate",1a)', "remap uid"),                # h
+    ('(0019,"MMCPrivate",1A)', "remap uid"),                # h
     ('(0071,"SIEMENS MED PT",22)', "shift date_shift"),     # o
     ('(0009,"GEMS_IDEN_01",27)', "shift date_shift"),       # oi (integer seconds)
     ('(0009,"GEMS_PETD_01",37)', "remove"),                 # LO k and UN d: most protective
     ('(0009,"GEIIS",10)', "remove"),                        # d (thumbnail sequence)
     ('(0009,"GEIIS",10)/(0028,0107)', "remove"),            # path, standard leaf; k and na
-    ('(0008,1110)/(2001,"Philips Imaging DD 001",c1)', CLEAN),  # standard parent, LO k
+    ('(0008,1110)/(2001,"Philips Imaging DD 001",C1)', CLEAN),  # standard parent, LO k
     ('(0023,"GEMS_STDY_01",80)/(0008,1120)/(0008,1155)', "remap uid"),  # nested path, h
     ('(2001,"PHILIPS IMAGING DD 001",01)', "keep"),         # creator spellings merged
     ('private *', "remove"),
