@@ -66,15 +66,16 @@ _TOKEN_NAMES = {
 }
 
 
+def new_parser(**options) -> lark.Lark:
+    """A Lark parser for grammar.lark with deidc's settings; `options` adds to them (the
+    formatter adds lexer callbacks that collect comments)."""
+    return lark.Lark(GRAMMAR_PATH.read_text(encoding="utf-8"), parser="lalr", propagate_positions=True,
+                     maybe_placeholders=False, **options)
+
+
 @functools.lru_cache(maxsize=1)
 def _lark() -> lark.Lark:
-    return lark.Lark(
-        GRAMMAR_PATH.read_text(encoding="utf-8"),
-        parser="lalr",
-        propagate_positions=True,
-        maybe_placeholders=False,
-        cache=True,  # Lark keys the cached LALR tables on the grammar text; skipped if unwritable
-    )
+    return new_parser(cache=True)  # Lark keys the cached LALR tables on the grammar text
 
 
 def parse_text(text: str, path: str = "<string>") -> ast.RuleFile:

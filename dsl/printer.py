@@ -20,8 +20,8 @@ import re
 import lark
 
 from deidc.dsl import ast
+from deidc.dsl import parser as dsl_parser
 from deidc.dsl.diagnostics import Span
-from deidc.resources import GRAMMAR_PATH
 
 INDENT = "    "
 
@@ -54,13 +54,7 @@ _COLLECTOR = _Collector()
 
 @functools.lru_cache(maxsize=1)
 def _lark() -> lark.Lark:
-    return lark.Lark(
-        GRAMMAR_PATH.read_text(encoding="utf-8"),
-        parser="lalr",
-        propagate_positions=True,
-        maybe_placeholders=False,
-        lexer_callbacks={"COMMENT": _COLLECTOR.comment, "LBRACE": _COLLECTOR.lbrace},
-    )
+    return dsl_parser.new_parser(lexer_callbacks={"COMMENT": _COLLECTOR.comment, "LBRACE": _COLLECTOR.lbrace})
 
 
 @functools.lru_cache(maxsize=1)
@@ -74,7 +68,6 @@ def _keywords() -> frozenset[str]:
 
 def parse_with_comments(text: str, path: str) -> tuple[ast.RuleFile, list[lark.Token], list[_Pos]]:
     """Parse like `parse_text` and also return the COMMENT tokens and the `{` positions."""
-    from deidc.dsl import parser as dsl_parser
 
     _COLLECTOR.comments, _COLLECTOR.lbraces = [], []
     try:
