@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import time
 from pathlib import Path
@@ -13,6 +14,8 @@ from rich.table import Table
 
 from deidc.commands.common import compile_for_command, err_console, keys_for_command
 from deidc.runtime.batch import RunSummary, run_batch
+from deidc.runtime.files import CODECS
+from deidc.runtime.cluster import ClusterUnavailable
 from deidc.runtime.ocr import ENGINES, LazyOcrEngine
 
 OUTPUT_FILES = {"mappings", "audit.jsonl", "quarantine.csv"}
@@ -34,6 +37,18 @@ def register(sub) -> None:
     p.add_argument("--ocr", choices=tuple(ENGINES), default="rapidocr",
                    help="OCR engine for pixels blocks (default: rapidocr; tesseract needs tesserocr)")
     p.add_argument("--preview", metavar="DIR", help="write a PNG of every redacted frame, boxes drawn, to DIR")
+    p.add_argument("--codec", choices=CODECS, default="fast",
+                   help="fast: the byte-level engine, which copies every element the rules leave "
+                        "untouched and hands files it cannot copy (big endian, deflate, odd files) to the "
+                        "reference engine (default); reference: pydicom reads and writes every file. Both "
+                        "give byte-identical output")
+    p.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local: a pool of --workers processes on this machine (default); dask: run the same "
+                        "Plan on a Dask cluster, workers independent, mappings merged at the end (needs a "
+                        "filesystem shared by this machine and the workers)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="with --engine dask: address of a running Dask scheduler (tcp://host:port); without "
+                        "it --engine dask starts a local cluster of --workers processes")
     p.set_defaults(run=run)
 
 
@@ -50,6 +65,13 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         err_console.print(f"[bold red]error:[/] {problem}")
         return 2
+    if args.engine == "dask" and not _has_distributed():
+        err_console.print("[bold red]error:[/] --engine dask needs the Dask distributed package: "
+                          "pip install 'distributed>=2024.1'")
+        return 2
+    if args.scheduler and args.engine != "dask":
+        err_console.print("[bold red]error:[/] --scheduler needs --engine dask")
+        return 2
     if plan.pixels:
         try:
             LazyOcrEngine(args.ocr)
@@ -57,12 +79,25 @@ def run(args: argparse.Namespace) -> int:
             err_console.print(f"[bold red]error:[/] {err}")
             return 2
     out.mkdir(parents=True, exist_ok=True)
-    summary = _run_with_progress(plan, keys, source, out, max(1, args.workers), not args.no_progress,
-                                 args.ocr, Path(args.preview) if args.preview else None)
+    try:
+        summary = _run_with_progress(plan, keys, source, out, max(1, args.workers), not args.no_progress,
+                                     args.ocr, Path(args.preview) if args.preview else None,
+                                     args.engine, args.scheduler, args.codec)
+    except ClusterUnavailable as err:
+        err_console.print(f"[bold red]error:[/] {err}")
+        return 2
     console = Console(highlight=False)
     console.print(summary_table(summary, out))
     console.print(f"mappings/, audit.jsonl and quarantine.csv are in {out}")
     return 0
+
+
+def _has_distributed() -> bool:
+    try:
+        importlib.import_module("distributed")  # installed and importable, not merely present
+    except ImportError:
+        return False
+    return True
 
 
 def _check_paths(source: Path, out: Path, overwrite: bool) -> str | None:
@@ -79,7 +114,8 @@ def _check_paths(source: Path, out: Path, overwrite: bool) -> str | None:
 
 
 def _run_with_progress(plan, keys, source: Path, out: Path, workers: int, show: bool, ocr_name: str,
-                       preview: Path | None) -> RunSummary:
+                       preview: Path | None, engine: str = "local", scheduler: str | None = None,
+                       codec: str = "fast") -> RunSummary:
     columns = (TextColumn("[bold]de-identifying"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[quarantined]} quarantined"), TimeRemainingColumn())
     # auto_refresh=False: no refresh thread, so worker processes can be forked safely.
@@ -98,7 +134,8 @@ def _run_with_progress(plan, keys, source: Path, out: Path, workers: int, show: 
 
         summary = run_batch(plan, keys, source, out, workers, on_file,
                             on_start=lambda total: progress.update(task, total=total),
-                            ocr_name=ocr_name, preview_dir=preview)
+                            ocr_name=ocr_name, preview_dir=preview, engine=engine, scheduler=scheduler,
+                            codec=codec)
         progress.refresh()
         return summary
 
@@ -123,6 +160,10 @@ def summary_table(s: RunSummary, out: Path) -> Table:
         table.add_row(f"elements: {action}", str(n))
     for tag, n in sorted(s.cleaned_by_tag.items(), key=lambda kv: (-kv[1], kv[0])):
         table.add_row(f"  cleaned: {_attribute_name(tag)}", str(n))
+    if s.codec == "fast":
+        table.add_row("reference engine (files the fast engine could not copy)", str(sum(s.routed.values())))
+        for reason, n in s.routed.most_common():
+            table.add_row(f"  {reason}", str(n))
     table.add_row("private elements no rule names (private * / default)", str(s.unknown_private))
     table.add_row("UIDs mapped", str(s.uids_mapped))
     table.add_row("patient IDs mapped", str(s.patients_mapped))

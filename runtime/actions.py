@@ -45,6 +45,8 @@ class FileContext:
     deferred_copies: list[tuple[Dataset, int, int, str, str]] = field(default_factory=list)
     # (dataset, tag, VR, clean action, audit path, rule): cleaned together, after the walk
     deferred_cleans: list[tuple[Dataset, int, str, CleanAction, str, str]] = field(default_factory=list)
+    # (dataset, tag, seconds, audit path, rule): DA shifts, done for a whole batch at once (numpy)
+    deferred_dates: list[tuple[Dataset, int, int, str, str]] = field(default_factory=list)
     where: tuple[str, str] = ("", "")  # audit path and rule of the element being handled
     dates_shifted: bool = False
     unknown_private: int = 0  # private elements that only `private *` / `default` decided
@@ -171,7 +173,10 @@ def _shift_text_date(value: str, seconds: int) -> str:
 
 def do_shift(ctx, ds, tag, vr, action: ShiftAction) -> bool:
     seconds = ctx.offset_seconds(action.shift)
-    if vr in ("DA", "DT", "TM"):
+    if vr == "DA":
+        ctx.deferred_dates.append((ds, tag, seconds, *ctx.where))
+        return False  # counted when the batch's dates are shifted, after the walk
+    if vr in ("DT", "TM"):
         shift = lambda v: shift_value(vr, v, seconds)  # noqa: E731
     elif vr in NUMERIC_VRS:  # a date kept as seconds since the epoch
         elem = ds[tag]

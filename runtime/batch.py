@@ -21,19 +21,21 @@ import shutil
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pydicom
 
 from deidc.compiler.plan import Plan
-from deidc.runtime.files import NotDicom, find_inputs, output_relpath, read_dataset, write_temporary, write_text_atomic
+from deidc.runtime.files import InputFile, NotDicom, find_inputs, output_relpath, read_input, write_temporary, write_text_atomic
+from deidc.runtime.rawread import NotForFastEngine, read_source
 from deidc.runtime.cleaning import collected_values
 from deidc.runtime.ocr import LazyOcrEngine
-from deidc.runtime.walk import REQUIRED, Change, DatasetDeidentifier
+from deidc.runtime.walk import REQUIRED, Change, DatasetDeidentifier, FileWork
 
 STAGING = ".deidc-staging"
+BATCH = 16  # files a worker de-identifies together (shared cleaning); memory stays flat in the corpus
 
 
 @dataclass
@@ -51,6 +53,7 @@ class FileResult:
     audit: str = ""  # the file's audit lines, formatted by the worker to spare the parent
     uid_map: dict[str, str] = field(default_factory=dict)
     patient_ids: tuple[str, str] | None = None
+    routed: str | None = None  # why the fast engine left this file to the reference engine
 
 
 @dataclass
@@ -66,6 +69,8 @@ class RunSummary:
     quarantine_reasons: Counter = field(default_factory=Counter)
     uids_mapped: int = 0
     patients_mapped: int = 0
+    codec: str = "fast"
+    routed: Counter = field(default_factory=Counter)  # files the reference engine handled, by reason
 
     @property
     def files_per_second(self) -> float:
@@ -83,35 +88,48 @@ def gather_phi(path_text: str) -> tuple[str, dict[str, list[tuple[str, str]]]] |
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ds = pydicom.dcmread(path_text, stop_before_pixels=True, force=True)
+            ds = _headers(Path(path_text), _WORKER.get("codec", "fast"))
             patient = str(ds.get("PatientID", "") or "").strip() or str(ds.get("StudyInstanceUID", "") or "")
             return patient, {name: collected_values(ds, c.tags) for name, c in plan.collects.items()}
     except Exception:  # noqa: BLE001 — pass 2 quarantines it with the reason
         return None
 
 
+def _headers(path: Path, codec: str):
+    """The dataset for pass 1: the fast reader when it can, pydicom without pixel data if not."""
+    if codec == "fast":
+        try:
+            return read_source(path.read_bytes()).dataset
+        except NotForFastEngine:
+            pass
+    return pydicom.dcmread(path, stop_before_pixels=True, force=True)
+
+
 def patient_phi(files: list[str], plan: Plan, workers: int) -> dict[str, dict[str, list[tuple[str, str]]]]:
     """The PHI of every patient, over all of their files: a name or an institution that one file
     holds is also looked for in the text and pixels of the patient's other files."""
-    merged: dict[str, dict[str, set[tuple[str, str]]]] = {}
     _WORKER["plan"] = plan
     if workers <= 1:
-        results = map(gather_phi, files)
-    else:
-        pool = _context().Pool(workers, initializer=_WORKER.__setitem__, initargs=("plan", plan))
-        results = pool.imap(gather_phi, files, chunksize=max(1, min(64, len(files) // (workers * 8) or 1)))
+        return merge_phi(map(gather_phi, files))
+    pool = _context().Pool(workers, initializer=_WORKER.__setitem__, initargs=("plan", plan))
     try:
-        for found in results:
-            if found is None:
-                continue
-            patient, values = found
-            per_patient = merged.setdefault(patient, {})
-            for name, pairs in values.items():
-                per_patient.setdefault(name, set()).update(pairs)
+        return merge_phi(pool.imap(gather_phi, files, chunksize=max(1, min(64, len(files) // (workers * 8) or 1))))
     finally:
-        if workers > 1:
-            pool.close()
-            pool.join()
+        pool.close()
+        pool.join()
+
+
+def merge_phi(found: Iterable[tuple[str, dict] | None]) -> dict[str, dict[str, list[tuple[str, str]]]]:
+    """`gather_phi` results, in any order and from any worker, merged per patient (sorted, so the
+    merge does not depend on which worker read which file)."""
+    merged: dict[str, dict[str, set[tuple[str, str]]]] = {}
+    for item in found:
+        if item is None:
+            continue
+        patient, values = item
+        per_patient = merged.setdefault(patient, {})
+        for name, pairs in values.items():
+            per_patient.setdefault(name, set()).update(pairs)
     return {p: {n: sorted(v) for n, v in names.items()} for p, names in merged.items()}
 
 
@@ -124,30 +142,114 @@ def _context():
 
 def _init_worker(plan: Plan, keys: dict[str, bytes], input_root: str, staging: str,
                  ocr_name: str = "rapidocr", preview_dir: str | None = None,
-                 shared: dict | None = None, ocr_threads: int = 0) -> None:
+                 shared: dict | None = None, ocr_threads: int = 0, codec: str = "fast") -> None:
     _WORKER["shared_phi"] = shared or {}
+    _WORKER["codec"] = codec
     ocr = LazyOcrEngine(ocr_name, ocr_threads) if plan.pixels else None
-    _WORKER["deidentifier"] = DatasetDeidentifier(plan, keys, ocr, Path(preview_dir) if preview_dir else None)
+    # fuzzy scoring threads as for OCR: all cores in a single process, one each in a pool
+    _WORKER["deidentifier"] = DatasetDeidentifier(plan, keys, ocr, Path(preview_dir) if preview_dir else None,
+                                                  fuzzy_workers=ocr_threads or -1)
     _WORKER["input_root"] = Path(input_root)
     _WORKER["staging"] = Path(staging)
 
 
 def process_file(path_text: str) -> FileResult:
     """Read, de-identify and stage one file. Any failure quarantines the file (fail closed)."""
-    path = Path(path_text)
-    root = _WORKER["input_root"]
-    rel = str(path.relative_to(root)) if path != root else path.name
-    result = FileResult(rel, 0)
+    return process_files([path_text])[0]
+
+
+def process_files(path_texts: list[str]) -> list[FileResult]:
+    """Read, de-identify and stage a batch of files: each is read and walked on its own, then
+    the work the walks deferred (DA shifts, cleaning) is done for the whole batch, then each is
+    finished and staged. Any failure quarantines only its own file (fail closed)."""
+    pending = [_start(Path(p)) for p in path_texts]
+    live = [p for p in pending if p.work is not None]
+    with warnings.catch_warnings(record=True) as caught:  # shared work: its warnings go to every file
+        warnings.simplefilter("always")
+        _WORKER["deidentifier"].run_deferred([p.work for p in live])
+    for p in live:
+        p.caught.extend(caught)
+        _guarded(p, _complete)
+    return [_close(p) for p in pending]
+
+
+@dataclass
+class _Pending:
+    """One file of a batch, between its stages."""
+    path: Path
+    result: FileResult
+    caught: list = field(default_factory=list)  # warnings raised while handling this file
+    source: InputFile | None = None
+    present: set = field(default_factory=set)
+    work: FileWork | None = None
+
+
+def _guarded(p: _Pending, stage: Callable[[_Pending], None]) -> None:
+    """Run one stage of one file; its warnings are the file's, its failure quarantines it."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            result.size = path.stat().st_size
-            _deidentify_into(path, result)
+            stage(p)
         except (NotDicom, OSError) as err:
-            _quarantine(result, "not DICOM or unreadable", str(err))
+            _quarantine(p.result, "not DICOM or unreadable", str(err))
         except Exception as err:  # noqa: BLE001 — one bad file must not stop the batch, nor leak
-            _quarantine(result, "failed while de-identifying", f"failed while de-identifying ({type(err).__name__}: {err})")
-    result.warnings = sorted({str(w.message) for w in caught})
+            _quarantine(p.result, "failed while de-identifying", f"failed while de-identifying ({type(err).__name__}: {err})")
+    p.caught.extend(caught)
+    if p.result.quarantine:
+        p.work = None
+
+
+def _start(path: Path) -> _Pending:
+    root = _WORKER["input_root"]
+    p = _Pending(path, FileResult(str(path.relative_to(root)) if path != root else path.name, 0))
+    _guarded(p, _read_and_walk)
+    return p
+
+
+def _read_and_walk(p: _Pending) -> None:
+    p.result.size = p.path.stat().st_size
+    p.source = read_input(p.path, _WORKER.get("codec", "fast"))
+    ds, p.result.routed = p.source.dataset, p.source.routed
+    p.present = {tag for tag in REQUIRED if tag in ds}
+    patient = str(ds.get("PatientID", "") or "").strip() or str(ds.get("StudyInstanceUID", "") or "")
+    p.work = _WORKER["deidentifier"].begin(ds, _WORKER["shared_phi"].get(patient))
+    _check_outcome(p)
+
+
+def _check_outcome(p: _Pending) -> None:
+    outcome = p.work.outcome
+    if outcome.error is not None:
+        raise outcome.error
+    if outcome.quarantine:
+        _quarantine(p.result, "quarantined by a rule", outcome.quarantine)
+
+
+def _complete(p: _Pending) -> None:
+    _WORKER["deidentifier"].finish(p.work)
+    _check_outcome(p)
+    if p.result.quarantine:
+        return
+    ds, outcome, result = p.source.dataset, p.work.outcome, p.result
+    lost = [REQUIRED[t] for t in sorted(p.present) if t not in ds]
+    if lost:
+        return _quarantine(result, "rules remove a required attribute",
+                           f"the rules remove required attribute(s) {', '.join(lost)}")
+    result.output = str(output_relpath(ds))
+    staged, fast = write_temporary(ds, _WORKER["staging"], p.source.source)
+    result.staged = str(staged)
+    if p.source.source is not None and not fast:
+        result.routed = "written by the reference engine (character set or transfer syntax changed)"
+    result.uid_map, result.patient_ids = outcome.uid_map, outcome.patient_ids
+    result.unknown_private = outcome.unknown_private
+    result.action_counts = dict(Counter(change.action for change in outcome.changes))
+    result.cleaned = dict(Counter(change.path.rsplit("/", 1)[-1] for change in outcome.changes
+                                  if change.action == "clean"))
+    result.audit = _audit_lines(result, outcome.changes)
+
+
+def _close(p: _Pending) -> FileResult:
+    result = p.result
+    result.warnings = sorted({str(w.message) for w in p.caught})
     if result.warnings and not result.quarantine:
         result.audit += "".join(json.dumps({"file": result.input, "output": result.output, "warning": w}) + "\n"
                                 for w in result.warnings)
@@ -156,27 +258,6 @@ def process_file(path_text: str) -> FileResult:
 
 def _quarantine(result: FileResult, kind: str, reason: str) -> None:
     result.quarantine, result.quarantine_kind = reason, kind
-
-
-def _deidentify_into(path: Path, result: FileResult) -> None:
-    ds = read_dataset(path)
-    present = {tag for tag in REQUIRED if tag in ds}
-    patient = str(ds.get("PatientID", "") or "").strip() or str(ds.get("StudyInstanceUID", "") or "")
-    outcome = _WORKER["deidentifier"].deidentify(ds, _WORKER["shared_phi"].get(patient))
-    if outcome.quarantine:
-        return _quarantine(result, "quarantined by a rule", outcome.quarantine)
-    lost = [REQUIRED[t] for t in sorted(present) if t not in ds]
-    if lost:
-        return _quarantine(result, "rules remove a required attribute",
-                           f"the rules remove required attribute(s) {', '.join(lost)}")
-    result.output = str(output_relpath(ds))
-    result.staged = str(write_temporary(ds, _WORKER["staging"]))
-    result.uid_map, result.patient_ids = outcome.uid_map, outcome.patient_ids
-    result.unknown_private = outcome.unknown_private
-    result.action_counts = dict(Counter(change.action for change in outcome.changes))
-    result.cleaned = dict(Counter(change.path.rsplit("/", 1)[-1] for change in outcome.changes
-                                  if change.action == "clean"))
-    result.audit = _audit_lines(result, outcome.changes)
 
 
 def _audit_lines(result: FileResult, changes: list[Change]) -> str:
@@ -195,32 +276,48 @@ def _audit_lines(result: FileResult, changes: list[Change]) -> str:
 
 
 def _results(files: list[Path], plan: Plan, keys: dict[str, bytes], input_root: Path, staging: Path,
-             workers: int, ocr_name: str, preview_dir: Path | None) -> Iterator[FileResult]:
+             workers: int, ocr_name: str, preview_dir: Path | None, engine: str = "local",
+             scheduler: str | None = None, codec: str = "fast") -> Iterator[FileResult]:
+    if engine not in ("local", "dask"):
+        raise ValueError(f"unknown engine {engine!r}: choose local or dask")
     paths = [str(p) for p in files]
-    shared = patient_phi(paths, plan, workers) if plan.collects else {}
-    # several workers: one OCR thread each, or their thread pools fight over the cores
+    _WORKER["codec"] = codec  # pass 1 reads with the same engine
+    dask = engine == "dask"
+    # dask: pass 1 runs on the cluster too, inside cluster_results
+    shared = patient_phi(paths, plan, workers) if plan.collects and not dask else {}
+    # several workers (a cluster: always): one OCR thread each, or their thread pools fight over the cores
     args = (plan, keys, str(input_root), str(staging), ocr_name, str(preview_dir) if preview_dir else None,
-            shared, 1 if workers > 1 else 0)
+            shared, 1 if workers > 1 or dask else 0, codec)
+    if dask:
+        from deidc.runtime.cluster import cluster_results  # lazy: dask is imported only when used
+        yield from cluster_results(paths, args, workers, scheduler)
+        return
+    size = max(1, min(BATCH, -(-len(paths) // (workers * 4))))  # enough batches to keep workers busy
+    batches = [paths[i:i + size] for i in range(0, len(paths), size)]
     if workers <= 1:
         _init_worker(*args)
-        yield from map(process_file, paths)
+        for batch in batches:
+            yield from process_files(batch)
         return
-    chunk = max(1, min(32, len(paths) // (workers * 8) or 1))
     with _context().Pool(workers, initializer=_init_worker, initargs=args) as pool:
-        yield from pool.imap(process_file, paths, chunksize=chunk)
+        for results in pool.imap(process_files, batches):
+            yield from results
 
 
 def run_batch(plan: Plan, keys: dict[str, bytes], input_root: Path, out: Path, workers: int,
               on_file: Callable[[FileResult], None] | None = None,
               on_start: Callable[[int], None] | None = None, ocr_name: str = "rapidocr",
-              preview_dir: Path | None = None) -> RunSummary:
+              preview_dir: Path | None = None, engine: str = "local",
+              scheduler: str | None = None, codec: str = "fast") -> RunSummary:
+    """`codec`: "fast" (the byte-level engine, with the reference engine for files it cannot
+    copy) or "reference" (pydicom reads and writes every file)."""
     files = find_inputs(input_root)
     if on_start:
         on_start(len(files))
     root = input_root if input_root.is_dir() else input_root.parent
     staging = out / STAGING
     staging.mkdir(parents=True, exist_ok=True)
-    summary = RunSummary()
+    summary = RunSummary(codec=codec)
     uid_map: dict[str, str] = {}
     patid_map: dict[str, str] = {}
     written: dict[str, str] = {}  # output path and new SOP Instance UID -> input that produced it
@@ -228,9 +325,12 @@ def run_batch(plan: Plan, keys: dict[str, bytes], input_root: Path, out: Path, w
     audit_tmp = out / "audit.jsonl.partial"
     started = time.perf_counter()
     with audit_tmp.open("w", encoding="utf-8") as audit:
-        for result in _results(files, plan, keys, root, staging, workers, ocr_name, preview_dir):
+        for result in _results(files, plan, keys, root, staging, workers, ocr_name, preview_dir,
+                               engine, scheduler, codec):
             summary.files += 1
             summary.bytes_in += result.size
+            if result.routed:
+                summary.routed[result.routed] += 1
             if result.staged:
                 _publish(result, out, written)
             if result.quarantine:

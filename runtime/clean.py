@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import regex
@@ -67,6 +68,7 @@ _FLAGS = {"i": regex.IGNORECASE, "m": regex.MULTILINE, "s": regex.DOTALL, "x": r
 _DIGIT_RUN = regex.compile(r"(?<![\w])\+?\(?\d[\d\s().-]{5,}\d(?![\w])")
 
 
+@lru_cache(maxsize=None)  # a rule's patterns, compiled once per process
 def _compile(pattern: str) -> regex.Pattern:
     if pattern in BUILTIN_PATTERNS:
         return regex.compile(BUILTIN_PATTERNS[pattern])
@@ -86,14 +88,15 @@ def _shift_date(text: str, layout: str, seconds: int) -> str:
     return out
 
 
-def clean_texts(texts: list[str], phi: PhiSet, spec: CleanSpec, shift_seconds: int
+def clean_texts(texts: list[str], phi: PhiSet, spec: CleanSpec, shift_seconds: int, workers: int = 1
                 ) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Clean a batch of texts; return (new text, [(kind, matcher), ...]) for each."""
+    """Clean a batch of texts; return (new text, [(kind, matcher), ...]) for each. `workers`:
+    threads for the fuzzy scoring (rapidfuzz cdist; -1 = all cores)."""
     edits: list[list[tuple[int, int, str]]] = [[] for _ in texts]  # (start, end, replacement)
     hits: list[list[tuple[str, str]]] = [[] for _ in texts]
     for i, text in enumerate(texts):
         _find_patterns(text, spec, shift_seconds, edits[i], hits[i])
-    _find_words(texts, phi, spec, edits, hits)
+    _find_words(texts, phi, spec, edits, hits, workers)
     return [(_apply(text, e), h) for text, e, h in zip(texts, edits, hits)]
 
 
@@ -120,10 +123,9 @@ def _find_patterns(text, spec: CleanSpec, seconds, edits, hits) -> None:
                 hits.append((name if name in BUILTIN_PATTERNS else "pattern", "regex"))
 
 
-def _find_words(texts, phi: PhiSet, spec: CleanSpec, edits, hits) -> None:
+def _find_words(texts, phi: PhiSet, spec: CleanSpec, edits, hits, workers: int = 1) -> None:
     candidates: list[tuple[int, int, int, str]] = []  # text index, start, end, normalised word
-    spelled = [regex.compile(regex.escape(p), regex.IGNORECASE) for p, kind in phi.phrases.items()
-               if kind == "date" and " " in p]
+    spelled = phi.spelled_dates
     for i, text in enumerate(texts):
         for pattern in spelled:  # a collected date spelled out: `Jul 02, 2017`
             for m in pattern.finditer(text):
@@ -156,7 +158,7 @@ def _find_words(texts, phi: PhiSet, spec: CleanSpec, edits, hits) -> None:
                     candidates.append((i, start, end, part))
     if spec.fuzzy is None or not candidates or not phi.fuzzy:
         return
-    scores = process.cdist([c[3] for c in candidates], phi.fuzzy, scorer=fuzz.ratio, dtype=np.uint8, workers=1)
+    scores = process.cdist([c[3] for c in candidates], phi.fuzzy, scorer=fuzz.ratio, dtype=np.uint8, workers=workers)
     best, which = scores.max(axis=1), scores.argmax(axis=1)
     for (i, start, end, _), score, column in zip(candidates, best.tolist(), which.tolist()):
         if score >= spec.fuzzy and _free(edits[i], start, end):

@@ -26,7 +26,9 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-__all__ = ["DateFormatError", "shift_da", "shift_dt", "shift_tm", "shift_value"]
+import numpy as np
+
+__all__ = ["DateFormatError", "shift_da", "shift_da_batch", "shift_dt", "shift_tm", "shift_value"]
 
 _PAD = " \x00"
 # [0-9] rather than \d: \d also matches non-ASCII digits.
@@ -116,3 +118,37 @@ def shift_value(vr: str, value: str, seconds: int) -> str:
         raise ValueError(f"cannot date-shift VR {vr!r} (expected DA, DT or TM)")
     parts = value.strip(_PAD).split("\\")
     return "\\".join(shifter(p, seconds) if p.strip(_PAD) else "" for p in parts)
+
+
+_PLAIN_DA = re.compile(r"[0-9]{8}")
+
+
+def shift_da_batch(values: list[str], seconds: list[int]) -> list[str | Exception]:
+    """Shift many DA values (each possibly multi-valued) at once: the plain `YYYYMMDD` components
+    go through one numpy datetime64 addition; anything else (legacy dots, empty components) and
+    any value numpy refuses is shifted by `shift_value`. A value that cannot be shifted yields its
+    DateFormatError instead of a text."""
+    parts = [value.strip(_PAD).split("\\") for value in values]
+    plain = [(i, j, p) for i, ps in enumerate(parts) for j, p in enumerate(ps) if _PLAIN_DA.fullmatch(p)]
+    out: list[str | Exception | None] = [None] * len(values)
+    if plain:
+        try:
+            days = np.array([f"{p[:4]}-{p[4:6]}-{p[6:]}" for _, _, p in plain], dtype="datetime64[D]")
+            offsets = np.array([seconds[i] // 86400 for i, _, _ in plain], dtype="timedelta64[D]")
+            moved = np.datetime_as_string(days + offsets, unit="D")
+        except ValueError:  # an impossible date (20230230) somewhere: value by value below
+            moved = None
+        if moved is not None and all(len(m) == 10 for m in moved):  # years 1..9999 only
+            for (i, j, _), text in zip(plain, moved.tolist()):
+                parts[i][j] = text.replace("-", "")
+            done = {i for i, _, _ in plain}
+            for i in done:
+                if all(_PLAIN_DA.fullmatch(p) for p in parts[i]):
+                    out[i] = "\\".join(parts[i])
+    for i, value in enumerate(values):
+        if out[i] is None:
+            try:
+                out[i] = shift_value("DA", value, seconds[i])
+            except DateFormatError as err:
+                out[i] = err
+    return out

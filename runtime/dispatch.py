@@ -82,7 +82,7 @@ class Dispatcher:
             context = tuple((t, c) for t, c, _ in ancestry)
         else:
             context = ancestry
-        key = (context, tag, vr, creator, conditions)
+        key = (context, int(tag), vr, creator, conditions)  # int: BaseTag compares in Python
         try:
             return self._memo[key]
         except KeyError:

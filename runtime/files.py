@@ -1,8 +1,11 @@
-"""Reading input files and writing output files, safely.
+"""Reading input files and writing output files, safely, with either engine.
 
-In: paths. Out: datasets, or a `NotDicom` reason; output files written under a temporary name and
-renamed into place, so an output tree never holds a half-written file. Pixel data is never
-decoded here: values are written back in the input's own transfer syntax.
+In: paths and the codec ("fast": the byte-level engine of rawread/rawwrite, handing any file it
+cannot copy to the reference engine; "reference": pydicom's reader and writer). Out: an
+`InputFile` (the dataset, and its source bytes when the fast engine read it), or a `NotDicom`
+reason; output files written under a temporary name and renamed into place, so an output tree
+never holds a half-written file. Pixel data is never decoded here: values are written back in the
+input's own transfer syntax. Both engines write a zero preamble: the input's may carry anything.
 """
 from __future__ import annotations
 
@@ -11,12 +14,18 @@ import os
 import re
 import tempfile
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+from deidc.runtime.rawread import NotForFastEngine, SourceFile, read_source
+from deidc.runtime.rawwrite import encode_file
+
+CODECS = ("fast", "reference")
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._^-]")
 # Names the batch itself uses at the top of the output folder; a PatientID must not take them.
@@ -35,7 +44,29 @@ def find_inputs(root: Path) -> list[Path]:
         part.startswith(".") for part in p.relative_to(root).parts))
 
 
+@dataclass
+class InputFile:
+    dataset: Dataset
+    source: SourceFile | None = None  # set when the fast engine read the file
+    routed: str | None = None  # why the fast engine handed the file to the reference engine
+
+
+def read_input(path: Path, codec: str = "fast") -> InputFile:
+    """Read one input with the chosen engine; the fast one falls back to the reference one."""
+    if codec == "reference":
+        return InputFile(read_dataset(path))
+    try:
+        source = read_source(path.read_bytes())
+    except NotForFastEngine as why:
+        return InputFile(read_dataset(path), routed=str(why))
+    ds = source.dataset
+    _check_instance(ds)
+    _ensure_file_meta(ds)
+    return InputFile(ds, source)
+
+
 def read_dataset(path: Path) -> Dataset:
+    """The reference engine: pydicom's reader, with the checks the batch relies on."""
     try:
         ds = pydicom.dcmread(path)
     except InvalidDicomError:
@@ -50,12 +81,17 @@ def read_dataset(path: Path) -> Dataset:
     except Exception as err:
         raise NotDicom(f"unreadable DICOM: {type(err).__name__}: {err}") from None
     _check_complete(ds)
+    _check_instance(ds)
+    _ensure_file_meta(ds)
+    _settle_encoding(ds)
+    ds.preamble = None  # written as zeros
+    return ds
+
+
+def _check_instance(ds: Dataset) -> None:
     missing = [k for k in ("SOPClassUID", "SOPInstanceUID") if not ds.get(k)]
     if missing:
         raise NotDicom(f"no {' or '.join(missing)}: not a storable instance, so no valid output path or file meta")
-    _ensure_file_meta(ds)
-    _settle_encoding(ds)
-    return ds
 
 
 def _check_complete(ds: Dataset) -> None:
@@ -115,18 +151,23 @@ def output_relpath(ds: Dataset) -> Path:
 _staged = itertools.count()
 
 
-def write_temporary(ds: Dataset, directory: Path) -> Path:
-    """Write `ds` as Part 10 to a new temporary file in `directory`; return its path. Names are
-    process id + counter (cheaper than mkstemp's random probing), opened exclusively."""
+def write_temporary(ds: Dataset, directory: Path, source: SourceFile | None = None) -> tuple[Path, bool]:
+    """Write `ds` as Part 10 to a new temporary file in `directory`; return its path and whether
+    the fast engine wrote it (copying untouched elements from `source`). Names are process id +
+    counter (cheaper than mkstemp's random probing), opened exclusively."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{os.getpid()}-{next(_staged)}.partial"
+    pieces = encode_file(source, ds) if source is not None else None
     try:
         with path.open("xb") as fh:
-            ds.save_as(fh, enforce_file_format=True)
+            if pieces is not None:
+                fh.writelines(pieces)
+            else:
+                ds.save_as(fh, enforce_file_format=True)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    return path
+    return path, pieces is not None
 
 
 def write_text_atomic(path: Path, text: str) -> None:

@@ -10,7 +10,9 @@ generic ones (a `St. Agnes Medical Center` gives `AGNES`, not `MEDICAL`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 
 import regex
 
@@ -38,6 +40,12 @@ class PhiSet:
     fuzzy: list[str] = field(default_factory=list)  # name/place words long enough for fuzzy matching
     digits: dict[str, str] = field(default_factory=dict)  # digit strings (ids, phones, dates) → kind
     phrases: dict[str, str] = field(default_factory=dict)  # whole values and name orders → kind
+
+    @cached_property
+    def spelled_dates(self) -> list:
+        """Collected dates spelled out with spaces (`Jul 02, 2017`), as patterns to find in text."""
+        return [regex.compile(regex.escape(p), regex.IGNORECASE) for p, kind in self.phrases.items()
+                if kind == "date" and " " in p]
 
     def add(self, word: str, kind: str) -> None:
         word = normalise(word)
@@ -153,10 +161,16 @@ def add_time(phi: PhiSet, value: str) -> None:
 ADDERS = {"time": add_time, "name": add_name, "date": add_date, "phone": add_phone, "place": add_place, "id": add_identifier}
 
 
-def build_phi(values: list[tuple[str, str]]) -> PhiSet:
-    """`values`: (kind, original text) of every collected element; kinds are decided by the
-    compiler (PN → name, DA/DT → date, TM → time, telephone numbers → phone, institutions and
-    addresses → place, anything else → id)."""
+def build_phi(values: Iterable[tuple[str, str]]) -> PhiSet:
+    return _build_phi(tuple(values))
+
+
+@lru_cache(maxsize=256)
+def _build_phi(values: tuple[tuple[str, str], ...]) -> PhiSet:
+    """`values`: (kind, original text) of every collected element, sorted; kinds are decided by
+    the compiler (PN → name, DA/DT → date, TM → time, telephone numbers → phone, institutions and
+    addresses → place, anything else → id). Cached: the files of one patient share one set, and
+    callers only read it."""
     phi = PhiSet()
     for kind, text in values:
         if text.strip():

@@ -7,7 +7,8 @@ patient-ID mappings, or the reason the file must be quarantined.
 Order of work: conditions and file-level quarantines; the PHI sets `collect` names, from the
 original values; the walk (each element dispatched once, sequence items walked recursively with
 their ancestry); private creator elements kept only while their block still holds data; the
-`clean` batch; `replace AnotherAttribute` copies, which need the other attribute's new value; the
+deferred DA shifts and `clean`, for a whole batch of datasets at once; `replace AnotherAttribute`
+copies, which need the other attribute's new value; the
 PS3.15 markers; file meta MediaStorageSOPInstanceUID = the new SOPInstanceUID.
 """
 from __future__ import annotations
@@ -21,7 +22,8 @@ from pydicom.sequence import Sequence
 
 from deidc.compiler.plan import KeepAction, Plan, PlanRule, RemoveAction, Specificity
 from deidc.runtime.actions import ACTION_NAMES, FileContext, QuarantineFile, apply_action, components
-from deidc.runtime.cleaning import clean_deferred, collected_values
+from deidc.runtime.cleaning import collected_values
+from deidc.runtime.deferred import clean_batch, shift_dates
 from deidc.runtime.conditions import evaluate_all
 from deidc.runtime.ocr import LazyOcrEngine, OcrEngine
 from deidc.runtime.phi import build_phi
@@ -52,6 +54,19 @@ class DatasetOutcome:
     patient_ids: tuple[str, str] | None = None  # (old, new)
     quarantine: str | None = None
     unknown_private: int = 0  # private elements no rule names (decided by `private *` or `default`)
+    error: Exception | None = None  # the dataset could not be de-identified (the file fails closed)
+
+
+@dataclass
+class FileWork:
+    """One dataset between its walk and its finish."""
+    ds: Dataset
+    outcome: DatasetOutcome
+    ctx: FileContext | None = None  # set once the walk is done; None: nothing more to do
+    conditions: tuple[bool, ...] = ()
+    old_ids: dict[int, str] = field(default_factory=dict)
+    regions: list = field(default_factory=list)
+    phi: dict = field(default_factory=dict)
 
 
 def format_path(ancestry: tuple[Level, ...], tag: int) -> str:
@@ -79,8 +94,9 @@ class DatasetDeidentifier:
     """Applies one Plan; build once per process and call for every dataset."""
 
     def __init__(self, plan: Plan, keys: dict[str, bytes], ocr: OcrEngine | None = None,
-                 preview_dir: Path | None = None):
+                 preview_dir: Path | None = None, fuzzy_workers: int = 1):
         self.plan = plan
+        self.fuzzy_workers = fuzzy_workers
         self.keys = keys
         self.ocr = ocr if ocr is not None else (LazyOcrEngine("rapidocr") if plan.pixels else None)
         self.preview_dir = preview_dir
@@ -91,31 +107,79 @@ class DatasetDeidentifier:
     def deidentify(self, ds: Dataset, shared_phi: dict[str, list[tuple[str, str]]] | None = None
                    ) -> DatasetOutcome:
         """`shared_phi`: PHI collected from the other files of this patient (`patient_phi`)."""
-        outcome = DatasetOutcome()
-        conditions = evaluate_all(self.plan.conditions, ds)
-        for q in self.plan.quarantines:
-            if q.condition is None or conditions[q.condition]:
-                outcome.quarantine = f"{q.reason} (rule {q.origin})"
-                return outcome
-        ctx = FileContext(self.plan, self.keys, {t: _text(ds, t) for t in self._shift_sources})
-        old_ids = {t: _text(ds, t) for t in (PATIENT_ID, SOP_INSTANCE_UID, STUDY_UID, SERIES_UID)}
-        regions = ultrasound_regions(ds) if self.plan.pixels else []
-        phi = {name: build_phi(sorted(set(collected_values(ds, c.tags)) | set((shared_phi or {}).get(name, ()))))
-               for name, c in self.plan.collects.items()}
+        outcome = self.deidentify_batch([(ds, shared_phi)])[0]
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome
+
+    def deidentify_batch(self, batch: list[tuple[Dataset, dict | None]]) -> list[DatasetOutcome]:
+        """Several datasets at once: each is walked on its own (`begin`), then the work the walks
+        deferred (DA shifts, `clean`) is done for all of them together (`run_deferred`), then each
+        is finished (`finish`). A dataset that fails gets its exception in `outcome.error`; the
+        others are not affected."""
+        works = [self.begin(ds, shared) for ds, shared in batch]
+        self.run_deferred(works)
+        for work in works:
+            self.finish(work)
+        return [w.outcome for w in works]
+
+    def run_deferred(self, works: list[FileWork]) -> None:
+        live = [w for w in works if w.ctx is not None]
         try:
-            self._walk(ds, (), conditions, ctx, outcome.changes)
+            self._deferred(live)
+        except Exception:  # noqa: BLE001 — find the file that fails; the others go on
+            for work in live:
+                try:
+                    self._deferred([work])
+                except Exception as err:  # noqa: BLE001
+                    work.outcome.error, work.ctx = err, None
+
+    def finish(self, work: FileWork) -> None:
+        if work.ctx is None:
+            return
+        try:
+            self._finish(work)
+        except Exception as err:  # noqa: BLE001 — reported per file by the caller
+            work.outcome.error = err
+
+    def begin(self, ds: Dataset, shared_phi: dict | None = None) -> FileWork:
+        """Conditions, file-level quarantines, PHI collection and the walk."""
+        work = FileWork(ds, DatasetOutcome())
+        try:
+            work.conditions = conditions = evaluate_all(self.plan.conditions, ds)
+            for q in self.plan.quarantines:
+                if q.condition is None or conditions[q.condition]:
+                    work.outcome.quarantine = f"{q.reason} (rule {q.origin})"
+                    return work
+            ctx = FileContext(self.plan, self.keys, {t: _text(ds, t) for t in self._shift_sources})
+            work.old_ids = {t: _text(ds, t) for t in (PATIENT_ID, SOP_INSTANCE_UID, STUDY_UID, SERIES_UID)}
+            work.regions = ultrasound_regions(ds) if self.plan.pixels else []
+            work.phi = {name: build_phi(sorted(set(collected_values(ds, c.tags)) | set((shared_phi or {}).get(name, ()))))
+                        for name, c in self.plan.collects.items()}
+            self._walk(ds, (), conditions, ctx, work.outcome.changes)
+            work.ctx = ctx
         except QuarantineFile as q:
-            outcome.quarantine = str(q)
-            return outcome
-        clean_deferred(ctx, phi, outcome.changes)
+            work.outcome.quarantine = str(q)
+        except Exception as err:  # noqa: BLE001 — reported per file by the caller
+            work.outcome.error = err
+        return work
+
+    def _deferred(self, works: list[FileWork]) -> None:
+        files = [(w.ctx, w.phi, w.outcome.changes) for w in works]
+        shift_dates(files)
+        clean_batch(files, self.fuzzy_workers)
+
+    def _finish(self, work: FileWork) -> None:
+        """Copies of new values, burned-in text, markers, and the identifiers for the mappings."""
+        ds, outcome, ctx, old_ids = work.ds, work.outcome, work.ctx, work.old_ids
         self._copy_new_values(ds, ctx, outcome.changes)
-        pixel_rules = [r for r in self.plan.pixels if r.condition is None or conditions[r.condition]]
+        pixel_rules = [r for r in self.plan.pixels if r.condition is None or work.conditions[r.condition]]
         if pixel_rules and 0x7FE00010 in ds:
             try:
-                self._redact_pixels(ds, pixel_rules, phi, regions, outcome.changes)
+                self._redact_pixels(ds, pixel_rules, work.phi, work.regions, outcome.changes)
             except PixelsNotWritable as err:
                 outcome.quarantine = f"burned-in text found but {err}"
-                return outcome
+                return
         self._add_markers(ds)
         if ctx.dates_shifted:  # PS3.15: say so whenever dates were modified
             ds.LongitudinalTemporalInformationModified = "MODIFIED"
@@ -128,7 +192,6 @@ class DatasetDeidentifier:
             outcome.patient_ids = (old_ids[PATIENT_ID], _text(ds, PATIENT_ID))
         if getattr(ds, "file_meta", None) is not None and SOP_INSTANCE_UID in ds:
             ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-        return outcome
 
     def _walk(self, ds: Dataset, ancestry: tuple[Level, ...], conditions: tuple[bool, ...],
               ctx: FileContext, changes: list[Change]) -> None:

@@ -1,0 +1,63 @@
+"""Work the walk defers, done once for a whole batch of files: DA date shifts and `clean`.
+
+In: per file of the batch, its `FileContext` (the deferred requests), its PHI sets and its list
+of changes. Out: the new values written back, and one `Change` per element that really changed,
+in that file's list. A batch is the files a worker holds at once; its texts are cleaned together:
+texts repeated across the batch (a series shares its descriptions) are cleaned once, and the
+words of all texts that share a rule and a PHI set are scored against that set's words in one
+`rapidfuzz` `cdist` call. DA values of the whole batch are shifted by one numpy addition.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from deidc.runtime.actions import FileContext
+from deidc.runtime.clean import CleanSpec, clean_texts
+from deidc.runtime.cleaning import texts_of, write_texts
+from deidc.runtime.dates import shift_da_batch
+from deidc.runtime.phi import PhiSet
+
+FileWork = tuple[FileContext, dict[str, PhiSet], list]  # context, PHI sets, changes
+
+
+def shift_dates(files: list[FileWork]) -> None:
+    from deidc.runtime.walk import Change  # walk imports this module
+
+    requests = [(ctx, changes, *request) for ctx, _, changes in files for request in ctx.deferred_dates]
+    values = ["\\".join(texts_of(ds[tag].value)) for _, _, ds, tag, _, _, _ in requests]
+    shifted = shift_da_batch(values, [seconds for _, _, _, _, seconds, _, _ in requests])
+    for (ctx, changes, ds, tag, _, path, origin), old, new in zip(requests, values, shifted):
+        note = None
+        if isinstance(new, Exception):  # fail closed: an unparseable date is emptied
+            ds[tag].value, note = None, f"{new}; emptied"
+        elif new == old:
+            continue
+        else:
+            write_texts(ds, tag, new.split("\\") if new else [])
+            ctx.dates_shifted = True
+        changes.append(Change(path, "shift", origin, note))
+
+
+def clean_batch(files: list[FileWork], workers: int = 1) -> None:
+    """`workers`: threads for the fuzzy scoring (1 inside a process pool; -1: all cores)."""
+    from deidc.runtime.walk import Change  # walk imports this module
+
+    groups: dict[tuple, list] = defaultdict(list)  # (rule, PHI set, offset) → requests
+    for ctx, phi, changes in files:
+        for request in ctx.deferred_cleans:
+            action = request[3]
+            seconds = ctx.offset_seconds(action.date_shift) if action.date_shift else 0
+            groups[(action, id(phi[action.phi]), seconds)].append((ctx, phi[action.phi], changes, request))
+    for (action, _, seconds), requests in groups.items():
+        texts = {text: None for *_, (ds, tag, *_rest) in requests for text in texts_of(ds[tag].value)}
+        spec = CleanSpec(action.fuzzy, action.patterns, action.dates)
+        cleaned = dict(zip(texts, clean_texts(list(texts), requests[0][1], spec, seconds, workers)))
+        for ctx, _, changes, (ds, tag, _vr, _, path, origin) in requests:
+            results = [cleaned[text] for text in texts_of(ds[tag].value)]
+            hits = [hit for _, found in results for hit in found]
+            if not hits:
+                continue
+            write_texts(ds, tag, [text for text, _ in results])
+            ctx.dates_shifted |= any(kind == "date" and "shift" in how for kind, how in hits)
+            note = ", ".join(sorted({f"{kind}:{how}" for kind, how in hits}))
+            changes.append(Change(path, "clean", origin, note))

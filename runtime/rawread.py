@@ -1,0 +1,246 @@
+"""The fast engine's reader: a Part 10 file's bytes → a pydicom Dataset of raw elements, plus where
+each element's bytes lie, so the writer can copy every unchanged element instead of re-encoding it.
+
+In: the file's bytes. Out: a `SourceFile` (the dataset, the byte range of every element it built,
+the transfer syntax), or `NotForFastEngine` with the reason — big endian, deflate, no Part 10
+header, an element header that does not parse cleanly, a truncated value. Such files go to the
+reference engine (pydicom's reader), which also owns every error message about broken files.
+
+The dataset is built exactly as pydicom's reader builds it (same RawDataElement fields, empty
+values, character sets handed to sequence items), so the shared de-identification code sees the
+same thing from either engine. Sequences whose VR is certain are parsed here, eagerly, so their
+unchanged items are copied too; any other raw value is left to pydicom's own conversion.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from struct import Struct
+
+from pydicom.charset import convert_encodings, default_encoding
+from pydicom.datadict import DicomDictionary, dictionary_VR
+from pydicom.dataelem import DataElement, RawDataElement, convert_raw_data_element, empty_value_for_VR
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.sequence import Sequence
+from pydicom.tag import BaseTag
+from pydicom.uid import UID
+from pydicom.values import convert_string
+
+UNDEFINED = 0xFFFFFFFF
+ITEM, ITEM_END, SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
+SEQUENCE_END_BYTES = b"\xfe\xff\xdd\xe0"
+PIXEL_DATA = 0x7FE00010
+# VRs with a 2-byte reserved field and a 4-byte length in explicit VR (PS3.5 7.1.2)
+LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT"})
+KNOWN_VRS = LONG_VRS | frozenset({"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO", "LT",
+                                  "PN", "SH", "SL", "SS", "ST", "SV", "TM", "UI", "UL", "US", "UV"})
+IMPLICIT_LE, EXPLICIT_LE = "1.2.840.10008.1.2", "1.2.840.10008.1.2.1"
+# Little-endian syntaxes whose dataset is plain explicit VR: explicit LE and every encapsulated one.
+REFERENCE_ONLY = {"1.2.840.10008.1.2.2": "explicit VR big endian",
+                  "1.2.840.10008.1.2.1.99": "deflated explicit VR little endian"}
+
+VR_NAMES = {vr.encode(): vr for vr in KNOWN_VRS}
+# Standard attributes whose dictionary VR is SQ: in implicit VR only the dictionary says so.
+IMPLICIT_SEQUENCES = frozenset(tag for tag, entry in DicomDictionary.items() if entry[0] == "SQ")
+_EMPTY: dict = {}
+
+_tag = Struct("<HH").unpack_from
+_tag_len = Struct("<HHL").unpack_from
+_explicit = Struct("<HH2sH").unpack_from
+_ul = Struct("<L").unpack_from
+
+
+def _empty(vr: str | None):
+    """pydicom's raw value for an empty element (b"" or None by VR), cached: it is slow."""
+    try:
+        return _EMPTY[vr]
+    except KeyError:
+        return _EMPTY.setdefault(vr, empty_value_for_VR(vr, raw=True))
+
+
+class NotForFastEngine(Exception):
+    """The file needs the reference engine; the message says why (for the summary)."""
+
+
+@dataclass
+class SourceFile:
+    """A parsed input: `spans[id(element)] = (element, start, end)` for every element built here,
+    the element kept alive beside its id so an id can never be reused by a new object."""
+    data: bytes
+    dataset: Dataset
+    transfer_syntax: str
+    implicit: bool
+    spans: dict[int, tuple[object, int, int]] = field(default_factory=dict)
+
+
+def read_source(data: bytes) -> SourceFile:
+    """Parse a Part 10 file (preamble, DICM, file meta) whose dataset the fast engine can copy."""
+    if len(data) < 144 or data[128:132] != b"DICM":
+        raise NotForFastEngine("no Part 10 preamble")
+    meta, pos = _read_meta(data)
+    syntax = str(meta.get("TransferSyntaxUID", "") or "").strip(" \x00")
+    if syntax in REFERENCE_ONLY:
+        raise NotForFastEngine(REFERENCE_ONLY[syntax])
+    if not syntax or (syntax != IMPLICIT_LE and not UID(syntax).is_little_endian):
+        raise NotForFastEngine(f"transfer syntax {syntax or 'missing'}")
+    implicit = syntax == IMPLICIT_LE
+    source = SourceFile(data, Dataset(), syntax, implicit)
+    reader = _Reader(source)
+    elements, end, _ = reader.elements(pos, len(data), default_encoding, top=True)
+    if end != len(data):
+        raise NotForFastEngine("bytes after the dataset")
+    pixels = elements.get(PIXEL_DATA)
+    compressed = UID(syntax).is_compressed
+    if pixels is not None and (pixels.length == UNDEFINED) != compressed:
+        raise NotForFastEngine("pixel data length does not match the transfer syntax")
+    ds = source.dataset = Dataset(elements)
+    ds.file_meta = meta
+    ds.set_original_encoding(implicit, True, _original_encoding(elements, default_encoding))
+    return source
+
+
+def _read_meta(data: bytes) -> tuple[FileMetaDataset, int]:
+    """Group 0002, always explicit VR little endian."""
+    pos, raw = 132, {}
+    while pos + 8 <= len(data):
+        group, elem, vr, length = _explicit(data, pos)
+        if group != 2:
+            break
+        vr_text = vr.decode("latin-1")
+        if vr_text not in KNOWN_VRS:
+            raise NotForFastEngine("file meta element without a valid VR")
+        start = pos + 8
+        if vr_text in LONG_VRS:
+            length, start = _ul(data, pos + 8)[0], pos + 12
+        if length == UNDEFINED or start + length > len(data):
+            raise NotForFastEngine("file meta element with an odd length")
+        tag = BaseTag(group << 16 | elem)
+        value = data[start:start + length] if length else empty_value_for_VR(vr_text, raw=True)
+        raw[tag] = RawDataElement(tag, vr_text, length, value, start, False, True)
+        pos = start + length
+    if not raw:
+        raise NotForFastEngine("no file meta information")
+    return FileMetaDataset(raw), pos
+
+
+def _original_encoding(elements: dict, parent_encoding):
+    """The character set pydicom's read_dataset records for a dataset (its writer compares it)."""
+    charset = elements.get(0x00080005)
+    if charset is None:
+        return parent_encoding
+    return convert_encodings(convert_raw_data_element(charset).value)
+
+
+class _Reader:
+    def __init__(self, source: SourceFile):
+        self.data, self.implicit, self.spans = source.data, source.implicit, source.spans
+
+    def elements(self, pos: int, end: int, encoding, top: bool = False, in_item: bool = False):
+        """Elements from pos up to end (or, with in_item and an undefined length, the item
+        delimiter). Returns (dict tag → element, position after, character set in force).
+        The common element (defined length, not a sequence) is handled inline: this loop runs
+        for every element of every file."""
+        data, spans, implicit, size = self.data, self.spans, self.implicit, len(self.data)
+        header = _tag_len if implicit else _explicit
+        out, last = {}, -1
+        new_raw = tuple.__new__
+        while pos < end:
+            if pos + 8 > size:
+                raise NotForFastEngine("truncated element header")
+            if implicit:
+                group, number, length = header(data, pos)
+                vr = None
+            else:
+                group, number, vr, length = header(data, pos)
+            tag = group << 16 | number
+            if tag == ITEM_END and in_item:
+                if length != 0:
+                    raise NotForFastEngine("item delimiter with a length")
+                return out, pos + 8, encoding
+            if tag <= last or (top and group == 2) or group == 0xFFFE:
+                raise NotForFastEngine(f"element ({group:04X},{number:04X}) out of order")
+            last = tag
+            start = pos + 8
+            if vr is not None:
+                vr = VR_NAMES.get(vr)
+                if vr is None:
+                    raise NotForFastEngine("element without a valid explicit VR")
+                if vr in LONG_VRS:
+                    if length != 0 or pos + 12 > size:
+                        raise NotForFastEngine("explicit VR element with odd reserved bytes")
+                    length, start = _ul(data, pos + 8)[0], pos + 12
+            if length == UNDEFINED or vr == "SQ" or (implicit and tag in IMPLICIT_SEQUENCES):
+                elem, after = self._long_element(pos, start, tag, vr, length, encoding)
+            else:
+                after = start + length
+                if after > size:
+                    raise NotForFastEngine(f"truncated value of ({group:04X},{number:04X})")
+                value = data[start:after] if length else _empty(vr)
+                elem = new_raw(RawDataElement, (BaseTag(tag), vr, length, value, start, implicit, True, True, False))
+            spans[id(elem)] = (elem, pos, after)
+            out[elem.tag] = elem
+            pos = after
+            if tag == 0x00080005:  # as pydicom's generator: sequences below decode with it
+                encoding = convert_encodings(convert_string(elem.value or b"", True))
+        if in_item and end == size:
+            raise NotForFastEngine("item without its delimiter")
+        return out, pos, encoding
+
+    def _long_element(self, pos: int, start: int, tag: int, vr: str | None, length: int, encoding):
+        """A sequence, or a value of undefined length (encapsulated pixel data)."""
+        data, btag = self.data, BaseTag(tag)
+        if length == UNDEFINED:
+            if self._is_sequence(vr, tag, start, undefined=True):
+                items, after = self._items(start, None, encoding)
+                return DataElement(btag, "SQ", Sequence(items), start, is_undefined_length=True), after
+            stop = data.find(SEQUENCE_END_BYTES, start)
+            if stop < 0 or stop + 8 > len(data) or _ul(data, stop + 4)[0] != 0:
+                raise NotForFastEngine(f"undefined length ({tag >> 16:04X},{tag & 0xFFFF:04X}) without delimiter")
+            return RawDataElement(btag, vr, length, data[start:stop], start, self.implicit, True), stop + 8
+        end = start + length
+        if end > len(data):
+            raise NotForFastEngine(f"truncated value of ({tag >> 16:04X},{tag & 0xFFFF:04X})")
+        if length and self._is_sequence(vr, tag, start, undefined=False):
+            items, _ = self._items(start, end, encoding)
+            seq = Sequence(items)
+            seq.is_undefined_length = False
+            return DataElement(btag, "SQ", seq, start, is_undefined_length=False), end
+        value = data[start:end] if length else _empty(vr)
+        return RawDataElement(btag, vr, length, value, start, self.implicit, True), end
+
+    def _is_sequence(self, vr: str | None, tag: int, start: int, undefined: bool) -> bool:
+        """As pydicom decides: explicit SQ (and UN of undefined length); implicit by the
+        dictionary, or for an unknown tag of undefined length, by an item tag coming next."""
+        if vr is not None:
+            return vr == "SQ" or (undefined and vr == "UN")
+        try:
+            return dictionary_VR(tag) == "SQ"
+        except KeyError:
+            return undefined and start + 4 <= len(self.data) and _tag(self.data, start) == (0xFFFE, 0xE000)
+
+    def _items(self, pos: int, end: int | None, encoding) -> tuple[list[Dataset], int]:
+        data, items = self.data, []
+        while end is None or pos < end:
+            if pos + 8 > len(data):
+                raise NotForFastEngine("truncated sequence")
+            group, elem, length = _tag_len(data, pos)
+            tag = group << 16 | elem
+            if tag == SEQUENCE_END:
+                if end is not None or length != 0:
+                    raise NotForFastEngine("odd sequence delimiter")
+                return items, pos + 8
+            if tag != ITEM:
+                raise NotForFastEngine("sequence holds something other than items")
+            undefined = length == UNDEFINED
+            if not undefined and pos + 8 + length > (len(data) if end is None else end):
+                raise NotForFastEngine("item longer than its sequence")
+            stop = len(data) if undefined else pos + 8 + length
+            elements, after, _ = self.elements(pos + 8, stop, encoding, in_item=undefined)
+            item = Dataset(elements, parent_encoding=encoding)
+            item.set_original_encoding(self.implicit, True, _original_encoding(elements, encoding))
+            item.is_undefined_length_sequence_item = undefined
+            item.seq_item_tell = pos
+            items.append(item)
+            pos = after
+        if end is None:
+            raise NotForFastEngine("sequence without its delimiter")
+        return items, pos

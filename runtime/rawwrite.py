@@ -1,0 +1,174 @@
+"""The fast engine's writer: a de-identified dataset → the bytes pydicom's `dcmwrite` would write
+for it, with every element the de-identification left untouched copied from the input.
+
+In: the `SourceFile` the dataset was read from, and the dataset after de-identification. Out: a
+list of byte pieces (memoryviews into the input for copied elements, so pixel data is never
+copied in memory), or None when only pydicom's writer can produce the right bytes — it re-encodes
+the whole dataset when the character set changed, or the transfer syntax did.
+
+Same output as the reference engine by construction: changed elements are encoded by pydicom's
+own `write_data_element`, the file meta by its own `write_file_meta_info`, and sequences get the
+framing pydicom writes (defined lengths recomputed, undefined lengths kept, delimiters added).
+An element is "untouched" when the object in the dataset is the very object the reader built.
+"""
+from __future__ import annotations
+
+from struct import Struct
+
+from pydicom.charset import default_encoding
+from pydicom.dataelem import DataElement
+from pydicom.dataset import Dataset, FileMetaDataset, validate_file_meta
+from pydicom.filebase import DicomBytesIO
+from pydicom.filewriter import write_data_element, write_file_meta_info
+from pydicom.multival import MultiValue
+from pydicom.uid import UID
+
+from deidc.runtime.rawread import ITEM, ITEM_END, SEQUENCE_END, UNDEFINED, SourceFile
+
+_tag_len = Struct("<HHL").pack
+_explicit_sq = Struct("<HH2sHL").pack
+PREAMBLE = b"\x00" * 128 + b"DICM"  # never the input's preamble: it may carry anything
+
+
+def encode_file(source: SourceFile, ds: Dataset) -> list | None:
+    """The output file as byte pieces, or None when pydicom's writer must write it."""
+    meta = _file_meta(ds)
+    if meta is None or str(meta.TransferSyntaxUID) != source.transfer_syntax:
+        return None
+    buf = DicomBytesIO()
+    write_file_meta_info(buf, meta, enforce_standard=True)
+    body = _DatasetEncoder(source).encode(ds, default_encoding)
+    if body is None:
+        return None
+    return [PREAMBLE, buf.getvalue(), *body[0]]
+
+
+def _file_meta(ds: Dataset) -> FileMetaDataset | None:
+    """The file meta as dcmwrite(enforce_file_format=True) completes it. Changed in place, not on
+    a copy as dcmwrite does: the dataset is discarded once written."""
+    meta = getattr(ds, "file_meta", None)
+    if meta is None or "TransferSyntaxUID" not in meta:
+        return None
+    ds_class, ds_instance = ds.get("SOPClassUID", None), ds.get("SOPInstanceUID", None)
+    if meta.get("MediaStorageSOPClassUID", None) is None or (ds_class and ds_class != meta.MediaStorageSOPClassUID):
+        meta.MediaStorageSOPClassUID = ds_class
+    if meta.get("MediaStorageSOPInstanceUID", None) is None or (
+            ds_instance and ds_instance != meta.MediaStorageSOPInstanceUID):
+        meta.MediaStorageSOPInstanceUID = ds_instance
+    validate_file_meta(meta, enforce_standard=True)
+    return meta
+
+
+def _tag_order(item: tuple) -> int:
+    return item[0] + 0  # a plain int: BaseTag compares in Python, slowly
+
+
+class _DatasetEncoder:
+    def __init__(self, source: SourceFile):
+        self.view = memoryview(source.data)
+        self.spans = source.spans
+        self.implicit = source.implicit
+        self.compressed = UID(source.transfer_syntax).is_compressed
+
+    def encode(self, ds: Dataset, parent_encoding) -> tuple[list, int] | None:
+        """(pieces, total length) of one dataset, as pydicom's write_dataset orders and skips."""
+        if ds.original_character_set != ds._character_set:
+            return None  # pydicom re-decodes and re-encodes every value here
+        encodings = ds.get("SpecificCharacterSet", parent_encoding)
+        plain_text = encodings in PLAIN_ENCODINGS
+        pieces, total, spans, view = [], 0, self.spans, self.view
+        for tag, elem in sorted(ds._dict.items(), key=_tag_order):
+            if tag & 0xFFFF == 0 and tag >> 16 > 6:
+                continue  # retired group lengths are never written
+            span = spans.get(id(elem))
+            if span is not None and span[0] is elem:
+                if type(elem) is DataElement:  # a sequence this engine parsed: items may have changed
+                    encoded = self._sequence(elem, encodings)
+                    if encoded is None:
+                        return None
+                    pieces.extend(encoded[0])
+                    total += encoded[1]
+                    continue
+                if elem.value is None and elem.length == 0:
+                    piece = self._pydicom(ds[tag], encodings)  # get_item converts these before writing
+                else:
+                    piece = view[span[1]:span[2]]
+            else:
+                piece = (plain_text and _plain_element(elem, self.implicit)) or self._pydicom(elem, encodings)
+            pieces.append(piece)
+            total += len(piece)
+        return pieces, total
+
+    def _pydicom(self, elem, encodings) -> bytes:
+        if elem.tag == 0x7FE00010:  # dcmwrite sets this before writing pixel data
+            elem.is_undefined_length = self.compressed
+        fp = DicomBytesIO()
+        fp.is_implicit_VR, fp.is_little_endian = self.implicit, True
+        write_data_element(fp, elem, encodings)
+        return fp.getvalue()
+
+    def _sequence(self, elem, encodings) -> tuple[list, int] | None:
+        pieces, total = [], 0
+        for item in elem.value:
+            encoded = self.encode(item, encodings)
+            if encoded is None:
+                return None
+            undefined = getattr(item, "is_undefined_length_sequence_item", False)
+            pieces.append(_tag_len(ITEM >> 16, ITEM & 0xFFFF, UNDEFINED if undefined else encoded[1]))
+            pieces.extend(encoded[0])
+            total += 8 + encoded[1]
+            if undefined:
+                pieces.append(_tag_len(ITEM_END >> 16, ITEM_END & 0xFFFF, 0))
+                total += 8
+        length = UNDEFINED if elem.is_undefined_length else total
+        tag = elem.tag
+        if self.implicit:
+            header = _tag_len(tag >> 16, tag & 0xFFFF, length)
+        else:
+            header = _explicit_sq(tag >> 16, tag & 0xFFFF, b"SQ", 0, length)
+        pieces.insert(0, header)
+        total += len(header)
+        if elem.is_undefined_length:
+            pieces.append(_tag_len(SEQUENCE_END >> 16, SEQUENCE_END & 0xFFFF, 0))
+            total += 8
+        return pieces, total
+
+
+# Character sets in which an ASCII text encodes to its ASCII bytes, with no escape sequences.
+PLAIN_ENCODINGS = (None, "", "ISO_IR 6", "ISO_IR 100", "ISO_IR 192", default_encoding)
+STRING_PADDING = {"AE": b" ", "AS": b" ", "CS": b" ", "DA": b" ", "DT": b" ", "TM": b" ", "UR": b" ",
+                  "UI": b"\x00", "LO": b" ", "LT": b" ", "SH": b" ", "ST": b" ", "UC": b" ", "UT": b" "}
+LONG_LENGTH = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT"})
+_explicit_short = Struct("<HH2sH").pack
+_explicit_long = Struct("<HH2sHL").pack
+
+
+def _plain_element(elem, implicit: bool) -> bytes | None:
+    """The bytes pydicom writes for a text element holding ASCII `str` values, or an empty
+    element of a non-sequence VR; None for anything else (pydicom encodes those)."""
+    vr, value = elem.VR, elem.value
+    if vr == "SQ" or elem.is_undefined_length:
+        return None
+    if value is None or value == "" or (type(value) is not str and not isinstance(value, bytes) and elem.is_empty):
+        raw = b""
+    else:
+        padding = STRING_PADDING.get(vr)
+        if padding is None:
+            return None
+        if type(value) is not str:
+            if not isinstance(value, (list, MultiValue)) or not all(type(v) is str for v in value):
+                return None
+            value = "\\".join(value)
+        if not value.isascii():
+            return None
+        raw = value.encode("ascii")
+        if len(raw) % 2:
+            raw += padding
+    tag = elem.tag
+    if implicit:
+        return _tag_len(tag >> 16, tag & 0xFFFF, len(raw)) + raw
+    if vr in LONG_LENGTH:
+        return _explicit_long(tag >> 16, tag & 0xFFFF, vr.encode(), 0, len(raw)) + raw
+    if len(raw) > 0xFFFF:
+        return None
+    return _explicit_short(tag >> 16, tag & 0xFFFF, vr.encode(), len(raw)) + raw
