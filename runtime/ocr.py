@@ -10,8 +10,10 @@ only, ~10 ms instead of ~1 s.
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.util
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -111,10 +113,15 @@ ENGINE_MODULES = {"rapidocr": "rapidocr", "tesseract": "tesserocr"}
 
 
 class LazyOcrEngine:
-    """Builds the named engine on first use: loading OCR models costs a second, often for nothing."""
+    """Builds the named engine on first use: loading OCR models costs a second, often for nothing.
+    Remembers what it read in the last `CACHE_FRAMES` distinct images, so a frame repeated across
+    the files of a batch (the same scout, the same overlay screen) is OCR'd once per process."""
+
+    CACHE_FRAMES = 128
 
     def __init__(self, name: str, threads: int = 0) -> None:
         self.threads = threads
+        self._read: OrderedDict[tuple, list[OcrWord]] = OrderedDict()
         if name not in ENGINES:
             raise ValueError(f"unknown OCR engine {name!r}; choose one of {', '.join(ENGINES)}")
         module = ENGINE_MODULES[name]
@@ -123,7 +130,15 @@ class LazyOcrEngine:
         self.name = name
 
     def read(self, image: np.ndarray, detect: bool = True) -> list[OcrWord]:
-        return ocr_engine(self.name, self.threads).read(image, detect)
+        key = (image.shape, image.dtype.str, detect, hashlib.blake2b(image.tobytes(), digest_size=16).digest())
+        words = self._read.get(key)
+        if words is None:
+            words = self._read[key] = ocr_engine(self.name, self.threads).read(image, detect)
+            if len(self._read) > self.CACHE_FRAMES:
+                self._read.popitem(last=False)
+        else:
+            self._read.move_to_end(key)
+        return list(words)
 
 
 @functools.lru_cache(maxsize=4)

@@ -131,3 +131,22 @@ def test_out_of_range_results_raise():
 
 def test_date_format_error_is_value_error():
     assert issubclass(DateFormatError, ValueError)
+
+
+# ---- shift_da_batch: the numpy path must agree with shift_value value by value ----------------
+
+def test_batch_shift_agrees_with_one_by_one():
+    from deidc.runtime.dates import shift_da_batch
+
+    values = ["20190101", "20200229\\20200301", "2019.01.01", "", "19000101 ", "20191231\\", "00010102"]
+    seconds = [3 * 86400, -86400, 86400, 5, -400 * 86400, 86400 + 7, -86400]
+    assert shift_da_batch(values, seconds) == [shift_value("DA", v, s) for v, s in zip(values, seconds)]
+
+
+def test_batch_shift_fails_closed_per_value():
+    from deidc.runtime.dates import shift_da_batch
+
+    out = shift_da_batch(["20230230", "20190101", "00010101"], [86400, 86400, -86400])
+    assert isinstance(out[0], DateFormatError) and "20230230" in str(out[0])
+    assert out[1] == "20190102"
+    assert isinstance(out[2], DateFormatError)  # before year 1: no such date

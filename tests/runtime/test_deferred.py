@@ -1,0 +1,83 @@
+"""Deferred work done per batch of datasets: DA shifts and `clean` give exactly what one dataset
+at a time gives, and a text repeated across the batch is cleaned once."""
+from __future__ import annotations
+
+import pydicom
+
+from deidc.runtime import deferred
+from deidc.runtime.walk import DatasetDeidentifier
+
+RULES = """
+day_shift = days(hmac(key, PatientID), -3650..-30)
+collect PatientName, PatientID as phi
+PatientName -> empty
+StudyDate, PatientBirthDate -> shift day_shift
+StudyDescription, ImageComments -> clean phi fuzzy 85, dates shift day_shift
+"""
+
+
+def _datasets(read_test_file, n: int = 4) -> list[pydicom.Dataset]:
+    out = []
+    for i in range(n):
+        ds = read_test_file("CT_small.dcm")
+        ds.PatientName = "GALLOWAY^REBECCA" if i % 2 == 0 else "NGUYEN^DANA"
+        ds.PatientID = f"PID{i % 2}"
+        ds.StudyDate = "20200229" if i < 3 else "20230230"  # the last one cannot be shifted
+        ds.StudyDescription = "CT for Rebeca Galloway on 20200229" if i % 2 == 0 else "CT for Nguyen"
+        ds.ImageComments = f"slice {i} of Galloway"
+        out.append(ds)
+    return out
+
+
+def test_a_batch_gives_what_one_at_a_time_gives(deidentifier, read_test_file):
+    deid: DatasetDeidentifier = deidentifier(RULES)
+    alone = [deid.deidentify(ds) for ds in _datasets(read_test_file)]
+    together_ds = _datasets(read_test_file)
+    together = deid.deidentify_batch([(ds, None) for ds in together_ds])
+    one_by_one = _datasets(read_test_file)
+    for ds in one_by_one:
+        deid.deidentify(ds)
+    for a, b in zip(alone, together):
+        assert a.error is None and b.error is None
+        assert sorted(a.changes, key=str) == sorted(b.changes, key=str)
+    for x, y in zip(one_by_one, together_ds):
+        assert x.StudyDescription == y.StudyDescription and x.StudyDate == y.StudyDate
+    assert "Galloway" not in together_ds[0].StudyDescription and "Rebeca" not in together_ds[0].StudyDescription
+    assert together_ds[0].StudyDate != "20200229" and together_ds[0].StudyDate.isdigit()
+    assert not together_ds[3].StudyDate  # fail closed: the impossible date is emptied
+    assert any(c.note and "emptied" in c.note for c in together[3].changes)
+
+
+def test_repeated_texts_are_cleaned_once(deidentifier, read_test_file, monkeypatch):
+    deid: DatasetDeidentifier = deidentifier(RULES)
+    seen: list[str] = []
+    real = deferred.clean_texts
+
+    def counting(texts, *args, **kwargs):
+        seen.extend(texts)
+        return real(texts, *args, **kwargs)
+
+    monkeypatch.setattr(deferred, "clean_texts", counting)
+    datasets = _datasets(read_test_file)
+    for ds in datasets:
+        ds.ImageComments = "slice of Galloway"  # the same text in every file
+    deid.deidentify_batch([(ds, None) for ds in datasets])
+    assert seen.count("slice of Galloway") == 2  # once per patient's PHI set, not once per file
+    # Galloway is PHI of patient PID0 only: the other patient's files keep the word
+    assert [ds.ImageComments for ds in datasets] == ["slice of", "slice of Galloway"] * 2
+
+
+def test_one_failing_dataset_does_not_stop_the_batch(deidentifier, read_test_file, monkeypatch):
+    deid: DatasetDeidentifier = deidentifier(RULES)
+    datasets = _datasets(read_test_file, 3)
+    real = deferred.clean_texts
+
+    def failing(texts, *args, **kwargs):
+        if any("Nguyen" in t for t in texts):
+            raise RuntimeError("boom")
+        return real(texts, *args, **kwargs)
+
+    monkeypatch.setattr(deferred, "clean_texts", failing)
+    outcomes = deid.deidentify_batch([(ds, None) for ds in datasets])
+    assert [o.error is not None for o in outcomes] == [False, True, False]
+    assert "Galloway" not in datasets[0].StudyDescription
