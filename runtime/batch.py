@@ -29,7 +29,7 @@ import pydicom
 
 from deidc.compiler.plan import Plan
 from deidc.runtime.files import InputFile, NotDicom, find_inputs, output_relpath, read_input, write_temporary, write_text_atomic
-from deidc.runtime.rawread import NotForFastEngine, read_source
+from deidc.runtime.rawread import NotForFastEngine, read_headers
 from deidc.runtime.cleaning import collected_values
 from deidc.runtime.ocr import LazyOcrEngine
 from deidc.runtime.walk import REQUIRED, Change, DatasetDeidentifier, FileWork
@@ -99,7 +99,7 @@ def _headers(path: Path, codec: str):
     """The dataset for pass 1: the fast reader when it can, pydicom without pixel data if not."""
     if codec == "fast":
         try:
-            return read_source(path.read_bytes()).dataset
+            return read_headers(path)
         except NotForFastEngine:
             pass
     return pydicom.dcmread(path, stop_before_pixels=True, force=True)

@@ -13,21 +13,51 @@ from deidc.runtime.actions import components
 from deidc.runtime.rawread import IMPLICIT_SEQUENCES, UNDEFINED
 
 
-def collected_values(ds: Dataset, wanted: dict[int, str]) -> list[tuple[str, str]]:
-    """(kind, text) of every element whose tag `wanted` names, at any depth, before any change."""
+def collected_values(ds: Dataset, wanted: dict[int, str], charset=None) -> list[tuple[str, str]]:
+    """(kind, text) of every element whose tag `wanted` names, at any depth, before any change.
+    Plain text is decoded straight from the raw bytes: converting it would cost more, and most
+    of these elements are removed by the rules anyway."""
     found: list[tuple[str, str]] = []
+    if charset is None or 0x00080005 in ds._dict:
+        charset = ds._character_set
+    codec = PLAIN_CODECS.get(charset if isinstance(charset, str) else
+                             (charset[0] if len(charset) == 1 else None))
     for tag in list(ds._dict):
-        if tag in wanted:
-            found.extend((wanted[tag], text) for text in texts_of(ds[tag].value))
-            continue
         raw = ds._dict[tag]
+        if tag in wanted:
+            texts = _raw_texts(raw, codec) if codec and getattr(raw, "is_raw", False) else None
+            found.extend((wanted[tag], text) for text in (texts if texts is not None else texts_of(ds[tag].value)))
+            continue
         # implicit VR: a sequence by the dictionary, or by its undefined length (both engines agree)
         if raw.VR == "SQ" or (raw.VR is None and (tag in IMPLICIT_SEQUENCES or getattr(raw, "length", 0) == UNDEFINED)):
             value = ds[tag].value
             if isinstance(value, Sequence):
                 for item in value:
-                    found.extend(collected_values(item, wanted))
+                    found.extend(collected_values(item, wanted, charset))
     return found
+
+
+# pydicom's codec names of the character sets whose text decodes byte by byte, or as UTF-8
+PLAIN_CODECS = {"iso8859": "latin-1", "latin_1": "latin-1", "utf_8": "utf-8", "UTF8": "utf-8"}
+MULTI_VALUED_TEXT = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "PN", "SH", "TM", "UI", "UC"})
+SINGLE_TEXT = frozenset({"LT", "ST", "UT", "UR"})
+
+
+def _raw_texts(raw, codec: str) -> list[str] | None:
+    """The texts of a raw text element, as pydicom would give them; None: let pydicom decode."""
+    vr, value = raw.VR, raw.value
+    if value is None or not isinstance(value, bytes):
+        return None if vr not in MULTI_VALUED_TEXT | SINGLE_TEXT else ([] if value is None else None)
+    try:
+        text = value.decode(codec)
+    except UnicodeDecodeError:
+        return None
+    if vr in SINGLE_TEXT:
+        return [text.rstrip(" \x00")]
+    if vr not in MULTI_VALUED_TEXT or "\x1b" in text:
+        return None
+    parts = [part.strip(" \x00") if vr != "PN" else part.rstrip(" \x00") for part in text.split("\\")]
+    return parts
 
 
 def texts_of(value) -> list[str]:

@@ -72,6 +72,8 @@ class Dispatcher:
         self._memo: dict[tuple, PlanRule | None] = {}
         uses_paths = bool(plan.paths) or any(r.excepts and r.excepts.paths for r in plan.rules)
         self._ancestry_mode = 2 if plan.indexed_paths else (1 if uses_paths else 0)
+        self._paths_by_tag, self._paths_by_private, self._paths_other = _index_paths(plan)
+        self._path_rank = {rid: n for n, rid in enumerate(plan.paths)}
 
     def rule_for(self, ancestry: tuple[Level, ...], tag: int, vr: str, creator: str | None,
                  conditions: tuple[bool, ...]) -> PlanRule | None:
@@ -93,7 +95,7 @@ class Dispatcher:
     def _candidates(self, tag: int, vr: str, creator: str | None):
         """Rule-id lists in precedence order (each list already best-first)."""
         p = self.plan
-        yield p.paths
+        yield self._path_candidates(tag, creator)
         yield p.by_tag.get(tag, ())
         if creator is not None:
             low = tag & 0xFF
@@ -106,6 +108,14 @@ class Dispatcher:
         if (tag >> 16) & 1:  # `private *` first; `default` when none applies (e.g. under `when`)
             yield p.private_defaults
         yield p.defaults
+
+    def _path_candidates(self, tag: int, creator: str | None) -> list[int]:
+        """The path rules whose last step can match this element, in the Plan's order: a real
+        ruleset has hundreds of paths (private sequences), and each element can end few of them."""
+        ids = self._paths_by_tag.get(tag, []) + self._paths_other
+        if creator is not None:
+            ids = ids + self._paths_by_private.get((creator, tag & 0xFF), [])
+        return sorted(ids, key=self._path_rank.__getitem__)
 
     def _resolve(self, levels: tuple[Level, ...], vr: str, conditions: tuple[bool, ...]) -> PlanRule | None:
         tag, creator, _ = levels[-1]
@@ -120,3 +130,21 @@ class Dispatcher:
                     continue
                 return rule
         return None
+
+
+def _index_paths(plan: Plan) -> tuple[dict[int, list[int]], dict[tuple[str, int], list[int]], list[int]]:
+    """Path rules by what their last step matches: a tag, a private (creator, element byte), or
+    anything else (masks, a trailing `*`), which is always tried."""
+    by_tag: dict[int, list[int]] = {}
+    by_private: dict[tuple[str, int], list[int]] = {}
+    other: list[int] = []
+    for rid in plan.paths:
+        last = plan.rules[rid].path.steps[-1]
+        element = getattr(last, "element", None)
+        if isinstance(element, TagPattern):
+            by_tag.setdefault(element.tag, []).append(rid)
+        elif isinstance(element, PrivatePattern) and element.low_byte is not None:
+            by_private.setdefault((element.creator, element.low_byte), []).append(rid)
+        else:
+            other.append(rid)
+    return by_tag, by_private, other

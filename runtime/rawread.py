@@ -14,6 +14,7 @@ unchanged items are copied too; any other raw value is left to pydicom's own con
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from struct import Struct
 
 from pydicom.charset import convert_encodings, default_encoding
@@ -61,6 +62,10 @@ class NotForFastEngine(Exception):
     """The file needs the reference engine; the message says why (for the summary)."""
 
 
+class Truncated(NotForFastEngine):
+    """The bytes end inside an element."""
+
+
 @dataclass
 class SourceFile:
     """A parsed input: `spans[id(element)] = (element, start, end)` for every element built here,
@@ -72,8 +77,23 @@ class SourceFile:
     spans: dict[int, tuple[object, int, int]] = field(default_factory=dict)
 
 
-def read_source(data: bytes) -> SourceFile:
-    """Parse a Part 10 file (preamble, DICM, file meta) whose dataset the fast engine can copy."""
+def read_headers(path: Path, first: int = 1 << 16) -> Dataset:
+    """The elements before the pixel data, reading only as much of the file as they take (for
+    the pass that collects PHI); NotForFastEngine as `read_source`."""
+    with path.open("rb") as fh:
+        data = fh.read(first)
+        try:
+            return read_source(data, headers_only=True).dataset
+        except Truncated:
+            rest = fh.read()
+            if not rest:
+                raise
+    return read_source(data + rest, headers_only=True).dataset
+
+
+def read_source(data: bytes, headers_only: bool = False) -> SourceFile:
+    """Parse a Part 10 file (preamble, DICM, file meta) whose dataset the fast engine can copy;
+    `headers_only`: stop before the pixel data, and accept a file cut there."""
     if len(data) < 144 or data[128:132] != b"DICM":
         raise NotForFastEngine("no Part 10 preamble")
     meta, pos = _read_meta(data)
@@ -85,8 +105,9 @@ def read_source(data: bytes) -> SourceFile:
     implicit = syntax == IMPLICIT_LE
     source = SourceFile(data, Dataset(), syntax, implicit)
     reader = _Reader(source)
+    reader.stop = PIXEL_DATA if headers_only else None
     elements, end, _ = reader.elements(pos, len(data), default_encoding, top=True)
-    if end != len(data):
+    if end != len(data) and not headers_only:
         raise NotForFastEngine("bytes after the dataset")
     pixels = elements.get(PIXEL_DATA)
     compressed = UID(syntax).is_compressed
@@ -133,6 +154,7 @@ def _original_encoding(elements: dict, parent_encoding):
 class _Reader:
     def __init__(self, source: SourceFile):
         self.data, self.implicit, self.spans = source.data, source.implicit, source.spans
+        self.stop: int | None = None  # top-level tag at which to stop reading
 
     def elements(self, pos: int, end: int, encoding, top: bool = False, in_item: bool = False):
         """Elements from pos up to end (or, with in_item and an undefined length, the item
@@ -145,7 +167,7 @@ class _Reader:
         new_raw = tuple.__new__
         while pos < end:
             if pos + 8 > size:
-                raise NotForFastEngine("truncated element header")
+                raise Truncated("truncated element header")
             if implicit:
                 group, number, length = header(data, pos)
                 vr = None
@@ -158,6 +180,8 @@ class _Reader:
                 return out, pos + 8, encoding
             if tag <= last or (top and group == 2) or group == 0xFFFE:
                 raise NotForFastEngine(f"element ({group:04X},{number:04X}) out of order")
+            if top and self.stop is not None and tag >= self.stop:
+                return out, pos, encoding
             last = tag
             start = pos + 8
             if vr is not None:
@@ -173,7 +197,7 @@ class _Reader:
             else:
                 after = start + length
                 if after > size:
-                    raise NotForFastEngine(f"truncated value of ({group:04X},{number:04X})")
+                    raise Truncated(f"truncated value of ({group:04X},{number:04X})")
                 value = data[start:after] if length else _empty(vr)
                 elem = new_raw(RawDataElement, (BaseTag(tag), vr, length, value, start, implicit, True, True, False))
             spans[id(elem)] = (elem, pos, after)
@@ -182,7 +206,7 @@ class _Reader:
             if tag == 0x00080005:  # as pydicom's generator: sequences below decode with it
                 encoding = convert_encodings(convert_string(elem.value or b"", True))
         if in_item and end == size:
-            raise NotForFastEngine("item without its delimiter")
+            raise Truncated("item without its delimiter")
         return out, pos, encoding
 
     def _long_element(self, pos: int, start: int, tag: int, vr: str | None, length: int, encoding):
@@ -194,11 +218,11 @@ class _Reader:
                 return DataElement(btag, "SQ", Sequence(items), start, is_undefined_length=True), after
             stop = data.find(SEQUENCE_END_BYTES, start)
             if stop < 0 or stop + 8 > len(data) or _ul(data, stop + 4)[0] != 0:
-                raise NotForFastEngine(f"undefined length ({tag >> 16:04X},{tag & 0xFFFF:04X}) without delimiter")
+                raise Truncated(f"undefined length ({tag >> 16:04X},{tag & 0xFFFF:04X}) without delimiter")
             return RawDataElement(btag, vr, length, data[start:stop], start, self.implicit, True), stop + 8
         end = start + length
         if end > len(data):
-            raise NotForFastEngine(f"truncated value of ({tag >> 16:04X},{tag & 0xFFFF:04X})")
+            raise Truncated(f"truncated value of ({tag >> 16:04X},{tag & 0xFFFF:04X})")
         if length and self._is_sequence(vr, tag, start, undefined=False):
             items, _ = self._items(start, end, encoding)
             seq = Sequence(items)
@@ -221,7 +245,7 @@ class _Reader:
         data, items = self.data, []
         while end is None or pos < end:
             if pos + 8 > len(data):
-                raise NotForFastEngine("truncated sequence")
+                raise Truncated("truncated sequence")
             group, elem, length = _tag_len(data, pos)
             tag = group << 16 | elem
             if tag == SEQUENCE_END:
@@ -242,5 +266,5 @@ class _Reader:
             items.append(item)
             pos = after
         if end is None:
-            raise NotForFastEngine("sequence without its delimiter")
+            raise Truncated("sequence without its delimiter")
         return items, pos

@@ -14,12 +14,13 @@ An element is "untouched" when the object in the dataset is the very object the 
 from __future__ import annotations
 
 from struct import Struct
+from struct import error as struct_error
 
 from pydicom.charset import default_encoding
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset, validate_file_meta
 from pydicom.filebase import DicomBytesIO
-from pydicom.filewriter import write_data_element, write_file_meta_info
+from pydicom.filewriter import _LUT_DESCRIPTOR_TAGS, write_data_element, write_file_meta_info
 from pydicom.multival import MultiValue
 from pydicom.uid import UID
 
@@ -72,23 +73,23 @@ class _DatasetEncoder:
 
     def encode(self, ds: Dataset, parent_encoding) -> tuple[list, int] | None:
         """(pieces, total length) of one dataset, as pydicom's write_dataset orders and skips."""
-        if ds.original_character_set != ds._character_set:
-            return None  # pydicom re-decodes and re-encodes every value here
+        if not self._copyable(ds):
+            return None
         encodings = ds.get("SpecificCharacterSet", parent_encoding)
         plain_text = encodings in PLAIN_ENCODINGS
         pieces, total, spans, view = [], 0, self.spans, self.view
         for tag, elem in sorted(ds._dict.items(), key=_tag_order):
             if tag & 0xFFFF == 0 and tag >> 16 > 6:
                 continue  # retired group lengths are never written
+            if type(elem) is DataElement and elem.VR == "SQ":  # items may have changed: re-framed
+                encoded = self._sequence(elem, encodings)
+                if encoded is None:
+                    return None
+                pieces.extend(encoded[0])
+                total += encoded[1]
+                continue
             span = spans.get(id(elem))
             if span is not None and span[0] is elem:
-                if type(elem) is DataElement:  # a sequence this engine parsed: items may have changed
-                    encoded = self._sequence(elem, encodings)
-                    if encoded is None:
-                        return None
-                    pieces.extend(encoded[0])
-                    total += encoded[1]
-                    continue
                 if elem.value is None and elem.length == 0:
                     piece = self._pydicom(ds[tag], encodings)  # get_item converts these before writing
                 else:
@@ -98,6 +99,16 @@ class _DatasetEncoder:
             pieces.append(piece)
             total += len(piece)
         return pieces, total
+
+    def _copyable(self, ds: Dataset) -> bool:
+        """Whether pydicom's write_dataset would write this dataset's elements one by one, as
+        they are. It re-decodes and re-encodes every raw element when the character set changed
+        since reading; and for a dataset it did not read (new sequence items) it first corrects
+        ambiguous VRs."""
+        if ds.original_encoding == (self.implicit, True):
+            return ds.original_character_set == ds._character_set or not any(
+                getattr(elem, "is_raw", False) for elem in ds._dict.values())
+        return not any(getattr(elem, "is_raw", False) or " or " in (elem.VR or "") for elem in ds._dict.values())
 
     def _pydicom(self, elem, encodings) -> bytes:
         if elem.tag == 0x7FE00010:  # dcmwrite sets this before writing pixel data
@@ -138,6 +149,9 @@ class _DatasetEncoder:
 PLAIN_ENCODINGS = (None, "", "ISO_IR 6", "ISO_IR 100", "ISO_IR 192", default_encoding)
 STRING_PADDING = {"AE": b" ", "AS": b" ", "CS": b" ", "DA": b" ", "DT": b" ", "TM": b" ", "UR": b" ",
                   "UI": b"\x00", "LO": b" ", "LT": b" ", "SH": b" ", "ST": b" ", "UC": b" ", "UT": b" "}
+NUMBER_FORMATS = {vr: Struct("<" + code) for vr, code in
+                  (("US", "H"), ("SS", "h"), ("UL", "L"), ("SL", "l"), ("FL", "f"), ("FD", "d"),
+                   ("SV", "q"), ("UV", "Q"))}
 LONG_LENGTH = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT"})
 _explicit_short = Struct("<HH2sH").pack
 _explicit_long = Struct("<HH2sHL").pack
@@ -152,11 +166,20 @@ def _plain_element(elem, implicit: bool) -> bytes | None:
     if value is None or value == "" or (type(value) is not str and not isinstance(value, bytes) and elem.is_empty):
         raw = b""
     else:
+        number = NUMBER_FORMATS.get(vr)
+        if number is not None:
+            if type(value) not in (int, float) or elem.tag in _LUT_DESCRIPTOR_TAGS:
+                return None
+            try:
+                raw = number.pack(value)
+            except struct_error:
+                return None  # out of range: pydicom reports it
+            return _header(elem.tag, vr, len(raw), implicit) + raw
         padding = STRING_PADDING.get(vr)
         if padding is None:
             return None
-        if type(value) is not str:
-            if not isinstance(value, (list, MultiValue)) or not all(type(v) is str for v in value):
+        if not isinstance(value, str):  # str and its subclasses (UID)
+            if not isinstance(value, (list, MultiValue)) or not all(isinstance(v, str) for v in value):
                 return None
             value = "\\".join(value)
         if not value.isascii():
@@ -164,11 +187,14 @@ def _plain_element(elem, implicit: bool) -> bytes | None:
         raw = value.encode("ascii")
         if len(raw) % 2:
             raw += padding
-    tag = elem.tag
+    if len(raw) > 0xFFFF and not implicit and vr not in LONG_LENGTH:
+        return None  # pydicom writes it as UN, with a warning
+    return _header(elem.tag, vr, len(raw), implicit) + raw
+
+
+def _header(tag: int, vr: str, length: int, implicit: bool) -> bytes:
     if implicit:
-        return _tag_len(tag >> 16, tag & 0xFFFF, len(raw)) + raw
+        return _tag_len(tag >> 16, tag & 0xFFFF, length)
     if vr in LONG_LENGTH:
-        return _explicit_long(tag >> 16, tag & 0xFFFF, vr.encode(), 0, len(raw)) + raw
-    if len(raw) > 0xFFFF:
-        return None
-    return _explicit_short(tag >> 16, tag & 0xFFFF, vr.encode(), len(raw)) + raw
+        return _explicit_long(tag >> 16, tag & 0xFFFF, vr.encode(), 0, length)
+    return _explicit_short(tag >> 16, tag & 0xFFFF, vr.encode(), length)
