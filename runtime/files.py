@@ -22,8 +22,8 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from deidc.runtime.rawread import NotForFastEngine, SourceFile, read_source
-from deidc.runtime.rawwrite import encode_file
+from deidc.runtime.rawread import NotForFastEngine, SourceFile, read_file
+from deidc.runtime.rawwrite import encode_file, write_pieces
 
 CODECS = ("fast", "reference")
 
@@ -56,7 +56,7 @@ def read_input(path: Path, codec: str = "fast") -> InputFile:
     if codec == "reference":
         return InputFile(read_dataset(path))
     try:
-        source = read_source(path.read_bytes())
+        source = read_file(path)
     except NotForFastEngine as why:
         return InputFile(read_dataset(path), routed=str(why))
     ds = source.dataset
@@ -161,7 +161,7 @@ def write_temporary(ds: Dataset, directory: Path, source: SourceFile | None = No
     try:
         with path.open("xb") as fh:
             if pieces is not None:
-                fh.writelines(pieces)
+                write_pieces(fh, pieces)
             else:
                 ds.save_as(fh, enforce_file_format=True)
     except BaseException:

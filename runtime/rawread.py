@@ -13,6 +13,7 @@ unchanged items are copied too; any other raw value is left to pydicom's own con
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from struct import Struct
@@ -68,13 +69,76 @@ class Truncated(NotForFastEngine):
 
 @dataclass
 class SourceFile:
-    """A parsed input: `spans[id(element)] = (element, start, end)` for every element built here,
-    the element kept alive beside its id so an id can never be reused by a new object."""
+    """A parsed input: `spans[id(element)] = (element, start, end)` (file offsets) for every
+    element built here, the element kept alive beside its id so an id can never be reused by a
+    new object. `data` holds the file from its start; native pixel data may be left in the file
+    (`path`), and the elements after it are then in `tail`, which starts at `tail_offset`."""
     data: bytes
     dataset: Dataset
     transfer_syntax: str
     implicit: bool
     spans: dict[int, tuple[object, int, int]] = field(default_factory=dict)
+    stopped_at: int = 0  # with headers_only: where the elements before the pixel data end
+    path: Path | None = None
+    size: int = 0  # of the file at `path`
+    tail: bytes = b""
+    tail_offset: int = 0
+
+
+def read_file(path: Path, first: int = 1 << 16) -> SourceFile:
+    """Read and parse a file for the fast engine. Native pixel data is not read: it stays in the
+    file, a deferred element pydicom reads on first access, and the writer copies it from file
+    to file in the kernel. NotForFastEngine as `read_source`."""
+    with path.open("rb", buffering=0) as fh:
+        stat = os.fstat(fh.fileno())
+        head = fh.read(first)
+        if len(head) >= stat.st_size:
+            return read_source(head)
+        try:
+            source = read_source(head, headers_only=True)
+        except Truncated:
+            return read_source(head + fh.read())
+        pixels = _deferred_pixels(source, fh, stat.st_size)
+        if pixels is None:  # encapsulated, odd or absent: the whole file, parsed as usual
+            fh.seek(len(head))
+            return read_source(head + fh.read())
+    elem, pos, end = pixels
+    source.path, source.size = path, stat.st_size
+    ds = source.dataset
+    ds._dict[elem.tag] = elem
+    source.spans[id(elem)] = (elem, pos, end)
+    if source.tail:
+        tail, after, _ = _Reader(source, source.tail, end).elements(0, len(source.tail), ds._character_set, top=True)
+        if after != len(source.tail) or min(tail, default=PIXEL_DATA + 1) <= PIXEL_DATA:
+            raise NotForFastEngine("odd elements after the pixel data")
+        ds._dict.update(tail)
+    # what pydicom's deferred read needs to fetch the pixel data if a rule asks for it
+    ds.filename, ds.buffer, ds.fileobj_type, ds.timestamp = str(path), None, open, stat.st_mtime
+    return source
+
+
+def _deferred_pixels(source: SourceFile, fh, size: int) -> tuple[RawDataElement, int, int] | None:
+    """The native pixel data element where parsing stopped, its value left unread; reads the
+    bytes after it into `source.tail`. None when the file should be read whole instead."""
+    pos = source.stopped_at
+    header = os.pread(fh.fileno(), 12, pos)
+    if len(header) < 12 or UID(source.transfer_syntax).is_compressed:
+        return None
+    group, number = _tag(header, 0)
+    if (group << 16 | number) != PIXEL_DATA:
+        return None
+    if source.implicit:
+        vr, length, start = None, _ul(header, 4)[0], pos + 8
+    else:
+        vr = VR_NAMES.get(header[4:6])
+        if vr not in ("OB", "OW") or header[6:8] != b"\x00\x00":
+            return None
+        length, start = _ul(header, 8)[0], pos + 12
+    end = start + length
+    if length == UNDEFINED or end > size:
+        return None
+    source.tail, source.tail_offset = os.pread(fh.fileno(), size - end, end), end
+    return RawDataElement(BaseTag(PIXEL_DATA), vr, length, None, start, source.implicit, True), pos, end
 
 
 def read_headers(path: Path, first: int = 1 << 16) -> Dataset:
@@ -104,11 +168,12 @@ def read_source(data: bytes, headers_only: bool = False) -> SourceFile:
         raise NotForFastEngine(f"transfer syntax {syntax or 'missing'}")
     implicit = syntax == IMPLICIT_LE
     source = SourceFile(data, Dataset(), syntax, implicit)
-    reader = _Reader(source)
+    reader = _Reader(source, data)
     reader.stop = PIXEL_DATA if headers_only else None
     elements, end, _ = reader.elements(pos, len(data), default_encoding, top=True)
     if end != len(data) and not headers_only:
         raise NotForFastEngine("bytes after the dataset")
+    source.stopped_at = end
     pixels = elements.get(PIXEL_DATA)
     compressed = UID(syntax).is_compressed
     if pixels is not None and (pixels.length == UNDEFINED) != compressed:
@@ -152,8 +217,9 @@ def _original_encoding(elements: dict, parent_encoding):
 
 
 class _Reader:
-    def __init__(self, source: SourceFile):
-        self.data, self.implicit, self.spans = source.data, source.implicit, source.spans
+    def __init__(self, source: SourceFile, data: bytes, base: int = 0):
+        """`data` starts at file offset `base`: spans and value positions are file offsets."""
+        self.data, self.implicit, self.spans, self.base = data, source.implicit, source.spans, base
         self.stop: int | None = None  # top-level tag at which to stop reading
 
     def elements(self, pos: int, end: int, encoding, top: bool = False, in_item: bool = False):
@@ -161,7 +227,7 @@ class _Reader:
         delimiter). Returns (dict tag → element, position after, character set in force).
         The common element (defined length, not a sequence) is handled inline: this loop runs
         for every element of every file."""
-        data, spans, implicit, size = self.data, self.spans, self.implicit, len(self.data)
+        data, spans, implicit, size, base = self.data, self.spans, self.implicit, len(self.data), self.base
         header = _tag_len if implicit else _explicit
         out, last = {}, -1
         new_raw = tuple.__new__
@@ -199,8 +265,8 @@ class _Reader:
                 if after > size:
                     raise Truncated(f"truncated value of ({group:04X},{number:04X})")
                 value = data[start:after] if length else _empty(vr)
-                elem = new_raw(RawDataElement, (BaseTag(tag), vr, length, value, start, implicit, True, True, False))
-            spans[id(elem)] = (elem, pos, after)
+                elem = new_raw(RawDataElement, (BaseTag(tag), vr, length, value, start + base, implicit, True, True, False))
+            spans[id(elem)] = (elem, pos + base, after + base)
             out[elem.tag] = elem
             pos = after
             if tag == 0x00080005:  # as pydicom's generator: sequences below decode with it
@@ -215,11 +281,11 @@ class _Reader:
         if length == UNDEFINED:
             if self._is_sequence(vr, tag, start, undefined=True):
                 items, after = self._items(start, None, encoding)
-                return DataElement(btag, "SQ", Sequence(items), start, is_undefined_length=True), after
+                return DataElement(btag, "SQ", Sequence(items), start + self.base, is_undefined_length=True), after
             stop = data.find(SEQUENCE_END_BYTES, start)
             if stop < 0 or stop + 8 > len(data) or _ul(data, stop + 4)[0] != 0:
                 raise Truncated(f"undefined length ({tag >> 16:04X},{tag & 0xFFFF:04X}) without delimiter")
-            return RawDataElement(btag, vr, length, data[start:stop], start, self.implicit, True), stop + 8
+            return RawDataElement(btag, vr, length, data[start:stop], start + self.base, self.implicit, True), stop + 8
         end = start + length
         if end > len(data):
             raise Truncated(f"truncated value of ({tag >> 16:04X},{tag & 0xFFFF:04X})")
@@ -227,9 +293,9 @@ class _Reader:
             items, _ = self._items(start, end, encoding)
             seq = Sequence(items)
             seq.is_undefined_length = False
-            return DataElement(btag, "SQ", seq, start, is_undefined_length=False), end
+            return DataElement(btag, "SQ", seq, start + self.base, is_undefined_length=False), end
         value = data[start:end] if length else _empty(vr)
-        return RawDataElement(btag, vr, length, value, start, self.implicit, True), end
+        return RawDataElement(btag, vr, length, value, start + self.base, self.implicit, True), end
 
     def _is_sequence(self, vr: str | None, tag: int, start: int, undefined: bool) -> bool:
         """As pydicom decides: explicit SQ (and UN of undefined length); implicit by the
@@ -262,7 +328,7 @@ class _Reader:
             item = Dataset(elements, parent_encoding=encoding)
             item.set_original_encoding(self.implicit, True, _original_encoding(elements, encoding))
             item.is_undefined_length_sequence_item = undefined
-            item.seq_item_tell = pos
+            item.seq_item_tell = pos + self.base
             items.append(item)
             pos = after
         if end is None:

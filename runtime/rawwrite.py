@@ -13,6 +13,9 @@ An element is "untouched" when the object in the dataset is the very object the 
 """
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
+from pathlib import Path
 from struct import Struct
 from struct import error as struct_error
 
@@ -44,6 +47,41 @@ def encode_file(source: SourceFile, ds: Dataset) -> list | None:
     return [PREAMBLE, buf.getvalue(), *body[0]]
 
 
+@dataclass(frozen=True)
+class FileRange:
+    """Bytes [start, end) of the input file, copied file to file by `write_pieces`."""
+    path: Path
+    size: int  # the file's size when it was read: a file changed since then is refused
+    start: int
+    end: int
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+
+def write_pieces(fh, pieces: list) -> None:
+    """Write byte pieces and file ranges to the binary file `fh`: adjacent pieces in one write,
+    file ranges with sendfile (the kernel copies them; they never pass through Python)."""
+    run: list = []
+    for piece in pieces:
+        if not isinstance(piece, FileRange):
+            run.append(piece)
+            continue
+        fh.write(b"".join(run))
+        run = []
+        fh.flush()
+        with open(piece.path, "rb") as src:
+            if os.fstat(src.fileno()).st_size != piece.size:
+                raise OSError(f"{piece.path} changed while it was being de-identified")
+            offset, left = piece.start, len(piece)
+            while left:
+                sent = os.sendfile(fh.fileno(), src.fileno(), offset, left)
+                if sent == 0:
+                    raise OSError(f"{piece.path} ended early while copying its pixel data")
+                offset, left = offset + sent, left - sent
+    fh.write(b"".join(run))
+
+
 def _file_meta(ds: Dataset) -> FileMetaDataset | None:
     """The file meta as dcmwrite(enforce_file_format=True) completes it. Changed in place, not on
     a copy as dcmwrite does: the dataset is discarded once written."""
@@ -66,7 +104,8 @@ def _tag_order(item: tuple) -> int:
 
 class _DatasetEncoder:
     def __init__(self, source: SourceFile):
-        self.view = memoryview(source.data)
+        self.view, self.tail = memoryview(source.data), memoryview(source.tail)
+        self.source = source
         self.spans = source.spans
         self.implicit = source.implicit
         self.compressed = UID(source.transfer_syntax).is_compressed
@@ -77,7 +116,7 @@ class _DatasetEncoder:
             return None
         encodings = ds.get("SpecificCharacterSet", parent_encoding)
         plain_text = encodings in PLAIN_ENCODINGS
-        pieces, total, spans, view = [], 0, self.spans, self.view
+        pieces, total, spans = [], 0, self.spans
         for tag, elem in sorted(ds._dict.items(), key=_tag_order):
             if tag & 0xFFFF == 0 and tag >> 16 > 6:
                 continue  # retired group lengths are never written
@@ -93,7 +132,7 @@ class _DatasetEncoder:
                 if elem.value is None and elem.length == 0:
                     piece = self._pydicom(ds[tag], encodings)  # get_item converts these before writing
                 else:
-                    piece = view[span[1]:span[2]]
+                    piece = self._piece(span[1], span[2])
             else:
                 piece = (plain_text and _plain_element(elem, self.implicit)) or self._pydicom(elem, encodings)
             pieces.append(piece)
@@ -109,6 +148,15 @@ class _DatasetEncoder:
             return ds.original_character_set == ds._character_set or not any(
                 getattr(elem, "is_raw", False) for elem in ds._dict.values())
         return not any(getattr(elem, "is_raw", False) or " or " in (elem.VR or "") for elem in ds._dict.values())
+
+    def _piece(self, start: int, end: int):
+        """Input bytes [start, end): from memory, or a range left in the file (pixel data)."""
+        if end <= len(self.view):
+            return self.view[start:end]
+        offset = self.source.tail_offset
+        if self.source.tail and start >= offset:
+            return self.tail[start - offset:end - offset]
+        return FileRange(self.source.path, self.source.size, start, end)
 
     def _pydicom(self, elem, encodings) -> bytes:
         if elem.tag == 0x7FE00010:  # dcmwrite sets this before writing pixel data
@@ -161,6 +209,11 @@ def _plain_element(elem, implicit: bool) -> bytes | None:
     """The bytes pydicom writes for a text element holding ASCII `str` values, or an empty
     element of a non-sequence VR; None for anything else (pydicom encodes those)."""
     vr, value = elem.VR, elem.value
+    if getattr(elem, "is_raw", False):  # a raw element made after reading: written verbatim
+        if elem.length == UNDEFINED or not isinstance(value, bytes) or (vr is None and not implicit) or (
+                not implicit and vr not in LONG_LENGTH and len(value) > 0xFFFF):
+            return None
+        return _header(elem.tag, vr, len(value), implicit) + value
     if vr == "SQ" or elem.is_undefined_length:
         return None
     if value is None or value == "" or (type(value) is not str and not isinstance(value, bytes) and elem.is_empty):

@@ -31,6 +31,7 @@ from deidc.runtime.pixels import (
     PixelsNotWritable, apply_boxes, plan_boxes, read_frames, ultrasound_regions, write_frames, write_previews,
 )
 from deidc.runtime.dispatch import Dispatcher, Level
+from deidc.runtime.markers import add_markers, mark_dates_modified
 
 PATIENT_ID = 0x00100020
 SOP_INSTANCE_UID = 0x00080018
@@ -180,9 +181,10 @@ class DatasetDeidentifier:
             except PixelsNotWritable as err:
                 outcome.quarantine = f"burned-in text found but {err}"
                 return
-        self._add_markers(ds)
-        if ctx.dates_shifted:  # PS3.15: say so whenever dates were modified
-            ds.LongitudinalTemporalInformationModified = "MODIFIED"
+        if self.plan.markers is not None:
+            add_markers(ds, self.plan.markers)
+        if ctx.dates_shifted:
+            mark_dates_modified(ds)
         outcome.uid_map = ctx.uid_map
         outcome.unknown_private = ctx.unknown_private
         for tag in (SOP_INSTANCE_UID, STUDY_UID, SERIES_UID):  # the scorer finds files by these
@@ -276,19 +278,3 @@ class DatasetDeidentifier:
                 target_ds[tag].value = new_value
                 changes.append(Change(path, "replace-from", origin,
                                       f"copied from ({source >> 16:04x},{source & 0xFFFF:04x})"))
-
-    def _add_markers(self, ds: Dataset) -> None:
-        markers = self.plan.markers
-        if markers is None:
-            return
-        ds.PatientIdentityRemoved = "YES"
-        ds.DeidentificationMethod = markers.method[:64]
-        items = []
-        for code in markers.codes:
-            item = Dataset()
-            item.CodeValue = code.value
-            item.CodingSchemeDesignator = "DCM"
-            item.CodeMeaning = code.meaning
-            items.append(item)
-        if items:
-            ds.DeidentificationMethodCodeSequence = items
