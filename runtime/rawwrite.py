@@ -39,12 +39,26 @@ def encode_file(source: SourceFile, ds: Dataset) -> list | None:
     meta = _file_meta(ds)
     if meta is None or str(meta.TransferSyntaxUID) != source.transfer_syntax:
         return None
-    buf = DicomBytesIO()
-    write_file_meta_info(buf, meta, enforce_standard=True)
     body = _DatasetEncoder(source).encode(ds, default_encoding)
     if body is None:
         return None
-    return [PREAMBLE, buf.getvalue(), *body[0]]
+    return [PREAMBLE, _meta_bytes(meta), *body[0]]
+
+
+def _meta_bytes(meta: FileMetaDataset) -> bytes:
+    """What write_file_meta_info(enforce_standard=True) writes: every element as it is, behind
+    a group length counting them; pydicom's own function for anything but plain elements."""
+    pieces = []
+    for tag, elem in sorted(meta._dict.items(), key=_tag_order):
+        piece = None if tag == 0x00020000 else _plain_element(elem, False)
+        if piece is None and tag != 0x00020000:
+            buf = DicomBytesIO()
+            write_file_meta_info(buf, meta, enforce_standard=True)
+            return buf.getvalue()
+        if piece is not None:
+            pieces.append(piece)
+    body = b"".join(pieces)
+    return _explicit_short(2, 0, b"UL", 4) + len(body).to_bytes(4, "little") + body
 
 
 @dataclass(frozen=True)
@@ -206,8 +220,9 @@ _explicit_long = Struct("<HH2sHL").pack
 
 
 def _plain_element(elem, implicit: bool) -> bytes | None:
-    """The bytes pydicom writes for a text element holding ASCII `str` values, or an empty
-    element of a non-sequence VR; None for anything else (pydicom encodes those)."""
+    """The bytes pydicom writes for the common elements: ASCII text values, single numbers,
+    OB/UN bytes, empty values, raw elements made after reading. None for anything else
+    (pydicom encodes those); the conformance suite holds the two to the same bytes."""
     vr, value = elem.VR, elem.value
     if getattr(elem, "is_raw", False):  # a raw element made after reading: written verbatim
         if elem.length == UNDEFINED or not isinstance(value, bytes) or (vr is None and not implicit) or (
@@ -219,6 +234,9 @@ def _plain_element(elem, implicit: bool) -> bytes | None:
     if value is None or value == "" or (type(value) is not str and not isinstance(value, bytes) and elem.is_empty):
         raw = b""
     else:
+        if vr in ("OB", "UN") and isinstance(value, bytes):  # write_OBvalue: bytes, padded to even
+            raw = value + b"\x00" if len(value) % 2 else value
+            return _header(elem.tag, vr, len(raw), implicit) + raw
         number = NUMBER_FORMATS.get(vr)
         if number is not None:
             if type(value) not in (int, float) or elem.tag in _LUT_DESCRIPTOR_TAGS:
