@@ -158,9 +158,8 @@ class _DatasetEncoder:
         they are. It re-decodes and re-encodes every raw element when the character set changed
         since reading; and for a dataset it did not read (new sequence items) it first corrects
         ambiguous VRs."""
-        if ds.original_encoding == (self.implicit, True):
-            return ds.original_character_set == ds._character_set or not any(
-                getattr(elem, "is_raw", False) for elem in ds._dict.values())
+        if ds.original_encoding == (self.implicit, True) and ds.original_character_set == ds._character_set:
+            return True
         return not any(getattr(elem, "is_raw", False) or " or " in (elem.VR or "") for elem in ds._dict.values())
 
     def _piece(self, start: int, end: int):
@@ -234,8 +233,8 @@ def _plain_element(elem, implicit: bool) -> bytes | None:
     if value is None or value == "" or (type(value) is not str and not isinstance(value, bytes) and elem.is_empty):
         raw = b""
     else:
-        if vr in ("OB", "UN") and isinstance(value, bytes):  # write_OBvalue: bytes, padded to even
-            raw = value + b"\x00" if len(value) % 2 else value
+        if vr in ("OB", "UN") and isinstance(value, bytes):  # OB padded to even, UN verbatim
+            raw = value + b"\x00" if len(value) % 2 and vr == "OB" else value
             return _header(elem.tag, vr, len(raw), implicit) + raw
         number = NUMBER_FORMATS.get(vr)
         if number is not None:
