@@ -20,7 +20,7 @@ from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
-from deidc.compiler.plan import KeepAction, Plan, PlanRule, RemoveAction, Specificity
+from deidc.compiler.plan import CleanAction, KeepAction, Plan, PlanRule, RemoveAction, Specificity
 from deidc.runtime.actions import ACTION_NAMES, FileContext, QuarantineFile, apply_action, components
 from deidc.runtime.cleaning import collected_values
 from deidc.runtime.deferred import clean_batch, shift_dates
@@ -33,6 +33,7 @@ from deidc.runtime.pixels import (
 from deidc.runtime.dispatch import Dispatcher, Level
 from deidc.runtime.markers import add_markers, mark_dates_modified
 
+FREE_TEXT_VRS = frozenset({"LO", "LT", "SH", "ST", "UT", "UC", "PN"})
 PATIENT_ID = 0x00100020
 SOP_INSTANCE_UID = 0x00080018
 STUDY_UID, SERIES_UID = 0x0020000D, 0x0020000E
@@ -220,6 +221,9 @@ class DatasetDeidentifier:
             kind = type(rule.action) if rule is not None else None
             if vr == "SQ" and (kind is None or kind is KeepAction):
                 self._walk_items(ds, tag, creator, ancestry, conditions, ctx, changes)
+            elif vr == "SQ" and kind is CleanAction:  # clean a sequence: the free text of its items
+                self._walk_items(ds, tag, creator, ancestry, conditions, ctx, changes)
+                self._clean_items(ds, tag, rule, ancestry, ctx)
             elif kind is RemoveAction:  # the most frequent change: no handler needed
                 del ds._dict[tag]
                 changes.append(Change(format_path(ancestry, tag), "remove", self._origins[rule.id]))
@@ -236,6 +240,22 @@ class DatasetDeidentifier:
         if isinstance(value, Sequence):
             for index, item in enumerate(value):
                 self._walk(item, ancestry + ((tag, creator, index),), conditions, ctx, changes)
+
+    def _clean_items(self, ds: Dataset, tag: int, rule: PlanRule, ancestry, ctx: FileContext) -> None:
+        """Defer `clean` for every free-text element left in the sequence's items, at any depth,
+        once their own rules have run."""
+        value = ds[tag].value
+        if not isinstance(value, Sequence):
+            return
+        for index, item in enumerate(value):
+            level = ancestry + ((tag, None, index),)
+            for inner, elem in list(item._dict.items()):
+                vr = _vr_of(item, inner)
+                if vr == "SQ":
+                    self._clean_items(item, inner, rule, level, ctx)
+                elif vr in FREE_TEXT_VRS:
+                    ctx.deferred_cleans.append((item, inner, vr, rule.action, format_path(level, inner),
+                                                self._origins[rule.id]))
 
     def _apply(self, ds, tag, vr, rule: PlanRule, ancestry, ctx: FileContext, changes) -> None:
         ctx.note = None

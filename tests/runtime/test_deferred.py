@@ -81,3 +81,26 @@ def test_one_failing_dataset_does_not_stop_the_batch(deidentifier, read_test_fil
     outcomes = deid.deidentify_batch([(ds, None) for ds in datasets])
     assert [o.error is not None for o in outcomes] == [False, True, False]
     assert "Galloway" not in datasets[0].StudyDescription
+
+
+def test_clean_on_a_sequence_cleans_the_free_text_of_its_items(deidentifier, read_test_file):
+    deid: DatasetDeidentifier = deidentifier("""
+        collect PatientName as phi
+        RequestAttributesSequence -> clean phi
+        """)
+    ds = read_test_file("CT_small.dcm")
+    ds.PatientName = "GALLOWAY^REBECCA"
+    item, inner = pydicom.Dataset(), pydicom.Dataset()
+    item.RequestedProcedureDescription = "CT for Rebecca Galloway"
+    item.RequestedProcedureID = "RP1"
+    inner.CodeMeaning = "Galloway follow-up"
+    item.RequestedProcedureCodeSequence = [inner]
+    ds.RequestAttributesSequence = [item]
+    outcome = deid.deidentify(ds)
+    assert outcome.error is None and outcome.quarantine is None
+    cleaned = ds.RequestAttributesSequence[0]
+    assert cleaned.RequestedProcedureDescription == "CT for"
+    assert cleaned.RequestedProcedureCodeSequence[0].CodeMeaning == "follow-up"
+    assert cleaned.RequestedProcedureID == "RP1"
+    assert {c.path for c in outcome.changes if c.action == "clean"} == {
+        "(0040,0275)[0]/(0032,1060)", "(0040,0275)[0]/(0032,1064)[0]/(0008,0104)"}
