@@ -5,7 +5,8 @@ import sys
 
 from rich.console import Console
 
-from deidc.compiler import CompileResult, compile_rules
+from deidc.compiler import CompileResult
+from deidc.compiler.cache import cached_compile
 from deidc.compiler.plan import Plan
 from deidc.dsl.diagnostics import DeidError
 from deidc.runtime.keys import resolve_keys
@@ -21,7 +22,7 @@ def print_diagnostics(diagnostics) -> None:
 def compile_for_command(rules: str, options: list[str] | None) -> CompileResult | None:
     """Compile; print every diagnostic; None when there is an error (the caller exits 2)."""
     try:
-        result = compile_rules(rules, tuple(options or ()))
+        result = cached_compile(rules, tuple(options or ()))
     except DeidError as err:
         print_diagnostics(err.diagnostics)
         return None
