@@ -60,6 +60,20 @@ def _raw_texts(raw, codec: str) -> list[str] | None:
     return parts
 
 
+def element_texts(ds: Dataset, tag: int) -> list[str]:
+    """`texts_of(ds[tag].value)`, decoded straight from the raw bytes when they are plain text,
+    so an element a rule only reads (and leaves unchanged) is neither converted nor re-encoded."""
+    raw = ds._dict[tag]
+    if getattr(raw, "is_raw", False) and raw.value is not None:
+        charset = ds._character_set
+        codec = PLAIN_CODECS.get(charset if isinstance(charset, str) else
+                                 (charset[0] if len(charset) == 1 else None))
+        texts = _raw_texts(raw, codec) if codec else None
+        if texts is not None:
+            return texts
+    return texts_of(ds[tag].value)
+
+
 def texts_of(value) -> list[str]:
     if isinstance(value, bytes):
         return [_decode(value)] if _decode(value) is not None else []

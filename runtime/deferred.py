@@ -13,7 +13,7 @@ from collections import defaultdict
 
 from deidc.runtime.actions import FileContext
 from deidc.runtime.clean import CleanSpec, clean_texts
-from deidc.runtime.cleaning import texts_of, write_texts
+from deidc.runtime.cleaning import element_texts, write_texts
 from deidc.runtime.dates import shift_da_batch
 from deidc.runtime.phi import PhiSet
 
@@ -24,7 +24,7 @@ def shift_dates(files: list[FileWork]) -> None:
     from deidc.runtime.walk import Change  # walk imports this module
 
     requests = [(ctx, changes, *request) for ctx, _, changes in files for request in ctx.deferred_dates]
-    values = ["\\".join(texts_of(ds[tag].value)) for _, _, ds, tag, _, _, _ in requests]
+    values = ["\\".join(element_texts(ds, tag)) for _, _, ds, tag, _, _, _ in requests]
     shifted = shift_da_batch(values, [seconds for _, _, _, _, seconds, _, _ in requests])
     for (ctx, changes, ds, tag, _, path, origin), old, new in zip(requests, values, shifted):
         note = None
@@ -49,11 +49,12 @@ def clean_batch(files: list[FileWork], workers: int = 1) -> None:
             seconds = ctx.offset_seconds(action.date_shift) if action.date_shift else 0
             groups[(action, id(phi[action.phi]), seconds)].append((ctx, phi[action.phi], changes, request))
     for (action, _, seconds), requests in groups.items():
-        texts = {text: None for *_, (ds, tag, *_rest) in requests for text in texts_of(ds[tag].value)}
+        texts_by_request = [element_texts(ds, tag) for *_, (ds, tag, *_rest) in requests]
+        texts = {text: None for texts in texts_by_request for text in texts}
         spec = CleanSpec(action.fuzzy, action.patterns, action.dates)
         cleaned = dict(zip(texts, clean_texts(list(texts), requests[0][1], spec, seconds, workers)))
-        for ctx, _, changes, (ds, tag, _vr, _, path, origin) in requests:
-            results = [cleaned[text] for text in texts_of(ds[tag].value)]
+        for (ctx, _, changes, (ds, tag, _vr, _, path, origin)), element in zip(requests, texts_by_request):
+            results = [cleaned[text] for text in element]
             hits = [hit for _, found in results for hit in found]
             if not hits:
                 continue

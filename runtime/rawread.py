@@ -32,7 +32,7 @@ ITEM, ITEM_END, SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
 SEQUENCE_END_BYTES = b"\xfe\xff\xdd\xe0"
 PIXEL_DATA = 0x7FE00010
 # VRs with a 2-byte reserved field and a 4-byte length in explicit VR (PS3.5 7.1.2)
-LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT"})
+LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
 KNOWN_VRS = LONG_VRS | frozenset({"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO", "LT",
                                   "PN", "SH", "SL", "SS", "ST", "SV", "TM", "UI", "UL", "US", "UV"})
 IMPLICIT_LE, EXPLICIT_LE = "1.2.840.10008.1.2", "1.2.840.10008.1.2.1"

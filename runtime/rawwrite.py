@@ -27,7 +27,7 @@ from pydicom.filewriter import _LUT_DESCRIPTOR_TAGS, write_data_element, write_f
 from pydicom.multival import MultiValue
 from pydicom.uid import UID
 
-from deidc.runtime.rawread import ITEM, ITEM_END, SEQUENCE_END, UNDEFINED, SourceFile
+from deidc.runtime.rawread import ITEM, ITEM_END, LONG_VRS, SEQUENCE_END, UNDEFINED, SourceFile
 
 _tag_len = Struct("<HHL").pack
 _explicit_sq = Struct("<HH2sHL").pack
@@ -35,7 +35,15 @@ PREAMBLE = b"\x00" * 128 + b"DICM"  # never the input's preamble: it may carry a
 
 
 def encode_file(source: SourceFile, ds: Dataset) -> list | None:
-    """The output file as byte pieces, or None when pydicom's writer must write it."""
+    """The output file as byte pieces, or None when pydicom's writer must write it — also when
+    encoding fails: pydicom's writer then fails the same way, with its own message."""
+    try:
+        return _encode_file(source, ds)
+    except Exception:  # noqa: BLE001 — the reference writer reports it
+        return None
+
+
+def _encode_file(source: SourceFile, ds: Dataset) -> list | None:
     meta = _file_meta(ds)
     if meta is None or str(meta.TransferSyntaxUID) != source.transfer_syntax:
         return None
@@ -213,7 +221,7 @@ STRING_PADDING = {"AE": b" ", "AS": b" ", "CS": b" ", "DA": b" ", "DT": b" ", "T
 NUMBER_FORMATS = {vr: Struct("<" + code) for vr, code in
                   (("US", "H"), ("SS", "h"), ("UL", "L"), ("SL", "l"), ("FL", "f"), ("FD", "d"),
                    ("SV", "q"), ("UV", "Q"))}
-LONG_LENGTH = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT"})
+LONG_LENGTH = LONG_VRS  # PS3.5 7.1.2: a 4-byte length after 2 reserved bytes
 _explicit_short = Struct("<HH2sH").pack
 _explicit_long = Struct("<HH2sHL").pack
 
@@ -228,8 +236,8 @@ def _plain_element(elem, implicit: bool) -> bytes | None:
                 not implicit and vr not in LONG_LENGTH and len(value) > 0xFFFF):
             return None
         return _header(elem.tag, vr, len(value), implicit) + value
-    if vr == "SQ" or elem.is_undefined_length:
-        return None
+    if vr == "SQ" or elem.is_undefined_length or elem.tag == 0x7FE00010 or " or " in vr:
+        return None  # sequences, pixel data (dcmwrite adjusts it) and ambiguous VRs: pydicom's
     if value is None or value == "" or (type(value) is not str and not isinstance(value, bytes) and elem.is_empty):
         raw = b""
     else:

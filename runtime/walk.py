@@ -266,6 +266,10 @@ class DatasetDeidentifier:
 
     @staticmethod
     def _creator(ds: Dataset, group: int, block: int) -> str | None:
+        raw = ds._dict.get((group << 16) | block)
+        if getattr(raw, "is_raw", False) and isinstance(raw.value, bytes) and raw.value.isascii() \
+                and b"\\" not in raw.value:  # plain ASCII: read it without converting the element
+            return raw.value.decode("ascii").strip(" \x00").upper()
         elem = ds.get((group << 16) | block)
         if elem is None or elem.value is None:
             return None
