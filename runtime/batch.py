@@ -111,14 +111,15 @@ def patient_phi(files: list[str], plan: Plan, workers: int) -> dict[str, dict[st
     """The PHI of every patient, over all of their files: a name or an institution that one file
     holds is also looked for in the text and pixels of the patient's other files."""
     _WORKER["plan"] = plan
-    if workers <= 1:
-        return merge_phi(map(gather_phi, files))
-    pool = _context().Pool(workers, initializer=_WORKER.__setitem__, initargs=("plan", plan))
-    try:
-        return merge_phi(pool.imap(gather_phi, files, chunksize=max(1, min(64, len(files) // (workers * 8) or 1))))
-    finally:
-        pool.close()
-        pool.join()
+    with _collect_garbage_after():  # forked workers inherit it
+        if workers <= 1:
+            return merge_phi(map(gather_phi, files))
+        pool = _context().Pool(workers, initializer=_WORKER.__setitem__, initargs=("plan", plan))
+        try:
+            return merge_phi(pool.imap(gather_phi, files, chunksize=max(1, min(64, len(files) // (workers * 8) or 1))))
+        finally:
+            pool.close()
+            pool.join()
 
 
 def merge_phi(found: Iterable[tuple[str, dict] | None]) -> dict[str, dict[str, list[tuple[str, str]]]]:
@@ -173,7 +174,8 @@ def process_files(path_texts: list[str]) -> list[FileResult]:
 def _collect_garbage_after():
     """No cyclic garbage collection inside a batch, one young-generation collection after it:
     a batch allocates thousands of short-lived objects, and collections triggered among them
-    cost a fifth of the time of a file. The Plan is frozen out of collections (`_init_worker`)."""
+    cost a fifth of the time of a file. Datasets hold no reference cycles (refcounting frees
+    them), so nothing accumulates. The Plan is frozen out of collections (`_init_worker`)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -340,6 +342,7 @@ def run_batch(plan: Plan, keys: dict[str, bytes], input_root: Path, out: Path, w
     root = input_root if input_root.is_dir() else input_root.parent
     staging = out / STAGING
     staging.mkdir(parents=True, exist_ok=True)
+    _MADE.clear()  # folders made by an earlier run in this process may be gone
     summary = RunSummary(codec=codec)
     uid_map: dict[str, str] = {}
     patid_map: dict[str, str] = {}
@@ -392,9 +395,14 @@ def _publish(result: FileResult, out: Path, written: dict[str, str]) -> None:
         result.output, result.audit = None, ""
         return
     final = out / result.output
-    final.parent.mkdir(parents=True, exist_ok=True)
+    if final.parent not in _MADE:  # one mkdir per series folder, not per file
+        final.parent.mkdir(parents=True, exist_ok=True)
+        _MADE.add(final.parent)
     os.replace(staged, final)
     written[result.output] = written[sop] = result.input
+
+
+_MADE: set[Path] = set()
 
 
 def _write_mapping(path: Path, mapping: dict[str, str]) -> None:
