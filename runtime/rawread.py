@@ -40,7 +40,7 @@ IMPLICIT_LE, EXPLICIT_LE = "1.2.840.10008.1.2", "1.2.840.10008.1.2.1"
 REFERENCE_ONLY = {"1.2.840.10008.1.2.2": "explicit VR big endian",
                   "1.2.840.10008.1.2.1.99": "deflated explicit VR little endian"}
 
-VR_NAMES = {vr.encode(): vr for vr in KNOWN_VRS}
+VR_NAMES = {vr.encode(): (vr, vr in LONG_VRS) for vr in KNOWN_VRS}  # VR bytes → (VR, 4-byte length)
 # Standard attributes whose dictionary VR is SQ: in implicit VR only the dictionary says so.
 IMPLICIT_SEQUENCES = frozenset(tag for tag, entry in DicomDictionary.items() if entry[0] == "SQ")
 _EMPTY: dict = {}
@@ -130,7 +130,7 @@ def _deferred_pixels(source: SourceFile, fh, size: int) -> tuple[RawDataElement,
     if source.implicit:
         vr, length, start = None, _ul(header, 4)[0], pos + 8
     else:
-        vr = VR_NAMES.get(header[4:6])
+        vr = VR_NAMES.get(header[4:6], (None, False))[0]
         if vr not in ("OB", "OW") or header[6:8] != b"\x00\x00":
             return None
         length, start = _ul(header, 8)[0], pos + 12
@@ -230,7 +230,7 @@ class _Reader:
         data, spans, implicit, size, base = self.data, self.spans, self.implicit, len(self.data), self.base
         header = _tag_len if implicit else _explicit
         out, last = {}, -1
-        new_raw = tuple.__new__
+        new_raw, stop, names = tuple.__new__, (self.stop if top else None), VR_NAMES
         while pos < end:
             if pos + 8 > size:
                 raise Truncated("truncated element header")
@@ -246,15 +246,15 @@ class _Reader:
                 return out, pos + 8, encoding
             if tag <= last or (top and group == 2) or group == 0xFFFE:
                 raise NotForFastEngine(f"element ({group:04X},{number:04X}) out of order")
-            if top and self.stop is not None and tag >= self.stop:
+            if stop is not None and tag >= stop:
                 return out, pos, encoding
             last = tag
             start = pos + 8
             if vr is not None:
-                vr = VR_NAMES.get(vr)
+                vr, long = names.get(vr, (None, False))
                 if vr is None:
                     raise NotForFastEngine("element without a valid explicit VR")
-                if vr in LONG_VRS:
+                if long:
                     if length != 0 or pos + 12 > size:
                         raise NotForFastEngine("explicit VR element with odd reserved bytes")
                     length, start = _ul(data, pos + 8)[0], pos + 12
