@@ -32,6 +32,7 @@ import pydicom
 from deidc.compiler.plan import Plan
 from deidc.runtime.files import InputFile, NotDicom, find_inputs, output_relpath, read_input, write_temporary, write_text_atomic
 from deidc.runtime.rawread import NotForFastEngine, read_headers
+from deidc.runtime.rawscan import scan_collected
 from deidc.runtime.cleaning import collected_values
 from deidc.runtime.ocr import LazyOcrEngine
 from deidc.runtime.walk import REQUIRED, Change, DatasetDeidentifier, FileWork
@@ -90,11 +91,24 @@ def gather_phi(path_text: str) -> tuple[str, dict[str, list[tuple[str, str]]]] |
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            if _WORKER.get("codec", "fast") == "fast":
+                try:
+                    return _scanned_phi(Path(path_text), plan)
+                except NotForFastEngine:
+                    pass
             ds = _headers(Path(path_text), _WORKER.get("codec", "fast"))
             patient = str(ds.get("PatientID", "") or "").strip() or str(ds.get("StudyInstanceUID", "") or "")
             return patient, {name: collected_values(ds, c.tags) for name, c in plan.collects.items()}
     except Exception:  # noqa: BLE001 — pass 2 quarantines it with the reason
         return None
+
+
+def _scanned_phi(path: Path, plan: Plan) -> tuple[str, dict[str, list[tuple[str, str]]]]:
+    """Pass 1 without a dataset: the collected values straight from the element headers."""
+    wanted = {tag for c in plan.collects.values() for tag in c.tags}
+    patient, values = scan_collected(path, wanted)
+    return patient, {name: [(c.tags[tag], text) for tag, texts in values if tag in c.tags for text in texts]
+                     for name, c in plan.collects.items()}
 
 
 def _headers(path: Path, codec: str):

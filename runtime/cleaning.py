@@ -25,7 +25,7 @@ def collected_values(ds: Dataset, wanted: dict[int, str], charset=None) -> list[
     for tag in list(ds._dict):
         raw = ds._dict[tag]
         if tag in wanted:
-            texts = _raw_texts(raw, codec) if codec and getattr(raw, "is_raw", False) else None
+            texts = raw_texts(raw, codec) if codec and getattr(raw, "is_raw", False) else None
             found.extend((wanted[tag], text) for text in (texts if texts is not None else texts_of(ds[tag].value)))
             continue
         # implicit VR: a sequence by the dictionary, or by its undefined length (both engines agree)
@@ -43,7 +43,7 @@ MULTI_VALUED_TEXT = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "
 SINGLE_TEXT = frozenset({"LT", "ST", "UT", "UR"})
 
 
-def _raw_texts(raw, codec: str) -> list[str] | None:
+def raw_texts(raw, codec: str) -> list[str] | None:
     """The texts of a raw text element, as pydicom would give them; None: let pydicom decode."""
     vr, value = raw.VR, raw.value
     if value is None or not isinstance(value, bytes):
@@ -68,7 +68,7 @@ def element_texts(ds: Dataset, tag: int) -> list[str]:
         charset = ds._character_set
         codec = PLAIN_CODECS.get(charset if isinstance(charset, str) else
                                  (charset[0] if len(charset) == 1 else None))
-        texts = _raw_texts(raw, codec) if codec else None
+        texts = raw_texts(raw, codec) if codec else None
         if texts is not None:
             return texts
     return texts_of(ds[tag].value)

@@ -184,6 +184,24 @@ def read_source(data: bytes, headers_only: bool = False) -> SourceFile:
     return source
 
 
+def read_meta_syntax(data: bytes) -> tuple[str, int]:
+    """(transfer syntax UID, position after the file meta), without building the meta dataset."""
+    if len(data) < 144 or data[128:132] != b"DICM":
+        raise NotForFastEngine("no Part 10 preamble")
+    pos, syntax = 132, ""
+    while pos + 8 <= len(data):
+        group, number, vr, length = _explicit(data, pos)
+        if group != 2:
+            return syntax, pos
+        start = pos + 8
+        if VR_NAMES.get(vr, (None, False))[1]:
+            length, start = _ul(data, pos + 8)[0], pos + 12
+        if number == 0x0010:
+            syntax = data[start:start + length].decode("ascii", "replace").strip(" \x00")
+        pos = start + length
+    raise Truncated("file meta without a dataset")
+
+
 def _read_meta(data: bytes) -> tuple[FileMetaDataset, int]:
     """Group 0002, always explicit VR little endian."""
     pos, raw = 132, {}
