@@ -117,6 +117,8 @@ def _typed(vr: str, text: str):
 
 def do_replace(ctx, ds, tag, vr, action: ReplaceAction) -> bool:
     elem = ds[tag]
+    if elem.VR and " or " not in elem.VR:
+        vr = elem.VR  # a UN element pydicom converted to its dictionary VR takes values of that VR
     try:
         new = _typed(vr, action.value)
     except ValueError:

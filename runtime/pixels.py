@@ -46,6 +46,10 @@ class PixelsNotWritable(Exception):
     """Redaction was needed but the result cannot be stored in the file's own transfer syntax."""
 
 
+class PixelsNotReadable(Exception):
+    """The pixel data cannot be laid out as frames, so it cannot be checked for burned-in text."""
+
+
 @dataclass(frozen=True)
 class RedactedBox:
     frame: int
@@ -123,8 +127,13 @@ def read_frames(ds: Dataset) -> tuple[np.ndarray, bool]:
         frames = int(ds.get("NumberOfFrames", 1) or 1)
         samples = int(ds.get("SamplesPerPixel", 1) or 1)
         return array.reshape(frames, ds.Rows, ds.Columns, samples).copy(), False
+    if str(ds.get("PhotometricInterpretation", "")).startswith(("YBR_FULL_422", "YBR_PARTIAL")):
+        raise PixelsNotReadable("native chroma-subsampled (YBR 4:2:2) pixel data is not supported")
     dtype, shape = _layout(ds)
     size = int(np.prod(shape)) * dtype.itemsize
+    if len(ds.PixelData) < size:
+        raise PixelsNotReadable(f"pixel data holds {len(ds.PixelData)} bytes; rows, columns, samples and "
+                                f"frames need {size}")
     data = np.frombuffer(ds.PixelData[:size], dtype=dtype).reshape(shape).copy()
     planar = shape[1] != ds.Rows
     return (np.moveaxis(data, 1, -1) if planar else data), planar

@@ -28,7 +28,8 @@ from deidc.runtime.conditions import evaluate_all
 from deidc.runtime.ocr import LazyOcrEngine, OcrEngine
 from deidc.runtime.phi import build_phi
 from deidc.runtime.pixels import (
-    PixelsNotWritable, apply_boxes, plan_boxes, read_frames, ultrasound_regions, write_frames, write_previews,
+    PixelsNotReadable, PixelsNotWritable, apply_boxes, plan_boxes, read_frames, ultrasound_regions, write_frames,
+    write_previews,
 )
 from deidc.runtime.dispatch import Dispatcher, Level
 from deidc.runtime.markers import add_markers, mark_dates_modified
@@ -181,6 +182,9 @@ class DatasetDeidentifier:
                 self._redact_pixels(ds, pixel_rules, work.phi, work.regions, outcome.changes)
             except PixelsNotWritable as err:
                 outcome.quarantine = f"burned-in text found but {err}"
+                return
+            except PixelsNotReadable as err:  # fail closed: unchecked pixels are not released
+                outcome.quarantine = f"pixel data cannot be checked for burned-in text: {err}"
                 return
         if self.plan.markers is not None:
             add_markers(ds, self.plan.markers)
