@@ -10,7 +10,6 @@ header) and inputs nobody releases (a text file, a truncated file).
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
@@ -21,18 +20,7 @@ from pathlib import Path
 import pytest
 
 
-def _load_helpers():
-    """tests/conformance_files.py, loaded by path (the suite runs with --import-mode=importlib)."""
-    name = "deidc_tests_conformance_files"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "conformance_files.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-helpers = _load_helpers()
+import conformance_files as helpers  # noqa: E402 — tests/conftest.py puts tests/ on the path
 TEST_FILES, CHARSET_FILES, DEID_DATA = helpers.TEST_FILES, helpers.CHARSET_FILES, helpers.DEID_DATA
 
 INPUTS = {

@@ -21,9 +21,7 @@ run with `-rP` to see it.
 """
 from __future__ import annotations
 
-import importlib.util
 import io
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -36,18 +34,7 @@ from deidc.runtime.rawread import NotForFastEngine, read_source
 from deidc.runtime.walk import DatasetDeidentifier
 
 
-def _load_helpers():
-    """tests/conformance_files.py, loaded by path (the suite runs with --import-mode=importlib)."""
-    name = "deidc_tests_conformance_files"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "conformance_files.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-helpers = _load_helpers()
+import conformance_files as helpers  # noqa: E402 — tests/conftest.py puts tests/ on the path
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # odd inputs make pydicom warn
 
 CORPUS = helpers.corpus_files()

@@ -8,9 +8,7 @@ each with the smallest input that showed it.
 """
 from __future__ import annotations
 
-import importlib.util
 import io
-import sys
 from pathlib import Path
 from struct import pack
 
@@ -26,18 +24,7 @@ from deidc.runtime.rawwrite import PREAMBLE, encode_file
 from deidc.runtime.walk import DatasetDeidentifier
 
 
-def _load_helpers():
-    """tests/conformance_files.py, loaded by path (the suite runs with --import-mode=importlib)."""
-    name = "deidc_tests_conformance_files"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "conformance_files.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-helpers = _load_helpers()
+import conformance_files as helpers  # noqa: E402 — tests/conftest.py puts tests/ on the path
 element, item, sequence, part10 = helpers.element, helpers.item, helpers.sequence, helpers.part10
 TEST_FILES = helpers.TEST_FILES
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # odd inputs make pydicom warn
