@@ -51,6 +51,7 @@ class FileContext:
     dates_shifted: bool = False
     unknown_private: int = 0  # private elements that only `private *` / `default` decided
     note: str | None = None  # set by a handler to explain a fail-closed outcome
+    warnings: list = field(default_factory=list)  # raised by this file's deferred work
 
     def offset_seconds(self, name: str) -> int:
         if name not in self.offsets:

@@ -203,11 +203,11 @@ def _collect_garbage_after():
 def _process(path_texts: list[str]) -> list[FileResult]:
     pending = [_start(Path(p)) for p in path_texts]
     live = [p for p in pending if p.work is not None]
-    with warnings.catch_warnings(record=True) as caught:  # shared work: its warnings go to every file
-        warnings.simplefilter("always")
-        _WORKER["deidentifier"].run_deferred([p.work for p in live])
+    # the shared work credits each warning to its file (FileWarnings); none is left to spread
+    _WORKER["deidentifier"].run_deferred([p.work for p in live])
     for p in live:
-        p.caught.extend(caught)
+        if p.work.ctx is not None:
+            p.caught.extend(p.work.ctx.warnings)
         _guarded(p, _complete)
     return [_close(p) for p in pending]
 

@@ -16,8 +16,10 @@ Losing the scheduler itself stops the run with `ClusterUnavailable` instead of b
 Assumes a filesystem shared by client and workers: workers read the inputs and write staged files
 under OUT/.deidc-staging by path (both made absolute here). Workers need this version of deidc
 installed, and should run one thread each (`dask worker --nthreads 1`): the worker state is per
-process, so a worker's threads take turns. The keys travel to the workers inside the setup, so
-reach a remote scheduler over tls:// on any network you do not trust.
+process, so a worker's threads take turns. Start them with the Dask config
+`distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_: null`, as `_connect` does for its
+LocalCluster. The keys travel to the workers inside the setup, so reach a remote scheduler over
+tls:// on any network you do not trust.
 
 Why Dask rather than Ray: Dask and distributed are pure-Python wheels; a LocalCluster needs no
 extra services; its scheduler runs plain Python callables over plain file lists; and
@@ -40,7 +42,7 @@ from deidc.runtime.batch import FileResult
 
 # distributed is imported inside the functions that need it: importing this module stays cheap
 
-CHUNK = 16  # paths per task: amortises the scheduler's per-task overhead (~1 ms)
+CHUNK = 16  # paths per task, as batch.BATCH: amortises scheduler overhead and batch cleaning
 WINDOW = 4  # chunks in flight per worker thread: keeps workers busy, client memory flat
 WAIT_FOR_WORKERS = 120  # seconds a running scheduler may take to have a worker
 
@@ -83,7 +85,7 @@ def cluster_results(paths: list[str], args: tuple, workers: int, address: str | 
     client, cluster = _connect(address, workers)
     try:
         slots = max(1, sum(client.nthreads().values())) if address else workers
-        run = _Runner(client, slots, len(paths))
+        run = _Runner(client, slots)
         if plan.collects:
             found = run.ordered("phi", setup, paths, lambda path, err: None)  # None: pass 2 says why
             setup = setup[:6] + (batch.merge_phi(found),) + setup[7:]
@@ -96,13 +98,17 @@ def cluster_results(paths: list[str], args: tuple, workers: int, address: str | 
 
 def _connect(address: str | None, workers: int):
     """(client, the LocalCluster started for this run or None) for a scheduler address or none."""
+    import dask
     from distributed import Client, LocalCluster
 
     if address is None:
-        # no dashboard; the scheduler's health/info HTTP server on loopback and a free port, not
-        # on the default 8787 (a second run would collide, and warn)
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                               scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
+        # Workers get MALLOC_TRIM_THRESHOLD_=65536 by default, which also freezes glibc's mmap
+        # threshold: every pixel array becomes a fresh, page-faulted mmap (OCR-heavy runs took
+        # 1.6x as long). No dashboard; the scheduler's health/info HTTP server on loopback and a
+        # free port, not on the default 8787 (a second run would collide, and warn).
+        with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                                   scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
         try:
             return Client(cluster), cluster
         except BaseException:
@@ -121,27 +127,41 @@ def _connect(address: str | None, workers: int):
 
 
 class _Runner:
-    """Submits chunks with a bounded window of futures and yields their results in input order."""
+    """Submits chunks with a bounded window of futures and yields their results in input order.
 
-    def __init__(self, client, slots: int, total: int) -> None:
+    At most `window` chunks run or wait on the cluster; finished chunks behind a slow one are held
+    (at most `held` chunks in all) so the workers never idle waiting for the head of the line."""
+
+    def __init__(self, client, slots: int) -> None:
         self.client = client
-        self.chunk = max(1, min(CHUNK, total // (slots * WINDOW) or 1))
+        self.slots = slots
         self.window = WINDOW * slots
+        self.held = 4 * self.window
 
     def ordered(self, phase: str, setup: tuple, paths: list[str],
                 on_error: Callable[[str, BaseException], Any]) -> Iterator[Any]:
+        from distributed import wait
+
         # sent once to every worker; hash=False: no need to tokenise a large Plan
         [shared] = self.client.scatter([setup], broadcast=True, hash=False)
         token = f"{phase}-{uuid.uuid4().hex}"
-        chunks = iter([paths[i:i + self.chunk] for i in range(0, len(paths), self.chunk)])
-        pending: deque = deque()
+        pending: deque = deque()  # (paths, future) in input order
+
+        def collect() -> Iterable[Any]:  # the head of the line, in input order
+            return self._collect(*pending.popleft(), phase, token, shared, on_error)
+
         try:
-            for part in chunks:
+            for part in _chunks(paths, self.slots):
+                while len(pending) >= self.held or sum(not f.done() for _, f in pending) >= self.window:
+                    if pending[0][1].done():
+                        yield from collect()
+                    else:
+                        wait([f for _, f in pending if not f.done()], return_when="FIRST_COMPLETED")
                 pending.append((part, self._submit(phase, token, shared, part)))
-                if len(pending) >= self.window:
-                    yield from self._collect(*pending.popleft(), phase, token, shared, on_error)
+                while pending and pending[0][1].done():
+                    yield from collect()
             while pending:
-                yield from self._collect(*pending.popleft(), phase, token, shared, on_error)
+                yield from collect()
         finally:
             for _, future in pending:
                 future.cancel()
@@ -161,6 +181,16 @@ class _Runner:
             return [_one(f, path, on_error) for path, f in zip(part, singles)]
         finally:
             future.release()
+
+
+def _chunks(paths: list[str], slots: int) -> Iterator[list[str]]:
+    """Chunks of at most CHUNK paths that shrink towards the end, so the last tasks are short
+    and no worker finishes the run alone on a full chunk of slow (OCR) files."""
+    start = 0
+    while start < len(paths):
+        size = max(1, min(CHUNK, (len(paths) - start) // (slots * WINDOW)))
+        yield paths[start:start + size]
+        start += size
 
 
 def _one(future, path: str, on_error: Callable[[str, BaseException], Any]) -> Any:

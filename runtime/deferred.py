@@ -9,6 +9,7 @@ words of all texts that share a rule and a PHI set are scored against that set's
 """
 from __future__ import annotations
 
+import warnings
 from collections import defaultdict
 
 from deidc.runtime.actions import FileContext
@@ -20,28 +21,55 @@ from deidc.runtime.phi import PhiSet
 FileWork = tuple[FileContext, dict[str, PhiSet], list]  # context, PHI sets, changes
 
 
+class FileWarnings(warnings.catch_warnings):
+    """Warnings raised while one file's values are read or written back, credited to that file
+    (`file`: its list), so the audit never depends on which files shared a batch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.file: list | None = None
+
+    def __enter__(self):
+        super().__enter__()
+        warnings.simplefilter("always")
+        warnings.showwarning = self._show
+        return self
+
+    def _show(self, message, category, filename, lineno, file=None, line=None) -> None:
+        if self.file is not None:
+            self.file.append(warnings.WarningMessage(message, category, filename, lineno))
+
+
 def shift_dates(files: list[FileWork]) -> None:
+    requests = [(ctx, changes, *request) for ctx, _, changes in files for request in ctx.deferred_dates]
+    with FileWarnings() as credit:
+        values = []
+        for ctx, _, ds, tag, _, _, _ in requests:
+            credit.file = ctx.warnings
+            values.append("\\".join(element_texts(ds, tag)))
+    shifted = shift_da_batch(values, [seconds for _, _, _, _, seconds, _, _ in requests])
+    with FileWarnings() as credit:
+        for (ctx, changes, ds, tag, _, path, origin), old, new in zip(requests, values, shifted):
+            credit.file = ctx.warnings
+            _write_date(ctx, changes, ds, tag, path, origin, old, new)
+
+
+def _write_date(ctx: FileContext, changes: list, ds, tag: int, path: str, origin: str, old: str, new) -> None:
     from deidc.runtime.walk import Change  # walk imports this module
 
-    requests = [(ctx, changes, *request) for ctx, _, changes in files for request in ctx.deferred_dates]
-    values = ["\\".join(element_texts(ds, tag)) for _, _, ds, tag, _, _, _ in requests]
-    shifted = shift_da_batch(values, [seconds for _, _, _, _, seconds, _, _ in requests])
-    for (ctx, changes, ds, tag, _, path, origin), old, new in zip(requests, values, shifted):
-        note = None
-        if isinstance(new, Exception):  # fail closed: an unparseable date is emptied
-            ds[tag].value, note = None, f"{new}; emptied"
-        elif new == old:
-            continue
-        else:
-            write_texts(ds, tag, new.split("\\") if new else [])
-            ctx.dates_shifted = True
-        changes.append(Change(path, "shift", origin, note))
+    note = None
+    if isinstance(new, Exception):  # fail closed: an unparseable date is emptied
+        ds[tag].value, note = None, f"{new}; emptied"
+    elif new == old:
+        return
+    else:
+        write_texts(ds, tag, new.split("\\") if new else [])
+        ctx.dates_shifted = True
+    changes.append(Change(path, "shift", origin, note))
 
 
 def clean_batch(files: list[FileWork], workers: int = 1) -> None:
     """`workers`: threads for the fuzzy scoring (1 inside a process pool; -1: all cores)."""
-    from deidc.runtime.walk import Change  # walk imports this module
-
     groups: dict[tuple, list] = defaultdict(list)  # (rule, PHI set, offset) → requests
     for ctx, phi, changes in files:
         for request in ctx.deferred_cleans:
@@ -49,16 +77,27 @@ def clean_batch(files: list[FileWork], workers: int = 1) -> None:
             seconds = ctx.offset_seconds(action.date_shift) if action.date_shift else 0
             groups[(action, id(phi[action.phi]), seconds)].append((ctx, phi[action.phi], changes, request))
     for (action, _, seconds), requests in groups.items():
-        texts_by_request = [element_texts(ds, tag) for *_, (ds, tag, *_rest) in requests]
+        with FileWarnings() as credit:
+            texts_by_request = []
+            for ctx, _, _, (ds, tag, *_rest) in requests:
+                credit.file = ctx.warnings
+                texts_by_request.append(element_texts(ds, tag))
         texts = {text: None for texts in texts_by_request for text in texts}
         spec = CleanSpec(action.fuzzy, action.patterns, action.dates)
         cleaned = dict(zip(texts, clean_texts(list(texts), requests[0][1], spec, seconds, workers)))
-        for (ctx, _, changes, (ds, tag, _vr, _, path, origin)), element in zip(requests, texts_by_request):
-            results = [cleaned[text] for text in element]
-            hits = [hit for _, found in results for hit in found]
-            if not hits:
-                continue
-            write_texts(ds, tag, [text for text, _ in results])
-            ctx.dates_shifted |= any(kind == "date" and "shift" in how for kind, how in hits)
-            note = ", ".join(sorted({f"{kind}:{how}" for kind, how in hits}))
-            changes.append(Change(path, "clean", origin, note))
+        with FileWarnings() as credit:
+            for (ctx, _, changes, (ds, tag, _vr, _, path, origin)), element in zip(requests, texts_by_request):
+                credit.file = ctx.warnings
+                _write_clean(ctx, changes, ds, tag, path, origin, [cleaned[text] for text in element])
+
+
+def _write_clean(ctx: FileContext, changes: list, ds, tag: int, path: str, origin: str, results: list) -> None:
+    from deidc.runtime.walk import Change  # walk imports this module
+
+    hits = [hit for _, found in results for hit in found]
+    if not hits:
+        return
+    write_texts(ds, tag, [text for text, _ in results])
+    ctx.dates_shifted |= any(kind == "date" and "shift" in how for kind, how in hits)
+    note = ", ".join(sorted({f"{kind}:{how}" for kind, how in hits}))
+    changes.append(Change(path, "clean", origin, note))

@@ -104,3 +104,34 @@ def test_clean_on_a_sequence_cleans_the_free_text_of_its_items(deidentifier, rea
     assert cleaned.RequestedProcedureID == "RP1"
     assert {c.path for c in outcome.changes if c.action == "clean"} == {
         "(0040,0275)[0]/(0032,1060)", "(0040,0275)[0]/(0032,1064)[0]/(0008,0104)"}
+
+
+def test_warnings_of_the_shared_work_are_credited_to_their_own_file(compile_plan, key, read_test_file,
+                                                                     tmp_path, monkeypatch):
+    """The audit must not depend on which files shared a batch (nor on --workers)."""
+    import warnings as warnings_module
+
+    from deidc.runtime import batch
+    from deidc.runtime.keys import resolve_keys
+
+    plan = compile_plan(RULES)
+    root = tmp_path / "in"
+    root.mkdir()
+    for i in range(3):
+        ds = read_test_file("CT_small.dcm")
+        ds.PatientID, ds.SOPInstanceUID = f"PID{i}", f"1.2.3.{i}"
+        ds.StudyDescription = f"CT for Galloway {i}"
+        ds.PatientName = "GALLOWAY^REBECCA"
+        ds.save_as(root / f"{i}.dcm")
+    real = deferred.write_texts
+
+    def noisy(ds, tag, values):
+        warnings_module.warn(f"written for {ds.get('PatientID', '?')}")
+        return real(ds, tag, values)
+
+    monkeypatch.setattr(deferred, "write_texts", noisy)
+    batch._init_worker(plan, resolve_keys(plan), str(root), str(tmp_path / "stage"))
+    results = batch.process_files([str(root / f"{i}.dcm") for i in range(3)])
+    for i, result in enumerate(results):
+        assert result.quarantine is None
+        assert result.warnings == [f"written for PID{i}"]
