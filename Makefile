@@ -21,12 +21,38 @@ demo: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest
 
-bench: $(BIN)/.installed
-	$(BIN)/python bench/throughput.py --workers 1
-	$(BIN)/python bench/throughput.py --workers 2
+# `make bench`: bench/throughput.py measures deidc against two floors and peer tools in one run,
+# in a venv of its own (BENCH_VENV) so the peers never touch .venv: deidc (editable) plus the
+# peers of bench/requirements-peers.txt, which all accept deidc's pydicom>=3,<4. idiscore 1.2
+# pins pydicom<3 and numpy<2 (through dicomgenerator), so it gets its own venv under
+# BENCH_PEER_VENVS and throughput.py runs it with that interpreter; if it fails to install, its
+# row says "not installed". gdcmanon comes from Debian's libgdcm-tools (installed here when run
+# as root). Extra arguments: make bench BENCH_ARGS="--corpus /tmp/ct2000 --json bench.json".
+BENCH_VENV ?= .venv-bench
+BENCH_PEER_VENVS ?= bench/.venvs
+BENCH_ARGS ?=
+
+$(BENCH_VENV)/.installed: pyproject.toml bench/requirements-peers.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	echo '*' > $(BENCH_VENV)/.gitignore
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e . -r bench/requirements-peers.txt
+	touch $@
+
+$(BENCH_PEER_VENVS)/idiscore/.installed: bench/requirements-idiscore.txt
+	mkdir -p $(BENCH_PEER_VENVS) && echo '*' > $(BENCH_PEER_VENVS)/.gitignore
+	$(PYTHON) -m venv $(BENCH_PEER_VENVS)/idiscore
+	$(BENCH_PEER_VENVS)/idiscore/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_PEER_VENVS)/idiscore/bin/python -m pip install --quiet -r bench/requirements-idiscore.txt \
+		&& touch $@ || { rm -rf $(BENCH_PEER_VENVS)/idiscore; echo "idiscore: install failed, benchmarked as not installed"; }
+
+bench: $(BENCH_VENV)/.installed $(BENCH_PEER_VENVS)/idiscore/.installed
+	@command -v gdcmanon >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq libgdcm-tools >/dev/null; } \
+		|| echo "gdcmanon: not installed (apt-get install libgdcm-tools), its row will say so"
+	$(BENCH_VENV)/bin/python bench/throughput.py --venvs $(BENCH_PEER_VENVS) $(BENCH_ARGS)
 
 samples: $(BIN)/.installed
 	$(BIN)/python scripts/make_samples.py
 
 clean:
-	rm -rf $(VENV) demo-out build dist *.egg-info
+	rm -rf $(VENV) $(BENCH_VENV) $(BENCH_PEER_VENVS) demo-out build dist *.egg-info

@@ -1,244 +1,188 @@
-"""Throughput benchmark: `deidc apply` against a plain pydicom read/write floor.
+"""Throughput benchmark: deidc against two floors and peer de-identification tools, one run.
 
-Builds (or reuses) a corpus of synthetic 512x512 CT images carrying ~35 elements
-of fake PHI, then times (wall clock, best of --repeat), with the same --workers N:
-* floor -- pydicom reads every file and writes it back unchanged (Pool(N) if N > 1);
-* deidc -- `deidc apply RULES CORPUS -o OUT --workers N --insecure-demo-key`
-           as a subprocess, including interpreter start-up.
+On one corpus of synthetic 512x512 CT files with ~35 elements of fake PHI (bench/corpus.py),
+each tool runs as its own child process, single process: deidc's fast and reference engines
+(`--codec`, skipped while `deidc apply` lacks it), deidc fast with 2 workers (its wall-clock
+speed-up over 1 worker, target >= 1.8x), a pydicom read+write floor, a raw byte-copy floor,
+and the peers dicognito, dicom-anonymizer, deid (default recipe), idiscore, dcmanon and
+gdcmanon (--dumb) where installed. Per tool: CPU ms/file (user+sys), files/s (wall, including
+interpreter start-up), peak RSS, CPU ratios to deidc fast and to the pydicom floor, and the
+leftover PHI found in its outputs (bench/phi_check.py; the raw-copy floor must leak in every
+file, which proves the check works).
 
-    .venv/bin/python bench/throughput.py                       # 2000 files, 1 worker
-    .venv/bin/python bench/throughput.py --files 50 --workers 2
-    .venv/bin/python bench/throughput.py --corpus /tmp/ct2000  # reuse a corpus
+    make bench                                   # own venv with the peers, then this script
+    make bench BENCH_ARGS="--corpus /tmp/ct2000" # reuse a corpus (generated there if empty)
+    .venv/bin/python bench/throughput.py --files 100 --corpus /tmp/ct100   # peers: not installed
+    .venv-bench/bin/python bench/throughput.py --corpus /tmp/ct2000 --only deidc-fast,dcmanon --json out.json
 """
 
 import argparse
-import datetime as dt
+import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
-from multiprocessing import Pool
+from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
 import pydicom
-from pydicom.dataset import Dataset
-from pydicom.sequence import Sequence
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 from rich.console import Console
 from rich.table import Table
 
-REPO = Path(__file__).resolve().parent.parent
-TEMPLATE = Path(pydicom.__file__).parent / "data" / "test_files" / "CT_small.dcm"
-N_PATIENTS, STUDIES_PER_PATIENT, SIZE = 20, 2, 512
-SURNAMES = ["Smith", "Müller", "Garcia", "Nguyen", "Okafor", "Kowalski", "Rossi", "Tanaka"]
-GIVEN = ["Anna", "Björn", "Carlos", "Dana", "Emeka", "Fatima", "Giulia", "Hiro"]
-console = Console()
+from corpus import build_corpus
+from peers import ALL_TOOLS, REPO, all_tools
+from phi_check import pixel_index
+from runner import Row, run_tool
+
+console = Console(width=max(Console().width, 190))
 
 
-def uid(*parts: object) -> str:
-    """Deterministic UID from a tuple of parts."""
-    return generate_uid(entropy_srcs=["deidc-bench", *map(str, parts)])
+def parse_args() -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--files", type=int, default=2000, help="corpus size (default 2000)")
+    ap.add_argument("--corpus", type=Path, help="corpus dir, reused if it holds --files .dcm files")
+    ap.add_argument("--rules", type=Path, default=REPO / "rulesets" / "tcia.deid", help="deidc ruleset")
+    ap.add_argument("--workdir", type=Path, help="where temp corpus/outputs go (default: system temp)")
+    ap.add_argument("--only", help=f"comma-separated subset of: {','.join(ALL_TOOLS)}")
+    ap.add_argument("--peer-files", type=int, help="run the Python peers on N files spread over the corpus "
+                    "(slow peers; their start-up is then spread over fewer files)")
+    ap.add_argument("--venvs", type=Path, default=REPO / "bench" / ".venvs",
+                    help="peers with pins that conflict with deidc's live in VENVS/<tool> (make bench)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per tool, best wall clock kept (default 1)")
+    ap.add_argument("--json", type=Path, help="save the figures here")
+    args = ap.parse_args()
+    args.only = [t.strip() for t in args.only.split(",")] if args.only else []
+    unknown = sorted(set(args.only) - set(ALL_TOOLS))
+    if unknown:
+        ap.error(f"--only: unknown tool(s) {', '.join(unknown)}; choose from {', '.join(ALL_TOOLS)}")
+    return args
 
 
-def series_layout() -> list[tuple[int, int, int]]:
-    """(patient, study, series) triples: 20 patients x 2 studies x 1-3 series."""
-    return [(p, s, r) for p in range(N_PATIENTS) for s in range(STUDIES_PER_PATIENT)
-            for r in range(1 + (p * STUDIES_PER_PATIENT + s) % 3)]
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def ct_pixels(seed: int) -> np.ndarray:
-    """A CT-like slice as stored values (rescale intercept -1024): air, a ~40 HU body, a bone disc, noise."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[:SIZE, :SIZE]
-    hu = np.full((SIZE, SIZE), -1000.0, dtype=np.float32)
-    hu[(yy - 256) ** 2 / 200**2 + (xx - 256) ** 2 / 230**2 <= 1] = 40.0
-    hu[(yy - 330) ** 2 + (xx - 256 + seed % 40 - 20) ** 2 <= 30**2] = 700.0
-    hu += rng.normal(0.0, 15.0, hu.shape).astype(np.float32)
-    return np.clip(hu + 1024, -32768, 32767).astype(np.int16)
+def fmt(value: float | None, spec: str, suffix: str = "") -> str:
+    return "-" if value is None else f"{value:{spec}}{suffix}"
 
 
-def make_file(args: tuple[int, Path]) -> None:
-    """Write corpus file number i under `root`."""
-    i, root = args
-    layout = series_layout()
-    p, s, r = layout[i % len(layout)]
-    instance = i // len(layout) + 1
-    name = f"{SURNAMES[p % 8]}^{GIVEN[(p * 3) % 8]}^{chr(65 + p)}"
-    pid, acc = f"PAT{p:04d}-{p * 7919 % 10000:04d}", f"ACC{p:03d}{s}{r}-{(p + s) * 37}"
-    day = dt.date(2019, 1, 1) + dt.timedelta(days=p * 37 + s * 11)
-    date, time_ = day.strftime("%Y%m%d"), f"{8 + r:02d}{(i * 7) % 60:02d}{i % 60:02d}.{i % 1000:03d}"
-    study_uid, series_uid, sop_uid = uid("study", p, s), uid("series", p, s, r), uid("sop", i)
-
-    ds = pydicom.dcmread(TEMPLATE)
-    ds.file_meta.MediaStorageSOPInstanceUID = sop_uid
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.SOPInstanceUID, ds.StudyInstanceUID, ds.SeriesInstanceUID = sop_uid, study_uid, series_uid
-    ds.FrameOfReferenceUID = uid("for", p, s, r)
-    ds.PatientName, ds.PatientID, ds.PatientBirthDate = name, pid, f"{1940 + p}0{1 + p % 9}1{p % 10}"
-    ds.PatientSex, ds.PatientAge, ds.PatientWeight = "FM"[p % 2], f"{79 - p:03d}Y", 55 + p
-    ds.OtherPatientIDs = [f"MRN{p:06d}", f"INS-{p * 131:07d}"]
-    ds.OtherPatientNames = f"{SURNAMES[(p + 1) % 8]}^{GIVEN[p % 8]}"
-    ds.PatientAddress = f"{p + 1} Elm Street, Springfield {10000 + p}"
-    ds.PatientTelephoneNumbers = f"+1-555-01{p:02d}"
-    ds.AdditionalPatientHistory = f"Patient {name} referred by Dr. Who, phone +1-555-01{p:02d}"
-    ds.OtherPatientIDsSequence[0].PatientID = f"MRN{p:06d}"
-    ds.AccessionNumber, ds.StudyID = acc, f"S{p:02d}{s}"
-    ds.InstitutionName, ds.InstitutionalDepartmentName = f"St. Example Hospital {p % 4}", "Radiology"
-    ds.InstitutionAddress = f"{100 + p % 4} Main Road, Springfield"
-    ds.ReferringPhysicianName, ds.PerformingPhysicianName = f"Who^Doctor{p % 5}", f"House^Greg{s}"
-    ds.OperatorsName = [f"Tech^Terry^{r}", "Tech^Toni"]
-    ds.StudyDescription = f"CT CHEST for {name.split('^')[0]} ({pid})"
-    ds.SeriesDescription = f"Axial {['lung', 'soft tissue', 'bone'][r]} {date}"
-    ds.ImageComments = f"Scanned {date} for {name}"
-    for prefix in ("Study", "Series", "Acquisition", "Content", "InstanceCreation"):
-        setattr(ds, f"{prefix}Date", date)
-        setattr(ds, f"{prefix}Time", time_)
-    ds.StationName, ds.DeviceSerialNumber = f"CTSTN{p % 3}", f"SN-{48213 + p % 3}"
-    ds.SeriesNumber, ds.InstanceNumber, ds.SliceLocation = r + 1, instance, -5.0 * instance
-    ds.ImagePositionPatient = [-169.3, -169.3, -5.0 * instance]
-    ref = Dataset()
-    ref.ReferencedSOPClassUID, ref.ReferencedSOPInstanceUID = CTImageStorage, uid("scout", p, s, r)
-    ds.ReferencedImageSequence = Sequence([ref])
-    req = Dataset()
-    req.RequestedProcedureID, req.ScheduledProcedureStepID = f"RP{acc}", f"SPS{acc}"
-    ds.RequestAttributesSequence = Sequence([req])
-    block = ds.private_block(0x0009, "ACME 1.1", create=True)
-    block.add_new(0x01, "LO", name.replace("^", " "))
-    block.add_new(0x02, "LO", f"{pid} {name}")
-    ds.Rows = ds.Columns = SIZE
-    ds.PixelData = ct_pixels(i).tobytes()
-
-    path = root / f"PAT{p:02d}" / f"img_{i:05d}.dcm"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ds.save_as(path, enforce_file_format=True)
+def ratio(row: Row, base: Row | None) -> str:
+    """row's CPU ms/file over base's (2.00x = twice the CPU per file)."""
+    mine, theirs = row.cpu_ms_per_file, base.cpu_ms_per_file if base else None
+    return "-" if mine is None or not theirs else f"{mine / theirs:.2f}x"
 
 
-def build_corpus(root: Path, n: int, workers: int) -> list[Path]:
-    """Reuse root if it already holds exactly n .dcm files, else generate them into it."""
-    existing = sorted(root.rglob("*.dcm"))
-    if len(existing) == n:
-        console.print(f"Reusing corpus {root} ({n} files)")
-        return existing
-    if existing:
-        sys.exit(f"error: {root} holds {len(existing)} .dcm files, not {n}; use an empty dir or --files {len(existing)}")
-    start = time.perf_counter()
-    with console.status(f"Generating {n} files into {root} ..."), Pool(max(workers, 1)) as pool:
-        pool.map(make_file, [(i, root) for i in range(n)], chunksize=16)
-    console.print(f"Generated {n} files into {root} in {time.perf_counter() - start:.1f}s")
-    return sorted(root.rglob("*.dcm"))
+def phi_cell(row: Row) -> str:
+    if row.leak is None:
+        return "-"
+    style = "green" if row.leak.leaking_files == 0 else "red"
+    return f"[{style}]{row.leak.leaking_files} / {row.leak.values}[/]"
 
 
-def copy_one(job: tuple[Path, Path]) -> None:
-    """Floor work unit: read a file and write it back unchanged."""
-    src, dst = job
-    ds = pydicom.dcmread(src)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    ds.save_as(dst)
+def find(rows: list[Row], name: str) -> Row | None:
+    return next((r for r in rows if r.tool == name and r.cpu_s is not None), None)
 
 
-def run_floor(files: list[Path], corpus: Path, out: Path, workers: int) -> float:
-    """Time the read/write floor; returns wall-clock seconds."""
-    jobs = [(f, out / f.relative_to(corpus)) for f in files]
-    start = time.perf_counter()
-    if workers <= 1:
-        for job in jobs:
-            copy_one(job)
-    else:
-        with Pool(workers) as pool:
-            pool.map(copy_one, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
-    return time.perf_counter() - start
+def render(rows: list[Row], n_files: int) -> Table:
+    """The results table."""
+    base, floor = find(rows, "deidc-fast"), find(rows, "floor-pydicom")
+    table = Table(title=f"{n_files} files, each tool one child process; CPU = user+sys; "
+                        "leftover PHI = files with planted values left / (file, value) pairs found")
+    for col in ("tool", "files out", "CPU ms/file", "files/s", "peak RSS MB", "vs deidc fast (CPU)",
+                "vs pydicom floor (CPU)", "leftover PHI (files / values)", "notes"):
+        table.add_column(col, justify="left" if col in ("tool", "notes") else "right",
+                         no_wrap=col != "notes", overflow="fold")
+    for row in rows:
+        notes = "; ".join(([f"[red]{row.error}[/]"] if row.error else []) + row.notes)
+        files_out = "-" if row.files_out is None else f"{row.files_out} / {row.files_in}"
+        table.add_row(row.tool, files_out, fmt(row.cpu_ms_per_file, ".1f"), fmt(row.files_per_s, ".1f"),
+                      fmt(row.rss_mb, ".0f"), ratio(row, base), ratio(row, floor), phi_cell(row), notes)
+    return table
 
 
-def run_deidc(exe: Path, rules: Path, corpus: Path, out: Path, workers: int, verbose: bool) -> float:
-    """Time `deidc apply` as a subprocess; raises RuntimeError with its stderr on failure."""
-    cmd = [str(exe), "apply", str(rules), str(corpus), "-o", str(out),
-           "--workers", str(workers), "--insecure-demo-key"]
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
-        raise RuntimeError(f"`{' '.join(cmd)}` exited with {proc.returncode}:\n{tail}")
-    if verbose:
-        console.print(proc.stdout.rstrip(), markup=False, highlight=False)
-    return elapsed
+def versions(rows: list[Row]) -> dict[str, str]:
+    """Python, pydicom and every tool version seen."""
+    found = {"Python": sys.version.split()[0], "pydicom": pydicom.__version__}
+    for row in rows:
+        name = "deidc" if row.tool.startswith("deidc") else row.tool
+        if row.version and not name.startswith("floor"):
+            found.setdefault(name, row.version)
+        elif row.error.startswith("not installed"):
+            found.setdefault(name, "not installed")
+    return found
 
 
-def count_outputs(out: Path) -> int:
-    """Output .dcm files under out, excluding out/mappings."""
-    return sum(1 for f in out.rglob("*.dcm") if "mappings" not in f.relative_to(out).parts[:1])
+def speedup(rows: list[Row]) -> float | None:
+    """Wall-clock speed-up of deidc fast with 2 workers over 1 worker."""
+    one, two = find(rows, "deidc-fast"), find(rows, "deidc-fast-w2")
+    return one.wall_s / two.wall_s if one and two and one.wall_s and two.wall_s else None
 
 
-def best_of(repeat: int, fn: Callable[[Path], float], out: Path) -> float:
-    """Run fn(out) repeat times on a fresh (non-existent) out dir; best wall-clock seconds."""
-    times = []
-    for _ in range(repeat):
-        shutil.rmtree(out, ignore_errors=True)  # deidc gets a fresh, non-existent OUT
-        times.append(fn(out))
-    return min(times)
+def checker_ok(rows: list[Row]) -> bool | None:
+    """The raw-copy floor must leak in every file it was given: else the PHI check is broken."""
+    raw = find(rows, "floor-raw")
+    if raw is None or raw.leak is None:
+        return None
+    return raw.leak.files_out == raw.files_in and raw.leak.leaking_files == raw.files_in
+
+
+def report(rows: list[Row], head: dict[str, object]) -> None:
+    """Print the header, table and verdict lines."""
+    head["versions"] = versions(rows)
+    console.print(f"[bold]deidc throughput[/] | {head['files']} files, {head['mb']:.0f} MB | CPUs {head['cpus']} | "
+                  f"load avg before {head['load_before']}, after {head['load_after']}", highlight=False)
+    console.print("versions: " + ", ".join(f"{k} {v}" for k, v in head["versions"].items()), highlight=False)
+    console.print(render(rows, int(head["files"])))
+    busy = max(float(str(head[k]).split()[0]) for k in ("load_before", "load_after"))
+    if busy > 0.5 * int(str(head["cpus"])):
+        console.print(f"[yellow]warning: 1-min load average reached {busy:.2f} on {head['cpus']} CPUs: other work "
+                      "competed, so wall-clock figures (files/s, the 2-worker speed-up) understate; CPU ms/file "
+                      "is less affected[/]", highlight=False)
+    gain = speedup(rows)
+    if gain is not None:
+        verdict = "[green]OK[/]" if gain >= 1.8 else "[red]below target[/]"
+        console.print(f"deidc fast, 2 workers vs 1 (wall): {gain:.2f}x speed-up (target >= 1.8x) {verdict}")
+    ok = checker_ok(rows)
+    if ok is not None:
+        console.print("PHI check self-test (raw copy leaks in every file): "
+                      + ("[green]OK[/]" if ok else "[bold red]FAILED: the checker misses planted PHI[/]"))
+
+
+def save_json(path: Path, rows: list[Row], head: dict[str, object]) -> None:
+    data = {**head, "workers2_speedup": speedup(rows), "rows": [
+        {**asdict(r), "cpu_ms_per_file": r.cpu_ms_per_file, "files_per_s": r.files_per_s,
+         "leak": None if r.leak is None else {**asdict(r.leak), "kinds": dict(r.leak.kinds),
+                                               "top_kinds": r.leak.top_kinds()}}
+        for r in rows]}
+    path.write_text(json.dumps(data, indent=2, default=str))
+    console.print(f"figures saved to {path}")
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--files", type=int, default=2000, help="corpus size (default 2000)")
-    ap.add_argument("--workers", type=int, default=1, help="processes for both floor and deidc (default 1)")
-    ap.add_argument("--repeat", type=int, default=1, help="runs per measurement, best kept (default 1)")
-    ap.add_argument("--rules", type=Path, default=REPO / "rulesets" / "ps3.15-basic.deid")
-    ap.add_argument("--corpus", type=Path, help="corpus dir, reused if it holds --files .dcm files")
-    ap.add_argument("--workdir", type=Path, help="where temp corpus/outputs go (default: system temp)")
-    ap.add_argument("-v", "--verbose", action="store_true", help="print deidc's own summary")
-    args = ap.parse_args()
-
+    args = parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="deidc-bench-", dir=args.workdir))
     try:
-        corpus = args.corpus or tmp / "corpus"
-        files = build_corpus(corpus, args.files, args.workers)
-        in_bytes = sum(len(f.read_bytes()) for f in files)  # also warms the page cache
-        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-        console.print(f"[bold]deidc throughput[/] | {len(files)} files, {in_bytes / 1e6:.0f} MB | "
-                      f"workers {args.workers} | CPUs {os.cpu_count()} | load avg {load} | "
-                      f"pydicom {pydicom.__version__}, Python {sys.version.split()[0]}")
-
-        floor_s = best_of(args.repeat, lambda o: run_floor(files, corpus, o, args.workers), tmp / "floor-out")
-        shutil.rmtree(tmp / "floor-out", ignore_errors=True)
-        rows: list[tuple[str, float]] = [("floor (pydicom r/w)", floor_s)]
-
-        deidc_s, error, out = None, None, tmp / "deidc-out"
-        exe = Path(sys.executable).parent / "deidc"
-        if not exe.exists():
-            error = f"deidc executable not found at {exe} (is the package installed in this venv?)"
-        elif not args.rules.is_file():
-            error = f"rules file not found: {args.rules} (use --rules)"
-        else:
-            try:
-                deidc_s = best_of(args.repeat, lambda o: run_deidc(
-                    exe, args.rules, corpus, o, args.workers, args.verbose), out)
-                rows.append((f"deidc apply {args.rules.name}", deidc_s))
-            except (RuntimeError, OSError) as exc:
-                error = str(exc)
-
-        table = Table(title=f"best of {args.repeat}, wall clock, {args.workers} worker(s); "
-                            "MB/s = input MB (1e6 B) / s")
-        for col in ("tool", "files", "secs", "files/s", "MB/s", "vs floor"):
-            table.add_column(col, justify="left" if col == "tool" else "right", no_wrap=True)
-        for tool, secs in rows:
-            table.add_row(tool, str(len(files)), f"{secs:.2f}", f"{len(files) / secs:.1f}",
-                          f"{in_bytes / 1e6 / secs:.1f}", f"{floor_s / secs:.2f}x")
-        console.print(table)
-
-        if error:
-            console.print(f"[bold red]deidc run failed:[/] {error}", highlight=False)
-            sys.exit(1)
-        n_out = count_outputs(out)
-        ok = n_out == len(files)
-        console.print(f"output .dcm files: {n_out} / input files: {len(files)} "
-                      + ("[green]OK[/]" if ok else "[bold red]MISMATCH -- WARNING: deidc lost or added files![/]"))
-        console.print(f"[bold]deidc/floor ratio: {floor_s / deidc_s:.2f}x (target >= 0.60x)[/]")
-        if not ok:
+        corpus = (args.corpus or tmp / "corpus").resolve()
+        files = build_corpus(corpus, args.files, os.cpu_count() or 1)
+        in_bytes = sum(f.stat().st_size for f in files)
+        index = pixel_index(files)  # also warms the page cache
+        head: dict[str, object] = {"corpus": str(corpus), "files": len(files), "mb": in_bytes / 1e6,
+                                   "cpus": os.cpu_count(), "load_before": load(),
+                                   "rules": str(args.rules), "peer_files": args.peer_files}
+        tools = all_tools(Path(sys.executable).parent / "deidc", args.rules.resolve(), corpus,
+                          args.venvs, args.peer_files, args.only)
+        rows = []
+        for tool in tools:
+            with console.status(f"running {tool.name} ..."):
+                rows.append(run_tool(tool, corpus, tmp, index, max(args.repeat, 1)))
+            row = rows[-1]
+            console.log(f"{tool.name}: " + (row.error or f"{fmt(row.cpu_ms_per_file, '.1f')} CPU ms/file, "
+                                                         f"{fmt(row.wall_s, '.1f')} s wall"), highlight=False)
+        head["load_after"] = load()
+        report(rows, head)
+        if args.json:
+            save_json(args.json, rows, head)
+        if checker_ok(rows) is False:
             sys.exit(2)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
