@@ -1,6 +1,6 @@
 """`deidc apply --engine dask`: the batch's two passes over a file list, run on a Dask cluster.
 
-In: the input paths and the setup tuple `batch._results` gives `batch._init_worker` (plan, keys,
+In: the input paths and the setup tuple `batch._results` gives `worker.init_worker` (plan, keys,
 input_root, staging, ocr_name, preview_dir, shared, ocr_threads, ...), a worker count and, optionally,
 the address of a running Dask scheduler (tcp://host:port or tls://host:port).
 Out: one `FileResult` per input, in input order, exactly as the local engine yields them; the
@@ -37,8 +37,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from deidc.runtime import batch
-from deidc.runtime.batch import FileResult
+from deidc.runtime import batch, worker
+from deidc.runtime.worker import FileResult
 
 # distributed is imported inside the functions that need it: importing this module stays cheap
 
@@ -60,15 +60,15 @@ _READY: str | None = None  # token of the setup this worker process is initialis
 def _run_chunk(phase: str, token: str, setup: tuple, paths: list[str]) -> list[Any]:
     """One task: initialise the worker process once per setup, then run the phase on each path."""
     global _READY
-    # batch._WORKER is per process; a worker with several threads runs one chunk at a time
+    # worker.STATE is per process; a worker with several threads runs one chunk at a time
     with _LOCK:
         if _READY != token:
-            batch._init_worker(*setup)  # pass 1 too: it reads files as pass 2 will (same options)
-            batch._WORKER["plan"] = setup[0]  # what gather_phi reads
+            worker.init_worker(*setup)  # pass 1 too: it reads files as pass 2 will (same options)
+            worker.STATE["plan"] = setup[0]  # what gather_phi reads
             _READY = token
         if phase == "phi":
-            return [batch.gather_phi(path) for path in paths]
-        return batch.process_files(paths)  # a chunk is de-identified as the local engine's batches are
+            return [worker.gather_phi(path) for path in paths]
+        return worker.process_files(paths)  # a chunk is de-identified as the local engine's batches are
 
 
 # ---- client side -----------------------------------------------------------------------------

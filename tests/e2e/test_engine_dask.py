@@ -141,22 +141,22 @@ def test_scheduler_address_reaches_a_running_cluster(apply, cluster):
 def _break_one_file() -> None:
     """Runs on each worker: process_files raises for a chunk holding one file, outside its own
     error handling (as a crash would)."""
-    from deidc.runtime import batch
+    from deidc.runtime import worker
 
-    real = batch.__dict__.setdefault("_real_process_files", batch.process_files)
+    real = worker.__dict__.setdefault("_real_process_files", worker.process_files)
 
     def broken(paths: list[str]):
         if any(path.endswith("MRN-1002/ct1.dcm") for path in paths):
             raise RuntimeError("simulated worker failure")
         return real(paths)
 
-    batch.process_files = broken
+    worker.process_files = broken
 
 
 def _repair() -> None:
-    from deidc.runtime import batch
+    from deidc.runtime import worker
 
-    batch.process_files = batch.__dict__.pop("_real_process_files", batch.process_files)
+    worker.process_files = worker.__dict__.pop("_real_process_files", worker.process_files)
 
 
 def test_a_failing_task_quarantines_its_file_and_the_batch_goes_on(source, cluster, tmp_path):

@@ -111,7 +111,7 @@ def test_warnings_of_the_shared_work_are_credited_to_their_own_file(compile_plan
     """The audit must not depend on which files shared a batch (nor on --workers)."""
     import warnings as warnings_module
 
-    from deidc.runtime import batch
+    from deidc.runtime import worker
     from deidc.runtime.keys import resolve_keys
 
     plan = compile_plan(RULES)
@@ -130,8 +130,8 @@ def test_warnings_of_the_shared_work_are_credited_to_their_own_file(compile_plan
         return real(ds, tag, values)
 
     monkeypatch.setattr(deferred, "write_texts", noisy)
-    batch._init_worker(plan, resolve_keys(plan), str(root), str(tmp_path / "stage"))
-    results = batch.process_files([str(root / f"{i}.dcm") for i in range(3)])
+    worker.init_worker(plan, resolve_keys(plan), str(root), str(tmp_path / "stage"))
+    results = worker.process_files([str(root / f"{i}.dcm") for i in range(3)])
     for i, result in enumerate(results):
         assert result.quarantine is None
         assert result.warnings == [f"written for PID{i}"]

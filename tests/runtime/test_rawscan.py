@@ -10,7 +10,7 @@ import pytest
 
 from deidc.compiler import compile_or_raise
 from deidc.resources import RULESETS_DIR
-from deidc.runtime import batch
+from deidc.runtime import worker
 from deidc.runtime.rawread import NotForFastEngine
 from deidc.runtime.rawscan import scan_collected
 
@@ -32,16 +32,16 @@ def plan():
 def _parsed(path: Path, plan):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ds = batch._headers(path, "fast")
+        ds = worker._headers(path, "fast")
     patient = str(ds.get("PatientID", "") or "").strip() or str(ds.get("StudyInstanceUID", "") or "")
-    return patient, {name: batch.collected_values(ds, c.tags) for name, c in plan.collects.items()}
+    return patient, {name: worker.collected_values(ds, c.tags) for name, c in plan.collects.items()}
 
 
 def test_scan_agrees_with_the_parsed_dataset(plan):
     scanned = 0
     for path in _files():
         try:
-            found = batch._scanned_phi(path, plan)
+            found = worker._scanned_phi(path, plan)
         except NotForFastEngine:
             continue
         scanned += 1

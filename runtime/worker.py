@@ -1,0 +1,240 @@
+"""One worker process of a batch: pass 1 (the PHI of each file) and pass 2 (read, de-identify,
+stage), in batches of files, with the state the worker is initialised with once.
+
+In: paths, and (once, `init_worker`) the Plan, keys, folders and options. Out: per file of pass 1,
+(patient key, collected PHI) or None; per file of pass 2, a `FileResult` — the staged output's
+temporary path and everything the parent needs for the summary, mappings, audit and quarantine
+list. Any failure quarantines its own file only (fail closed). Used by the local process pool
+(`batch`) and by Dask workers (`cluster`) alike.
+"""
+from __future__ import annotations
+
+import gc
+import json
+import warnings
+from collections import Counter
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pydicom
+
+from deidc.compiler.plan import Plan
+from deidc.runtime.cleaning import collected_values
+from deidc.runtime.files import InputFile, NotDicom, output_relpath, read_input, write_temporary
+from deidc.runtime.ocr import LazyOcrEngine
+from deidc.runtime.rawread import NotForFastEngine, read_headers
+from deidc.runtime.rawscan import scan_collected
+from deidc.runtime.walk import REQUIRED, Change, DatasetDeidentifier, FileWork
+
+
+@dataclass
+class FileResult:
+    input: str
+    size: int
+    output: str | None = None
+    staged: str | None = None
+    quarantine: str | None = None
+    quarantine_kind: str | None = None  # short category for the summary
+    warnings: list[str] = field(default_factory=list)
+    action_counts: dict[str, int] = field(default_factory=dict)
+    cleaned: dict[str, int] = field(default_factory=dict)  # leaf tag "(gggg,eeee)" → values cleaned
+    unknown_private: int = 0
+    audit: str = ""  # the file's audit lines, formatted by the worker to spare the parent
+    uid_map: dict[str, str] = field(default_factory=dict)
+    patient_ids: tuple[str, str] | None = None
+    routed: str | None = None  # why the fast engine left this file to the reference engine
+
+
+STATE: dict = {}  # this process's Plan, deidentifier, folders and options (init_worker)
+
+
+def gather_phi(path_text: str) -> tuple[str, dict[str, list[tuple[str, str]]]] | None:
+    """Pass 1: (original PatientID, the PHI each `collect` finds in this file); None if unreadable."""
+    plan: Plan = STATE["plan"]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if STATE.get("codec", "fast") == "fast":
+                try:
+                    return _scanned_phi(Path(path_text), plan)
+                except NotForFastEngine:
+                    pass
+            ds = _headers(Path(path_text), STATE.get("codec", "fast"))
+            patient = str(ds.get("PatientID", "") or "").strip() or str(ds.get("StudyInstanceUID", "") or "")
+            return patient, {name: collected_values(ds, c.tags) for name, c in plan.collects.items()}
+    except Exception:  # noqa: BLE001 — pass 2 quarantines it with the reason
+        return None
+
+
+def _scanned_phi(path: Path, plan: Plan) -> tuple[str, dict[str, list[tuple[str, str]]]]:
+    """Pass 1 without a dataset: the collected values straight from the element headers."""
+    wanted = {tag for c in plan.collects.values() for tag in c.tags}
+    patient, values = scan_collected(path, wanted)
+    return patient, {name: [(c.tags[tag], text) for tag, texts in values if tag in c.tags for text in texts]
+                     for name, c in plan.collects.items()}
+
+
+def _headers(path: Path, codec: str):
+    """The dataset for pass 1: the fast reader when it can, pydicom without pixel data if not."""
+    if codec == "fast":
+        try:
+            return read_headers(path)
+        except NotForFastEngine:
+            pass
+    return pydicom.dcmread(path, stop_before_pixels=True, force=True)
+
+
+def init_worker(plan: Plan, keys: dict[str, bytes], input_root: str, staging: str,
+                 ocr_name: str = "rapidocr", preview_dir: str | None = None,
+                 shared: dict | None = None, ocr_threads: int = 0, codec: str = "fast") -> None:
+    STATE["shared_phi"] = shared or {}
+    STATE["codec"] = codec
+    ocr = LazyOcrEngine(ocr_name, ocr_threads) if plan.pixels else None
+    # fuzzy scoring threads as for OCR: all cores in a single process, one each in a pool
+    STATE["deidentifier"] = DatasetDeidentifier(plan, keys, ocr, Path(preview_dir) if preview_dir else None,
+                                                  fuzzy_workers=ocr_threads or -1)
+    STATE["input_root"] = Path(input_root)
+    STATE["staging"] = Path(staging)
+    gc.freeze()  # the Plan and the dispatcher live as long as the worker: never scan them
+
+
+def process_file(path_text: str) -> FileResult:
+    """Read, de-identify and stage one file. Any failure quarantines the file (fail closed)."""
+    return process_files([path_text])[0]
+
+
+def process_files(path_texts: list[str]) -> list[FileResult]:
+    """Read, de-identify and stage a batch of files: each is read and walked on its own, then
+    the work the walks deferred (DA shifts, cleaning) is done for the whole batch, then each is
+    finished and staged. Any failure quarantines only its own file (fail closed)."""
+    with collect_garbage_after():
+        return _process(path_texts)
+
+
+@contextmanager
+def collect_garbage_after():
+    """No cyclic garbage collection inside a batch, one young-generation collection after it:
+    a batch allocates thousands of short-lived objects, and collections triggered among them
+    cost a fifth of the time of a file. Datasets hold no reference cycles (refcounting frees
+    them), so nothing accumulates. The Plan is frozen out of collections (`_init_worker`)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+        gc.collect(1)
+
+
+def _process(path_texts: list[str]) -> list[FileResult]:
+    pending = [_start(Path(p)) for p in path_texts]
+    live = [p for p in pending if p.work is not None]
+    # the shared work credits each warning to its file (FileWarnings); none is left to spread
+    STATE["deidentifier"].run_deferred([p.work for p in live])
+    for p in live:
+        if p.work.ctx is not None:
+            p.caught.extend(p.work.ctx.warnings)
+        _guarded(p, _complete)
+    return [_close(p) for p in pending]
+
+
+@dataclass
+class _Pending:
+    """One file of a batch, between its stages."""
+    path: Path
+    result: FileResult
+    caught: list = field(default_factory=list)  # warnings raised while handling this file
+    source: InputFile | None = None
+    present: set = field(default_factory=set)
+    work: FileWork | None = None
+
+
+def _guarded(p: _Pending, stage: Callable[[_Pending], None]) -> None:
+    """Run one stage of one file; its warnings are the file's, its failure quarantines it."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            stage(p)
+        except (NotDicom, OSError) as err:
+            quarantine(p.result, "not DICOM or unreadable", str(err))
+        except Exception as err:  # noqa: BLE001 — one bad file must not stop the batch, nor leak
+            quarantine(p.result, "failed while de-identifying", f"failed while de-identifying ({type(err).__name__}: {err})")
+    p.caught.extend(caught)
+    if p.result.quarantine:
+        p.work = None
+
+
+def _start(path: Path) -> _Pending:
+    root = STATE["input_root"]
+    p = _Pending(path, FileResult(str(path.relative_to(root)) if path != root else path.name, 0))
+    _guarded(p, _read_and_walk)
+    return p
+
+
+def _read_and_walk(p: _Pending) -> None:
+    p.result.size = p.path.stat().st_size
+    p.source = read_input(p.path, STATE.get("codec", "fast"))
+    ds, p.result.routed = p.source.dataset, p.source.routed
+    p.present = {tag for tag in REQUIRED if tag in ds}
+    patient = str(ds.get("PatientID", "") or "").strip() or str(ds.get("StudyInstanceUID", "") or "")
+    p.work = STATE["deidentifier"].begin(ds, STATE["shared_phi"].get(patient))
+    _check_outcome(p)
+
+
+def _check_outcome(p: _Pending) -> None:
+    outcome = p.work.outcome
+    if outcome.error is not None:
+        raise outcome.error
+    if outcome.quarantine:
+        quarantine(p.result, "quarantined by a rule", outcome.quarantine)
+
+
+def _complete(p: _Pending) -> None:
+    STATE["deidentifier"].finish(p.work)
+    _check_outcome(p)
+    if p.result.quarantine:
+        return
+    ds, outcome, result = p.source.dataset, p.work.outcome, p.result
+    lost = [REQUIRED[t] for t in sorted(p.present) if t not in ds]
+    if lost:
+        return quarantine(result, "rules remove a required attribute",
+                           f"the rules remove required attribute(s) {', '.join(lost)}")
+    result.output = str(output_relpath(ds))
+    staged, fast = write_temporary(ds, STATE["staging"], p.source.source)
+    result.staged = str(staged)
+    if p.source.source is not None and not fast:
+        result.routed = "written by the reference engine (character set or transfer syntax changed)"
+    result.uid_map, result.patient_ids = outcome.uid_map, outcome.patient_ids
+    result.unknown_private = outcome.unknown_private
+    result.action_counts = dict(Counter(change.action for change in outcome.changes))
+    result.cleaned = dict(Counter(change.path.rsplit("/", 1)[-1] for change in outcome.changes
+                                  if change.action == "clean"))
+    result.audit = _audit_lines(result, outcome.changes)
+
+
+def _close(p: _Pending) -> FileResult:
+    result = p.result
+    result.warnings = sorted({str(w.message) for w in p.caught})
+    if result.warnings and not result.quarantine:
+        result.audit += "".join(json.dumps({"file": result.input, "output": result.output, "warning": w}) + "\n"
+                                for w in result.warnings)
+    return result
+
+
+def quarantine(result: FileResult, kind: str, reason: str) -> None:
+    result.quarantine, result.quarantine_kind = reason, kind
+
+
+def _audit_lines(result: FileResult, changes: list[Change]) -> str:
+    """JSON lines; the per-file and per-rule parts are encoded once (hundreds of changes per file)."""
+    head = json.dumps({"file": result.input, "output": result.output})[:-1]
+    encoded: dict[str, str] = {}
+    lines = []
+    for c in changes:
+        rule = encoded.get(c.rule) or encoded.setdefault(c.rule, json.dumps(c.rule))
+        note = f', "note": {json.dumps(c.note)}' if c.note else ""
+        lines.append(f'{head}, "path": "{c.path}", "action": "{c.action}", "rule": {rule}{note}}}\n')
+    return "".join(lines)
