@@ -22,6 +22,7 @@ from deidc.compiler.plan import (
 )
 from deidc.runtime import keyed
 from deidc.runtime.dates import DateFormatError, shift_value
+from deidc.runtime.texts import element_texts, set_texts
 
 MAX_LENGTH = {"AE": 16, "AS": 4, "CS": 16, "DA": 8, "DS": 16, "IS": 12, "LO": 64, "PN": 64,
               "SH": 16, "ST": 1024, "TM": 16, "UI": 64}
@@ -62,28 +63,16 @@ class FileContext:
         return self.offsets[name]
 
 
-def components(value) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, (MultiValue, list, tuple)):
-        return [str(v) for v in value]
-    return [str(value)]
-
-
-def _set_components(ds: Dataset, tag: int, values: list[str]) -> None:
-    ds[tag].value = values if len(values) > 1 else (values[0] if values else None)
-
-
 def _empty_value(vr: str):
     return [] if vr == "SQ" else None
 
 
 def _map_text(ctx: FileContext, ds: Dataset, tag: int, transform: Callable[[str], str]) -> bool:
-    old = components(ds[tag].value)
+    old = element_texts(ds, tag)
     new = [transform(v) if v.strip(" \x00") else v for v in old]
     if new == old:
         return False
-    _set_components(ds, tag, new)
+    set_texts(ds, tag, new)
     return True
 
 
@@ -157,7 +146,7 @@ def do_pseudonym(ctx, ds, tag, vr, action: PseudonymAction) -> bool:
 
 
 def do_lookup(ctx, ds, tag, vr, action: LookupAction) -> bool:
-    values = components(ds[tag].value)
+    values = element_texts(ds, tag)
     stripped = [v.strip(" \x00") for v in values]
     if all(v in action.table or not v for v in stripped):
         return _map_text(ctx, ds, tag, lambda v: action.table[v.strip(" \x00")])

@@ -14,7 +14,7 @@ from collections import defaultdict
 
 from deidc.runtime.actions import FileContext
 from deidc.runtime.clean import CleanSpec, clean_texts
-from deidc.runtime.cleaning import element_texts, write_texts
+from deidc.runtime.texts import element_texts, set_texts
 from deidc.runtime.dates import shift_da_batch
 from deidc.runtime.phi import PhiSet
 
@@ -63,7 +63,7 @@ def _write_date(ctx: FileContext, changes: list, ds, tag: int, path: str, origin
     elif new == old:
         return
     else:
-        write_texts(ds, tag, new.split("\\") if new else [])
+        set_texts(ds, tag, new.split("\\") if new else [])
         ctx.dates_shifted = True
     changes.append(Change(path, "shift", origin, note))
 
@@ -97,7 +97,7 @@ def _write_clean(ctx: FileContext, changes: list, ds, tag: int, path: str, origi
     hits = [hit for _, found in results for hit in found]
     if not hits:
         return
-    write_texts(ds, tag, [text for text, _ in results])
+    set_texts(ds, tag, [text for text, _ in results])
     ctx.dates_shifted |= any(kind == "date" and "shift" in how for kind, how in hits)
     note = ", ".join(sorted({f"{kind}:{how}" for kind, how in hits}))
     changes.append(Change(path, "clean", origin, note))

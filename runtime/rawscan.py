@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple
 
-from deidc.runtime.cleaning import PLAIN_CODECS, raw_texts
+from deidc.runtime.texts import PLAIN_CODECS, raw_texts
 from pydicom.datadict import DicomDictionary
 
 from deidc.runtime.rawread import (

@@ -21,7 +21,8 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
 from deidc.compiler.plan import CleanAction, KeepAction, Plan, PlanRule, RemoveAction, Specificity
-from deidc.runtime.actions import ACTION_NAMES, FileContext, QuarantineFile, apply_action, components
+from deidc.runtime.actions import ACTION_NAMES, FileContext, QuarantineFile, apply_action
+from deidc.runtime.texts import components
 from deidc.runtime.cleaning import collected_values
 from deidc.runtime.deferred import clean_batch, shift_dates
 from deidc.runtime.conditions import evaluate_all

@@ -123,13 +123,13 @@ def test_warnings_of_the_shared_work_are_credited_to_their_own_file(compile_plan
         ds.StudyDescription = f"CT for Galloway {i}"
         ds.PatientName = "GALLOWAY^REBECCA"
         ds.save_as(root / f"{i}.dcm")
-    real = deferred.write_texts
+    real = deferred.set_texts
 
     def noisy(ds, tag, values):
         warnings_module.warn(f"written for {ds.get('PatientID', '?')}")
         return real(ds, tag, values)
 
-    monkeypatch.setattr(deferred, "write_texts", noisy)
+    monkeypatch.setattr(deferred, "set_texts", noisy)
     worker.init_worker(plan, resolve_keys(plan), str(root), str(tmp_path / "stage"))
     results = worker.process_files([str(root / f"{i}.dcm") for i in range(3)])
     for i, result in enumerate(results):
