@@ -9,18 +9,15 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
 from deidc.runtime.rawread import IMPLICIT_SEQUENCES, UNDEFINED
-from deidc.runtime.texts import PLAIN_CODECS, raw_texts, texts_of
+from deidc.runtime.texts import plain_codec, raw_texts, texts_of
 
 
-def collected_values(ds: Dataset, wanted: dict[int, str], charset=None) -> list[tuple[str, str]]:
+def collected_values(ds: Dataset, wanted: dict[int, str]) -> list[tuple[str, str]]:
     """(kind, text) of every element whose tag `wanted` names, at any depth, before any change.
     Plain text is decoded straight from the raw bytes: converting it would cost more, and most
     of these elements are removed by the rules anyway."""
     found: list[tuple[str, str]] = []
-    if charset is None or 0x00080005 in ds._dict:
-        charset = ds._character_set
-    codec = PLAIN_CODECS.get(charset if isinstance(charset, str) else
-                             (charset[0] if len(charset) == 1 else None))
+    codec = plain_codec(ds)
     for tag in list(ds._dict):
         raw = ds._dict[tag]
         if tag in wanted:
@@ -32,5 +29,5 @@ def collected_values(ds: Dataset, wanted: dict[int, str], charset=None) -> list[
             value = ds[tag].value
             if isinstance(value, Sequence):
                 for item in value:
-                    found.extend(collected_values(item, wanted, charset))
+                    found.extend(collected_values(item, wanted))
     return found

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple
 
-from deidc.runtime.texts import PLAIN_CODECS, raw_texts
+from deidc.runtime.texts import PLAIN_CHARSETS, PLAIN_CODECS, raw_texts
 from pydicom.datadict import DicomDictionary
 
 from deidc.runtime.rawread import (
@@ -48,9 +48,7 @@ def _scan(data: bytes, wanted: set[int]) -> tuple[str, list[tuple[int, list[str]
     top: dict[int, _Raw] = {}
     _Scan(data, wanted, found, top, syntax == IMPLICIT_LE).elements(pos, len(data), depth=0)
     charset = top.get(CHARSET)
-    codec = PLAIN_CODECS.get("iso8859" if charset is None or not charset.value.strip(b" \x00")
-                            else {b"ISO_IR 100": "latin_1", b"ISO_IR 192": "utf_8", b"ISO_IR 6": "iso8859"}
-                            .get(charset.value.strip(b" \x00")))
+    codec = PLAIN_CODECS.get(PLAIN_CHARSETS.get(charset.value.strip(b" \x00")) if charset else "iso8859")
     if codec is None:
         raise NotForFastEngine("pass 1 scans plain character sets only")
     values = []

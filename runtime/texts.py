@@ -25,6 +25,8 @@ def components(value) -> list[str]:
 
 
 # pydicom's codec names of the character sets whose text decodes byte by byte, or as UTF-8
+# Specific Character Set values (raw bytes) of the plain character sets → pydicom's codec names
+PLAIN_CHARSETS = {b"": "iso8859", b"ISO_IR 6": "iso8859", b"ISO_IR 100": "latin_1", b"ISO_IR 192": "utf_8"}
 PLAIN_CODECS = {"iso8859": "latin-1", "latin_1": "latin-1", "utf_8": "utf-8", "UTF8": "utf-8"}
 # (DS and IS are left to pydicom: their converted strings keep the original spacing)
 MULTI_VALUED_TEXT = frozenset({"AE", "AS", "CS", "DA", "DT", "LO", "PN", "SH", "TM", "UI", "UC"})
@@ -49,8 +51,17 @@ def raw_texts(raw, codec: str) -> list[str] | None:
 
 
 def plain_codec(ds: Dataset) -> str | None:
-    """The Python codec of the dataset's character set when it is a plain one, else None."""
-    charset = ds._character_set
+    """The Python codec of the dataset's character set when it is a plain one, else None. Read
+    from the raw element when there is one: pydicom's `_character_set` converts it every time."""
+    elem = ds._dict.get(0x00080005)
+    if elem is None:
+        charset = ds._parent_encoding
+    elif getattr(elem, "is_raw", False) and isinstance(elem.value, bytes):
+        charset = PLAIN_CHARSETS.get(elem.value.strip(b" \x00"))
+    else:
+        charset = ds._character_set
+    if charset is None:
+        return None
     return PLAIN_CODECS.get(charset if isinstance(charset, str) else (charset[0] if len(charset) == 1 else None))
 
 
