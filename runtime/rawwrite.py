@@ -139,9 +139,23 @@ class _DatasetEncoder:
         encodings = ds.get("SpecificCharacterSet", parent_encoding)
         plain_text = encodings in PLAIN_ENCODINGS
         pieces, total, spans = [], 0, self.spans
+        run_start = run_end = -1  # input bytes of consecutive untouched elements, copied as one piece
         for tag, elem in sorted(ds._dict.items(), key=_tag_order):
             if tag & 0xFFFF == 0 and tag >> 16 > 6:
                 continue  # retired group lengths are never written
+            span = spans.get(id(elem))
+            if span is not None and span[0] is elem and type(elem) is not DataElement and (
+                    elem.value is not None or elem.length != 0):
+                if span[1] != run_end:
+                    if run_end >= 0:
+                        pieces.append(self._piece(run_start, run_end))
+                    run_start = span[1]
+                run_end = span[2]
+                total += span[2] - span[1]
+                continue
+            if run_end >= 0:
+                pieces.append(self._piece(run_start, run_end))
+                run_start = run_end = -1
             if type(elem) is DataElement and elem.VR == "SQ":  # items may have changed: re-framed
                 encoded = self._sequence(elem, encodings)
                 if encoded is None:
@@ -149,16 +163,14 @@ class _DatasetEncoder:
                 pieces.extend(encoded[0])
                 total += encoded[1]
                 continue
-            span = spans.get(id(elem))
-            if span is not None and span[0] is elem:
-                if elem.value is None and elem.length == 0:
-                    piece = self._pydicom(ds[tag], encodings)  # get_item converts these before writing
-                else:
-                    piece = self._piece(span[1], span[2])
+            if span is not None and span[0] is elem:  # an empty raw value: get_item converts it
+                piece = self._pydicom(ds[tag], encodings)
             else:
                 piece = (plain_text and _plain_element(elem, self.implicit)) or self._pydicom(elem, encodings)
             pieces.append(piece)
             total += len(piece)
+        if run_end >= 0:
+            pieces.append(self._piece(run_start, run_end))
         return pieces, total
 
     def _copyable(self, ds: Dataset) -> bool:
@@ -171,7 +183,8 @@ class _DatasetEncoder:
         return not any(getattr(elem, "is_raw", False) or " or " in (elem.VR or "") for elem in ds._dict.values())
 
     def _piece(self, start: int, end: int):
-        """Input bytes [start, end): from memory, or a range left in the file (pixel data)."""
+        """Input bytes [start, end): from memory, or a range of the file (the pixel data left
+        there, with whatever it is contiguous with: the file holds those bytes too)."""
         if end <= len(self.view):
             return self.view[start:end]
         offset = self.source.tail_offset

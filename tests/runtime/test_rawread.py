@@ -184,9 +184,8 @@ def test_pixel_data_is_copied_as_a_view_of_the_input():
     pieces = encode_file(source, source.dataset)
     views = [p for p in pieces if isinstance(p, memoryview) and p.obj is source.data]
     assert views, "untouched elements must be views of the input bytes, not copies"
-    biggest = max(views, key=len)
-    assert len(biggest) == 12 + pixels.length  # the pixel data element, header and value
-    assert bytes(biggest[12:]) == pixels.value
+    biggest = max(views, key=len)  # consecutive untouched elements are copied as one piece
+    assert len(biggest) >= 12 + pixels.length and pixels.value in bytes(biggest)
     assert sum(len(v) for v in views) > 0.95 * len(data)
 
 
@@ -200,7 +199,8 @@ def test_native_pixel_data_of_a_large_file_is_copied_file_to_file(generated, tmp
     assert pixels.value is None  # not read
     pieces = encode_file(source, source.dataset)
     ranges = [p for p in pieces if hasattr(p, "path") and hasattr(p, "start")]
-    assert [(Path(r.path), len(r)) for r in ranges] == [(path, 12 + pixels.length)]
+    assert [Path(r.path) for r in ranges] == [path]  # one range: the pixel data and its neighbours
+    assert len(ranges[0]) >= 12 + pixels.length
     assert all(isinstance(p, (bytes, memoryview)) for p in pieces if p not in ranges)
     written, fast_written = write_temporary(source.dataset, tmp_path, source)
     assert fast_written is True
