@@ -14,6 +14,8 @@ PS3.15 markers; file meta MediaStorageSOPInstanceUID = the new SOPInstanceUID.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import NamedTuple
 from pathlib import Path
 
 from pydicom.datadict import dictionary_VR
@@ -43,8 +45,8 @@ REQUIRED = {0x00080060: "Modality", 0x00080016: "SOPClassUID", SOP_INSTANCE_UID:
             STUDY_UID: "StudyInstanceUID", SERIES_UID: "SeriesInstanceUID"}
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
+    """One changed element, for the audit (a tuple: hundreds are made per file)."""
     path: str
     action: str
     rule: str
@@ -74,9 +76,16 @@ class FileWork:
 
 
 def format_path(ancestry: tuple[Level, ...], tag: int) -> str:
+    if not ancestry:
+        return _tag_text(tag)
     parts = [f"({t >> 16:04x},{t & 0xFFFF:04x})[{i}]" for t, _, i in ancestry]
-    parts.append(f"({tag >> 16:04x},{tag & 0xFFFF:04x})")
+    parts.append(_tag_text(tag))
     return "/".join(parts)
+
+
+@lru_cache(maxsize=8192)
+def _tag_text(tag: int) -> str:
+    return f"({tag >> 16:04x},{tag & 0xFFFF:04x})"
 
 
 def _vr_of(ds: Dataset, tag: int) -> str:
