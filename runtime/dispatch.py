@@ -75,15 +75,21 @@ class Dispatcher:
         self._paths_by_tag, self._paths_by_private, self._paths_other = _index_paths(plan)
         self._path_rank = {rid: n for n, rid in enumerate(plan.paths)}
 
-    def rule_for(self, ancestry: tuple[Level, ...], tag: int, vr: str, creator: str | None,
-                 conditions: tuple[bool, ...]) -> PlanRule | None:
+    def context_of(self, ancestry: tuple[Level, ...]) -> tuple:
+        """The part of an element's ancestry the Plan's rules can tell apart (memo key part):
+        nothing, the enclosing sequences, or those with their item indexes."""
         mode = self._ancestry_mode
         if mode == 0:
-            context: tuple = ()
-        elif mode == 1:
-            context = tuple((t, c) for t, c, _ in ancestry)
-        else:
-            context = ancestry
+            return ()
+        if mode == 1:
+            return tuple((t, c) for t, c, _ in ancestry)
+        return ancestry
+
+    def rule_for(self, ancestry: tuple[Level, ...], tag: int, vr: str, creator: str | None,
+                 conditions: tuple[bool, ...], context: tuple | None = None) -> PlanRule | None:
+        """`context`: `context_of(ancestry)`, when the caller has it for a whole dataset."""
+        if context is None:
+            context = self.context_of(ancestry)
         key = (context, int(tag), vr, creator, conditions)  # int: BaseTag compares in Python
         try:
             return self._memo[key]

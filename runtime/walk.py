@@ -214,6 +214,7 @@ class DatasetDeidentifier:
               ctx: FileContext, changes: list[Change]) -> None:
         creators: dict[int, str] = {}  # (group << 8 | block) -> creator, upper-case
         live_blocks: set[int] = set()
+        rule_for, context, default = self.dispatcher.rule_for, self.dispatcher.context_of(ancestry), Specificity.DEFAULT
         for tag in list(ds._dict):
             group, element = tag >> 16, tag & 0xFFFF
             if element == 0:  # group lengths go stale once values change
@@ -229,8 +230,8 @@ class DatasetDeidentifier:
                         creators[block] = self._creator(ds, group, element >> 8)
                     creator = creators[block]
             vr = _vr_of(ds, tag)
-            rule = self.dispatcher.rule_for(ancestry, tag, vr, creator, conditions)
-            if group & 1 and (rule is None or rule.specificity == Specificity.DEFAULT):
+            rule = rule_for(ancestry, tag, vr, creator, conditions, context)
+            if group & 1 and (rule is None or rule.specificity == default):
                 ctx.unknown_private += 1
             kind = type(rule.action) if rule is not None else None
             if vr == "SQ" and (kind is None or kind is KeepAction):
