@@ -36,7 +36,8 @@ LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN"
 KNOWN_VRS = LONG_VRS | frozenset({"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO", "LT",
                                   "PN", "SH", "SL", "SS", "ST", "SV", "TM", "UI", "UL", "US", "UV"})
 IMPLICIT_LE, EXPLICIT_LE = "1.2.840.10008.1.2", "1.2.840.10008.1.2.1"
-# Little-endian syntaxes whose dataset is plain explicit VR: explicit LE and every encapsulated one.
+# Syntaxes only the reference engine reads; the fast one takes implicit and explicit VR little
+# endian and every encapsulated syntax (their datasets are explicit VR little endian).
 REFERENCE_ONLY = {"1.2.840.10008.1.2.2": "explicit VR big endian",
                   "1.2.840.10008.1.2.1.99": "deflated explicit VR little endian"}
 
@@ -45,10 +46,10 @@ VR_NAMES = {vr.encode(): (vr, vr in LONG_VRS) for vr in KNOWN_VRS}  # VR bytes â
 IMPLICIT_SEQUENCES = frozenset(tag for tag, entry in DicomDictionary.items() if entry[0] == "SQ")
 _EMPTY: dict = {}
 
-_tag = Struct("<HH").unpack_from
-_tag_len = Struct("<HHL").unpack_from
-_explicit = Struct("<HH2sH").unpack_from
-_ul = Struct("<L").unpack_from
+unpack_tag = Struct("<HH").unpack_from
+unpack_tag_length = Struct("<HHL").unpack_from
+unpack_explicit = Struct("<HH2sH").unpack_from
+unpack_ul = Struct("<L").unpack_from
 
 
 def _empty(vr: str | None):
@@ -124,16 +125,16 @@ def _deferred_pixels(source: SourceFile, fh, size: int) -> tuple[RawDataElement,
     header = os.pread(fh.fileno(), 12, pos)
     if len(header) < 12 or UID(source.transfer_syntax).is_compressed:
         return None
-    group, number = _tag(header, 0)
+    group, number = unpack_tag(header, 0)
     if (group << 16 | number) != PIXEL_DATA:
         return None
     if source.implicit:
-        vr, length, start = None, _ul(header, 4)[0], pos + 8
+        vr, length, start = None, unpack_ul(header, 4)[0], pos + 8
     else:
         vr = VR_NAMES.get(header[4:6], (None, False))[0]
         if vr not in ("OB", "OW") or header[6:8] != b"\x00\x00":
             return None
-        length, start = _ul(header, 8)[0], pos + 12
+        length, start = unpack_ul(header, 8)[0], pos + 12
     end = start + length
     if length == UNDEFINED or end > size:
         return None
@@ -190,12 +191,12 @@ def read_meta_syntax(data: bytes) -> tuple[str, int]:
         raise NotForFastEngine("no Part 10 preamble")
     pos, syntax = 132, ""
     while pos + 8 <= len(data):
-        group, number, vr, length = _explicit(data, pos)
+        group, number, vr, length = unpack_explicit(data, pos)
         if group != 2:
             return syntax, pos
         start = pos + 8
         if VR_NAMES.get(vr, (None, False))[1]:
-            length, start = _ul(data, pos + 8)[0], pos + 12
+            length, start = unpack_ul(data, pos + 8)[0], pos + 12
         if number == 0x0010:
             syntax = data[start:start + length].decode("ascii", "replace").strip(" \x00")
         pos = start + length
@@ -206,7 +207,7 @@ def _read_meta(data: bytes) -> tuple[FileMetaDataset, int]:
     """Group 0002, always explicit VR little endian."""
     pos, raw = 132, {}
     while pos + 8 <= len(data):
-        group, elem, vr, length = _explicit(data, pos)
+        group, elem, vr, length = unpack_explicit(data, pos)
         if group != 2:
             break
         vr_text = vr.decode("latin-1")
@@ -214,7 +215,7 @@ def _read_meta(data: bytes) -> tuple[FileMetaDataset, int]:
             raise NotForFastEngine("file meta element without a valid VR")
         start = pos + 8
         if vr_text in LONG_VRS:
-            length, start = _ul(data, pos + 8)[0], pos + 12
+            length, start = unpack_ul(data, pos + 8)[0], pos + 12
         if length == UNDEFINED or start + length > len(data):
             raise NotForFastEngine("file meta element with an odd length")
         tag = BaseTag(group << 16 | elem)
@@ -246,7 +247,7 @@ class _Reader:
         The common element (defined length, not a sequence) is handled inline: this loop runs
         for every element of every file."""
         data, spans, implicit, size, base = self.data, self.spans, self.implicit, len(self.data), self.base
-        header = _tag_len if implicit else _explicit
+        header = unpack_tag_length if implicit else unpack_explicit
         out, last = {}, -1
         new_raw, stop, names = tuple.__new__, (self.stop if top else None), VR_NAMES
         while pos < end:
@@ -275,7 +276,7 @@ class _Reader:
                 if long:
                     if length != 0 or pos + 12 > size:
                         raise NotForFastEngine("explicit VR element with odd reserved bytes")
-                    length, start = _ul(data, pos + 8)[0], pos + 12
+                    length, start = unpack_ul(data, pos + 8)[0], pos + 12
             if length == UNDEFINED or vr == "SQ" or (implicit and tag in IMPLICIT_SEQUENCES):
                 elem, after = self._long_element(pos, start, tag, vr, length, encoding)
             else:
@@ -301,7 +302,7 @@ class _Reader:
                 items, after = self._items(start, None, encoding)
                 return DataElement(btag, "SQ", Sequence(items), start + self.base, is_undefined_length=True), after
             stop = data.find(SEQUENCE_END_BYTES, start)
-            if stop < 0 or stop + 8 > len(data) or _ul(data, stop + 4)[0] != 0:
+            if stop < 0 or stop + 8 > len(data) or unpack_ul(data, stop + 4)[0] != 0:
                 raise Truncated(f"undefined length ({tag >> 16:04X},{tag & 0xFFFF:04X}) without delimiter")
             return RawDataElement(btag, vr, length, data[start:stop], start + self.base, self.implicit, True), stop + 8
         end = start + length
@@ -323,14 +324,14 @@ class _Reader:
         try:
             return dictionary_VR(tag) == "SQ"
         except KeyError:
-            return undefined and start + 4 <= len(self.data) and _tag(self.data, start) == (0xFFFE, 0xE000)
+            return undefined and start + 4 <= len(self.data) and unpack_tag(self.data, start) == (0xFFFE, 0xE000)
 
     def _items(self, pos: int, end: int | None, encoding) -> tuple[list[Dataset], int]:
         data, items = self.data, []
         while end is None or pos < end:
             if pos + 8 > len(data):
                 raise Truncated("truncated sequence")
-            group, elem, length = _tag_len(data, pos)
+            group, elem, length = unpack_tag_length(data, pos)
             tag = group << 16 | elem
             if tag == SEQUENCE_END:
                 if end is not None or length != 0:

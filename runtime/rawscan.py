@@ -17,7 +17,7 @@ from pydicom.datadict import DicomDictionary
 
 from deidc.runtime.rawread import (
     EXPLICIT_LE, IMPLICIT_LE, IMPLICIT_SEQUENCES, ITEM, ITEM_END, PIXEL_DATA, SEQUENCE_END, UNDEFINED, VR_NAMES,
-    NotForFastEngine, Truncated, _explicit, _tag, _tag_len, _ul, read_meta_syntax,
+    NotForFastEngine, Truncated, read_meta_syntax, unpack_explicit, unpack_tag, unpack_tag_length, unpack_ul,
 )
 
 PATIENT_ID, STUDY_UID, CHARSET = 0x00100020, 0x0020000D, 0x00080005
@@ -108,9 +108,9 @@ class _Scan:
 
     def _header(self, pos: int) -> tuple[int, str | None, int, int]:
         if self.implicit:
-            group, number, length = _tag_len(self.data, pos)
+            group, number, length = unpack_tag_length(self.data, pos)
             return group << 16 | number, None, length, pos + 8
-        group, number, vr_bytes, length = _explicit(self.data, pos)
+        group, number, vr_bytes, length = unpack_explicit(self.data, pos)
         vr, long = VR_NAMES.get(vr_bytes, (None, False))
         if vr is None:
             raise NotForFastEngine("element without a valid explicit VR")
@@ -118,7 +118,7 @@ class _Scan:
             return group << 16 | number, vr, length, pos + 8
         if pos + 12 > len(self.data):
             raise Truncated("truncated element header")
-        return group << 16 | number, vr, _ul(self.data, pos + 8)[0], pos + 12
+        return group << 16 | number, vr, unpack_ul(self.data, pos + 8)[0], pos + 12
 
     def _is_sequence(self, tag: int, vr: str | None, length: int, start: int) -> bool:
         """As the fast reader and `collected_values` decide it."""
@@ -130,14 +130,14 @@ class _Scan:
             return False
         if tag in DicomDictionary:
             raise NotForFastEngine("an undefined length outside a sequence")
-        return start + 4 <= len(self.data) and _tag(self.data, start) == (0xFFFE, 0xE000)
+        return start + 4 <= len(self.data) and unpack_tag(self.data, start) == (0xFFFE, 0xE000)
 
     def items(self, pos: int, end: int | None, depth: int) -> int:
         data = self.data
         while end is None or pos < end:
             if pos + 8 > len(data):
                 raise Truncated("truncated sequence")
-            group, number, length = _tag_len(data, pos)
+            group, number, length = unpack_tag_length(data, pos)
             tag = group << 16 | number
             if tag == SEQUENCE_END:
                 return pos + 8
