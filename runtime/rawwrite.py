@@ -2,14 +2,17 @@
 for it, with every element the de-identification left untouched copied from the input.
 
 In: the `SourceFile` the dataset was read from, and the dataset after de-identification. Out: a
-list of byte pieces (memoryviews into the input for copied elements, so pixel data is never
-copied in memory), or None when only pydicom's writer can produce the right bytes — it re-encodes
-the whole dataset when the character set changed, or the transfer syntax did.
+list of byte pieces — memoryviews into the bytes read for runs of untouched elements, `FileRange`s
+for what was left in the input file (native pixel data: copied file to file, never through
+memory), encoded bytes for the rest — or None when only pydicom's writer can produce the right
+bytes: it re-encodes the whole dataset when the character set changed, or the transfer syntax did.
 
-Same output as the reference engine by construction: changed elements are encoded by pydicom's
-own `write_data_element`, the file meta by its own `write_file_meta_info`, and sequences get the
+Same output as the reference engine: changed elements are encoded by pydicom's rules (the common
+ones — ASCII text, single numbers, bytes, empty values — here, anything else by pydicom's own
+`write_data_element`), the file meta as `write_file_meta_info` writes it, and sequences get the
 framing pydicom writes (defined lengths recomputed, undefined lengths kept, delimiters added).
 An element is "untouched" when the object in the dataset is the very object the reader built.
+The conformance suite (tests/runtime/test_conformance.py) holds the two engines to the same bytes.
 """
 from __future__ import annotations
 
