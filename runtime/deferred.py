@@ -14,11 +14,11 @@ from collections import defaultdict
 
 from deidc.runtime.actions import FileContext
 from deidc.runtime.clean import CleanSpec, clean_texts
-from deidc.runtime.texts import element_texts, set_texts
 from deidc.runtime.dates import shift_da_batch
 from deidc.runtime.phi import PhiSet
+from deidc.runtime.texts import element_texts, set_texts
 
-FileWork = tuple[FileContext, dict[str, PhiSet], list]  # context, PHI sets, changes
+DeferredFile = tuple[FileContext, dict[str, PhiSet], list]  # context, PHI sets, changes
 
 
 class FileWarnings(warnings.catch_warnings):
@@ -40,7 +40,7 @@ class FileWarnings(warnings.catch_warnings):
             self.file.append(warnings.WarningMessage(message, category, filename, lineno))
 
 
-def shift_dates(files: list[FileWork]) -> None:
+def shift_dates(files: list[DeferredFile]) -> None:
     requests = [(ctx, changes, *request) for ctx, _, changes in files for request in ctx.deferred_dates]
     with FileWarnings() as credit:
         values = []
@@ -68,7 +68,7 @@ def _write_date(ctx: FileContext, changes: list, ds, tag: int, path: str, origin
     changes.append(Change(path, "shift", origin, note))
 
 
-def clean_batch(files: list[FileWork], workers: int = 1) -> None:
+def clean_batch(files: list[DeferredFile], workers: int = 1) -> None:
     """`workers`: threads for the fuzzy scoring (1 inside a process pool; -1: all cores)."""
     groups: dict[tuple, list] = defaultdict(list)  # (rule, PHI set, offset) → requests
     for ctx, phi, changes in files:

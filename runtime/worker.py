@@ -87,14 +87,14 @@ def _headers(path: Path, codec: str):
 
 
 def init_worker(plan: Plan, keys: dict[str, bytes], input_root: str, staging: str,
-                 ocr_name: str = "rapidocr", preview_dir: str | None = None,
-                 shared: dict | None = None, ocr_threads: int = 0, codec: str = "fast") -> None:
+                ocr_name: str = "rapidocr", preview_dir: str | None = None,
+                shared: dict | None = None, ocr_threads: int = 0, codec: str = "fast") -> None:
     STATE["shared_phi"] = shared or {}
     STATE["codec"] = codec
     ocr = LazyOcrEngine(ocr_name, ocr_threads) if plan.pixels else None
     # fuzzy scoring threads as for OCR: all cores in a single process, one each in a pool
     STATE["deidentifier"] = DatasetDeidentifier(plan, keys, ocr, Path(preview_dir) if preview_dir else None,
-                                                  fuzzy_workers=ocr_threads or -1)
+                                                fuzzy_workers=ocr_threads or -1)
     STATE["input_root"] = Path(input_root)
     STATE["staging"] = Path(staging)
     gc.freeze()  # the Plan and the dispatcher live as long as the worker: never scan them
@@ -118,7 +118,7 @@ def collect_garbage_after():
     """No cyclic garbage collection inside a batch, one young-generation collection after it:
     a batch allocates thousands of short-lived objects, and collections triggered among them
     cost a fifth of the time of a file. Datasets hold no reference cycles (refcounting frees
-    them), so nothing accumulates. The Plan is frozen out of collections (`_init_worker`)."""
+    them), so nothing accumulates. The Plan is frozen out of collections (`init_worker`)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
