@@ -227,6 +227,22 @@ def _read_meta(data: bytes) -> tuple[FileMetaDataset, int]:
     return FileMetaDataset(raw), pos
 
 
+def item_length(data: bytes, pos: int, end: int | None) -> int | None:
+    """The length of the sequence item at pos; None at the sequence delimiter, which may only
+    end a sequence of undefined length (`end` None)."""
+    if pos + 8 > len(data):
+        raise Truncated("truncated sequence")
+    group, number, length = unpack_tag_length(data, pos)
+    tag = group << 16 | number
+    if tag == SEQUENCE_END:
+        if end is not None or length != 0:
+            raise NotForFastEngine("odd sequence delimiter")
+        return None
+    if tag != ITEM:
+        raise NotForFastEngine("sequence holds something other than items")
+    return length
+
+
 def _original_encoding(elements: dict, parent_encoding):
     """The character set pydicom's read_dataset records for a dataset (its writer compares it)."""
     charset = elements.get(0x00080005)
@@ -329,16 +345,9 @@ class _Reader:
     def _items(self, pos: int, end: int | None, encoding) -> tuple[list[Dataset], int]:
         data, items = self.data, []
         while end is None or pos < end:
-            if pos + 8 > len(data):
-                raise Truncated("truncated sequence")
-            group, elem, length = unpack_tag_length(data, pos)
-            tag = group << 16 | elem
-            if tag == SEQUENCE_END:
-                if end is not None or length != 0:
-                    raise NotForFastEngine("odd sequence delimiter")
+            length = item_length(data, pos, end)
+            if length is None:
                 return items, pos + 8
-            if tag != ITEM:
-                raise NotForFastEngine("sequence holds something other than items")
             undefined = length == UNDEFINED
             if not undefined and pos + 8 + length > (len(data) if end is None else end):
                 raise NotForFastEngine("item longer than its sequence")

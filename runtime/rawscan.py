@@ -12,13 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple
 
-from deidc.runtime.texts import PLAIN_CHARSETS, PLAIN_CODECS, raw_texts
 from pydicom.datadict import DicomDictionary
 
 from deidc.runtime.rawread import (
-    EXPLICIT_LE, IMPLICIT_LE, IMPLICIT_SEQUENCES, ITEM, ITEM_END, PIXEL_DATA, SEQUENCE_END, UNDEFINED, VR_NAMES,
-    NotForFastEngine, Truncated, read_meta_syntax, unpack_explicit, unpack_tag, unpack_tag_length, unpack_ul,
+    EXPLICIT_LE, IMPLICIT_LE, IMPLICIT_SEQUENCES, ITEM_END, PIXEL_DATA, UNDEFINED, VR_NAMES,
+    NotForFastEngine, Truncated, item_length, read_meta_syntax, unpack_explicit, unpack_tag, unpack_tag_length,
+    unpack_ul,
 )
+from deidc.runtime.texts import PLAIN_CHARSETS, PLAIN_CODECS, raw_texts
 
 PATIENT_ID, STUDY_UID, CHARSET = 0x00100020, 0x0020000D, 0x00080005
 
@@ -135,14 +136,9 @@ class _Scan:
     def items(self, pos: int, end: int | None, depth: int) -> int:
         data = self.data
         while end is None or pos < end:
-            if pos + 8 > len(data):
-                raise Truncated("truncated sequence")
-            group, number, length = unpack_tag_length(data, pos)
-            tag = group << 16 | number
-            if tag == SEQUENCE_END:
+            length = item_length(data, pos, end)  # the reader's rules: both refuse the same files
+            if length is None:
                 return pos + 8
-            if tag != ITEM:
-                raise NotForFastEngine("sequence holds something other than items")
             if length == UNDEFINED:
                 pos = self.elements(pos + 8, len(data) + 1, depth + 1)
             else:
