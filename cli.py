@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 from deidc import __version__
@@ -17,9 +18,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_INTERRUPTED = 130  # as a shell reports a program that Ctrl-C stopped
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:  # a command with work to keep (apply) handles it itself first
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum, frame) -> None:
+    """SIGTERM stops a command as Ctrl-C does: cleanly, never with a traceback."""
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import shlex
+import sys
 import time
 from pathlib import Path
 
@@ -13,12 +15,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from deidc.commands.common import compile_for_command, err_console, keys_for_command
-from deidc.runtime.batch import RunSummary, run_batch
+from deidc.runtime import limits, outdir
+from deidc.runtime.batch import NoInputs, RunInterrupted, RunStopped, RunSummary, run_batch
+from deidc.runtime.journal import RUN_DIR, JournalMismatch
 from deidc.runtime.files import CODECS
 from deidc.runtime.cluster import ClusterUnavailable
 from deidc.runtime.ocr import ENGINES, LazyOcrEngine
 
-OUTPUT_FILES = {"mappings", "audit.jsonl", "quarantine.csv"}
+# Exit codes (docs/tools.md): what a release pipeline can gate on.
+EXIT_WRITTEN = 0  # every input written
+EXIT_USAGE = 2  # usage or rule error, or nothing to do
+EXIT_QUARANTINED = 3  # the run finished; one or more inputs quarantined (quarantine.csv says why)
+EXIT_STOPPED = 4  # the run stopped before the end (output full or unwritable); --resume continues it
+EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM (cli.main turns SIGTERM into KeyboardInterrupt); --resume continues it
 
 
 def register(sub) -> None:
@@ -32,7 +41,23 @@ def register(sub) -> None:
                    help="select an option declared in the rule file (repeatable)")
     p.add_argument("--insecure-demo-key", action="store_true",
                    help="use a fixed, public key instead of the rules' secrets (demos only)")
-    p.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an earlier deidc output in the output folder (refused if it holds anything else)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted or stopped run in the output folder (same command line)")
+    p.add_argument("--follow-symlinks", action="store_true",
+                   help="follow symbolic links to files and folders inside the input folder (default: each "
+                        "link is listed in quarantine.csv, not followed)")
+    d = limits.DEFAULT
+    p.add_argument("--file-timeout", type=float, metavar="SECONDS", default=d.file_seconds,
+                   help=f"time one file may take before its worker is stopped and the file quarantined "
+                        f"(default: {d.file_seconds:g})")
+    p.add_argument("--max-memory", type=int, metavar="MB", default=d.worker_memory >> 20,
+                   help=f"memory one worker process may allocate (default: {d.worker_memory >> 20})")
+    p.add_argument("--max-inflated", type=int, metavar="MB", default=d.inflated_bytes >> 20,
+                   help=f"size a deflated file may inflate to (default: {d.inflated_bytes >> 20})")
+    p.add_argument("--max-clean-chars", type=int, metavar="N", default=d.clean_chars,
+                   help=f"longest text value `clean` reads; longer values quarantine the file (default: {d.clean_chars})")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--ocr", choices=tuple(ENGINES), default="rapidocr",
                    help="OCR engine for pixels blocks (default: rapidocr; tesseract needs tesserocr)")
@@ -55,41 +80,71 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     result = compile_for_command(args.rules, args.option)
     if result is None:
-        return 2
+        return EXIT_USAGE
     plan = result.plan
     keys = keys_for_command(plan, args.insecure_demo_key)
     if keys is None:
-        return 2
+        return EXIT_USAGE
     source, out = Path(args.input), Path(args.output)
-    problem = _check_paths(source, out, args.overwrite)
+    problem = _check_paths(source, out, args.overwrite, args.resume)
     if problem:
         err_console.print(f"[bold red]error:[/] {problem}")
-        return 2
+        return EXIT_USAGE
     if args.engine == "dask" and not _has_distributed():
         err_console.print("[bold red]error:[/] --engine dask needs the Dask distributed package: "
                           "pip install 'distributed>=2024.1'")
-        return 2
+        return EXIT_USAGE
     if args.scheduler and args.engine != "dask":
         err_console.print("[bold red]error:[/] --scheduler needs --engine dask")
-        return 2
+        return EXIT_USAGE
     if plan.pixels:
         try:
             LazyOcrEngine(args.ocr)
         except ValueError as err:
             err_console.print(f"[bold red]error:[/] {err}")
-            return 2
-    out.mkdir(parents=True, exist_ok=True)
+            return EXIT_USAGE
+    run_limits = limits.with_overrides(file_seconds=args.file_timeout, worker_memory=args.max_memory << 20,
+                                       inflated_bytes=args.max_inflated << 20, clean_chars=args.max_clean_chars)
+    limits.configure(run_limits)
+    try:
+        if args.overwrite and not args.resume and out.exists():
+            outdir.clear_previous_output(out)
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        err_console.print(f"[bold red]error:[/] cannot prepare the output folder {out}: {err.strerror or err}")
+        return EXIT_STOPPED
     try:
         summary = _run_with_progress(plan, keys, source, out, max(1, args.workers), not args.no_progress,
                                      args.ocr, Path(args.preview) if args.preview else None,
-                                     args.engine, args.scheduler, args.codec)
-    except ClusterUnavailable as err:
+                                     args.engine, args.scheduler, args.codec, args.resume,
+                                     args.follow_symlinks, run_limits, tuple(args.option))
+    except (ClusterUnavailable, NoInputs, JournalMismatch) as err:
         err_console.print(f"[bold red]error:[/] {err}")
-        return 2
+        return EXIT_USAGE
+    except RunStopped as stop:
+        err_console.print(f"[bold red]error:[/] the run stopped: {stop}")
+        _print_resume_hint(stop.summary, out)
+        return EXIT_STOPPED
+    except RunInterrupted as stop:
+        err_console.print("[bold yellow]interrupted.[/]")
+        _print_resume_hint(stop.summary, out)
+        return EXIT_INTERRUPTED
     console = Console(highlight=False)
     console.print(summary_table(summary, out))
     console.print(f"mappings/, audit.jsonl and quarantine.csv are in {out}")
-    return 0
+    if summary.quarantined:
+        console.print(f"{summary.quarantined} input(s) quarantined: {out / 'quarantine.csv'} says why")
+        return EXIT_QUARANTINED
+    return EXIT_WRITTEN
+
+
+def _print_resume_hint(summary: RunSummary, out: Path) -> None:
+    settled = summary.written + summary.quarantined
+    command = [a for a in sys.argv if a not in ("--resume", "--overwrite")]
+    command[0] = "deidc" if Path(command[0]).name in ("deidc", "__main__.py", "cli.py") else command[0]
+    err_console.print(f"{settled} of {summary.files} inputs were settled ({summary.written} written, "
+                      f"{summary.quarantined} quarantined); the journal in {out / RUN_DIR} keeps them.\n"
+                      f"Continue with: {shlex.join(command + ['--resume'])}", soft_wrap=True)
 
 
 def _has_distributed() -> bool:
@@ -100,22 +155,21 @@ def _has_distributed() -> bool:
     return True
 
 
-def _check_paths(source: Path, out: Path, overwrite: bool) -> str | None:
+def _check_paths(source: Path, out: Path, overwrite: bool, resume: bool) -> str | None:
     if not source.exists():
         return f"input {source} does not exist"
     src, dst = source.resolve(), out.resolve()
     if source.is_dir() and (dst == src or src in dst.parents):
         return f"output {out} is inside the input {source}; choose a folder outside it"
-    if out.exists() and not out.is_dir():
-        return f"output {out} exists and is not a folder"
-    if out.exists() and not overwrite and any(p.name not in OUTPUT_FILES for p in out.iterdir()):
-        return f"output {out} is not empty; use --overwrite or choose a new folder"
-    return None
+    if overwrite and resume:
+        return "--overwrite starts over and --resume continues: choose one"
+    return outdir.check_output_folder(out, overwrite, resume)
 
 
 def _run_with_progress(plan, keys, source: Path, out: Path, workers: int, show: bool, ocr_name: str,
                        preview: Path | None, engine: str = "local", scheduler: str | None = None,
-                       codec: str = "fast") -> RunSummary:
+                       codec: str = "fast", resume: bool = False, follow_symlinks: bool = False,
+                       run_limits: limits.Limits | None = None, options: tuple[str, ...] = ()) -> RunSummary:
     columns = (TextColumn("[bold]de-identifying"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[quarantined]} quarantined"), TimeRemainingColumn())
     # auto_refresh=False: no refresh thread, so worker processes can be forked safely.
@@ -135,7 +189,8 @@ def _run_with_progress(plan, keys, source: Path, out: Path, workers: int, show: 
         summary = run_batch(plan, keys, source, out, workers, on_file,
                             on_start=lambda total: progress.update(task, total=total),
                             ocr_name=ocr_name, preview_dir=preview, engine=engine, scheduler=scheduler,
-                            codec=codec)
+                            codec=codec, resume=resume, follow_symlinks=follow_symlinks,
+                            run_limits=run_limits, options=options)
         progress.refresh()
         return summary
 
@@ -152,6 +207,8 @@ def summary_table(s: RunSummary, out: Path) -> Table:
     table.add_column("", style="bold")
     table.add_column("value", justify="right")
     table.add_row("input files", str(s.files))
+    if s.resumed:
+        table.add_row("  settled by the interrupted run", str(s.resumed))
     table.add_row("written", str(s.written))
     table.add_row("quarantined", str(s.quarantined))
     for reason, n in s.quarantine_reasons.most_common():

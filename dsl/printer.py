@@ -77,12 +77,7 @@ def parse_with_comments(text: str, path: str) -> tuple[ast.RuleFile, list[lark.T
         raise  # pragma: no cover - parse_text accepts what this parser rejects
     comments, lbraces = _COLLECTOR.comments, _COLLECTOR.lbraces
     _COLLECTOR.comments, _COLLECTOR.lbraces = [], []
-    try:
-        statements = dsl_parser._AstBuilder(path).transform(tree)
-    except lark.exceptions.VisitError as err:
-        if isinstance(err.orig_exc, dsl_parser.DeidError):
-            raise err.orig_exc from None
-        raise
+    statements = dsl_parser.build_statements(tree, path)
     end = Span(path, 1, 1, max(1, text.count("\n") + 1), 1)
     return ast.RuleFile(path, tuple(statements), end), comments, sorted(lbraces)
 

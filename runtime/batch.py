@@ -6,30 +6,57 @@ Out, under OUT/:
     mappings/uid_mapping.csv, mappings/patid_mapping.csv                      (id_old,id_new)
     audit.jsonl        one line per changed element: file, path, action, rule file:line
     quarantine.csv     every input not released, with the reason
-and a `RunSummary`. Workers are processes that each build the Plan's dispatcher once; the parent
-receives results in input order and is the only writer of final paths, so the output is
-byte-identical for any worker count. Every input yields one output file or one quarantine row.
+and a `RunSummary`. Every input yields one output file or one quarantine row.
+
+Workers are supervised processes (`pool`): a worker that dies or overruns the time limit costs
+its batch a retry file by file, and a file that does it again is quarantined. Files are released
+as they finish (a slow file holds back no other), and each settled input is journaled
+(`journal`), so a run that is interrupted, stopped or killed can be resumed. What depends on
+order is decided by input order, not by finishing order: among files that give the same SOP
+instance the first input wins, and the sidecars are written from the journal, in input order, at
+the end. So the output is byte-identical for any worker count, and after any resume.
 """
 from __future__ import annotations
 
-import csv
-import io
-import multiprocessing
+import hashlib
+import hmac
 import os
 import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from deidc.compiler.plan import Plan
-from deidc.runtime import worker
-from deidc.runtime.files import find_inputs, write_text_atomic
+from deidc.runtime import limits, outdir, worker
+from deidc.runtime.inputs import discover_inputs
+from deidc.runtime.journal import RUN_DIR, Journal, file_identity
+from deidc.runtime.pool import SupervisedPool, WorkerLost
 from deidc.runtime.worker import FileResult, quarantine
 
-STAGING = ".deidc-staging"
 BATCH = 16  # files a worker de-identifies together (shared cleaning); memory stays flat in the corpus
+STAGING = f"{RUN_DIR}/staging"
+
+
+class NoInputs(ValueError):
+    """The input holds no file at all."""
+
+
+class RunStopped(Exception):
+    """The run cannot go on (the output folder is full or unwritable); it can be resumed."""
+
+    def __init__(self, reason: str, summary: RunSummary) -> None:
+        super().__init__(reason)
+        self.summary = summary
+
+
+class RunInterrupted(Exception):
+    """Ctrl-C or SIGTERM stopped the run; what finished is kept and it can be resumed."""
+
+    def __init__(self, summary: RunSummary) -> None:
+        super().__init__("interrupted")
+        self.summary = summary
 
 
 @dataclass
@@ -47,26 +74,99 @@ class RunSummary:
     patients_mapped: int = 0
     codec: str = "fast"
     routed: Counter = field(default_factory=Counter)  # files the reference engine handled, by reason
+    resumed: int = 0  # inputs an earlier, interrupted run had already settled
 
     @property
     def files_per_second(self) -> float:
         return self.files / self.seconds if self.seconds else 0.0
 
 
+@dataclass(frozen=True)
+class Input:
+    """One entry of the input listing, in input order."""
+    rel: str  # path relative to the input folder (what the audit names)
+    path: Path  # the path as the user can open it (what the quarantine row names)
+    refused: tuple[str, str] | None = None  # (kind, reason): never read (symlink, FIFO, ...)
 
-def patient_phi(files: list[str], plan: Plan, workers: int) -> dict[str, dict[str, list[tuple[str, str]]]]:
+
+def list_inputs(input_root: Path, follow_symlinks: bool) -> tuple[Path, list[Input]]:
+    """(the folder paths are relative to, every input in a deterministic order)."""
+    listing = discover_inputs(input_root, follow_symlinks)
+    root = input_root if input_root.is_dir() else input_root.parent
+    entries = [Input(_rel(p, root, input_root), p) for p in listing.files]
+    entries += [Input(_rel(r.path, root, input_root), r.path, (r.kind, r.reason)) for r in listing.refused]
+    entries.sort(key=lambda e: os.fsencode(e.rel))
+    return root, entries
+
+
+def _rel(path: Path, root: Path, given: Path) -> str:
+    return path.name if path == given and not given.is_dir() else str(path.relative_to(root))
+
+
+def run_fingerprint(plan: Plan, keys: dict[str, bytes], input_root: Path, entries: list[Input], codec: str,
+                    run_limits: limits.Limits, options: tuple[str, ...] = ()) -> str:
+    """What must be the same for `--resume` to continue a run: the rule files' contents, the
+    options, the keys (as keyed digests: never the key), the input, the engine and the limits that
+    decide outcomes. The time and memory limits may change between attempts."""
+    digest = hashlib.sha256()
+    for source in plan.sources:
+        digest.update(source.encode() + b"\0" + hashlib.sha256(Path(source).read_bytes()).digest())
+    digest.update("\0".join(sorted(options)).encode() + b"\1" + codec.encode())
+    for name in sorted(keys):
+        digest.update(name.encode() + hmac.new(keys[name], b"deidc run fingerprint", "sha256").digest())
+    digest.update(os.fsencode(input_root.resolve()) + b"\1")
+    for e in entries:
+        digest.update(os.fsencode(e.rel) + b"\0")
+    outcome_limits = (run_limits.inflated_bytes, run_limits.sequence_depth, run_limits.clean_chars,
+                      run_limits.phi_words)
+    digest.update(repr(outcome_limits).encode())
+    return digest.hexdigest()
+
+
+def patient_phi(files: list[str], plan: Plan, workers: int,
+                run_limits: limits.Limits | None = None) -> tuple[dict[str, dict[str, list[tuple[str, str]]]], dict[str, str]]:
     """The PHI of every patient, over all of their files: a name or an institution that one file
-    holds is also looked for in the text and pixels of the patient's other files."""
-    worker.STATE["plan"] = plan
-    with worker.collect_garbage_after():  # forked workers inherit it
-        if workers <= 1:
-            return merge_phi(map(worker.gather_phi, files))
-        pool = _context().Pool(workers, initializer=worker.STATE.__setitem__, initargs=("plan", plan))
-        try:
-            return merge_phi(pool.imap(worker.gather_phi, files, chunksize=max(1, min(64, len(files) // (workers * 8) or 1))))
-        finally:
-            pool.close()
-            pool.join()
+    holds is also looked for in the text and pixels of the patient's other files. Also the files
+    that killed or stalled a worker (path → reason): pass 2 quarantines them without a retry."""
+    run_limits = run_limits or limits.current()
+    found: list = []
+    lost: dict[str, str] = {}
+    with SupervisedPool(workers, worker.gather_phi_batch, worker.init_phi_worker,
+                        (plan, worker.STATE.get("codec", "fast"), run_limits)) as pool:
+        for task_id, result in _supervised(pool, files, run_limits, chunk=64):
+            if isinstance(result, WorkerLost):
+                lost[files[task_id]] = _lost_reason(result, run_limits)
+            else:
+                found.append(result)
+    return merge_phi(found), lost
+
+
+def _supervised(pool: SupervisedPool, paths: list[str], run_limits: limits.Limits,
+                chunk: int, indices: list[int] | None = None) -> Iterator[tuple[int, object]]:
+    """Run `paths` on the pool in chunks; a chunk whose worker is lost is run again file by
+    file; yield (position, result of one file) for each file, or (position, WorkerLost) for a
+    file that lost its worker on its own."""
+    # A chunk gets the time limit of one file: a file that hangs is found within one limit, not
+    # one per file of its chunk; a chunk of legitimately slow files just costs a retry.
+    seconds = run_limits.file_seconds
+    for start in range(0, len(paths), chunk):
+        positions = list(range(start, min(len(paths), start + chunk)))
+        pool.submit(tuple(positions), [paths[i] for i in positions], seconds)
+    for positions, result in pool.results():
+        if not isinstance(result, WorkerLost):
+            yield from zip(positions, result)
+        elif len(positions) == 1:
+            yield positions[0], result
+        else:
+            for i in positions:  # find the file to blame: one per task, before the rest
+                pool.submit((i,), [paths[i]], seconds, first=True)
+
+
+def _lost_reason(lost: WorkerLost, run_limits: limits.Limits) -> str:
+    if lost.timed_out:
+        return (f"took longer than the time limit of {run_limits.file_seconds:g} s per file "
+                "(--file-timeout raises it)")
+    return f"{lost.reason} while processing this file"
 
 
 def merge_phi(found: Iterable[tuple[str, dict] | None]) -> dict[str, dict[str, list[tuple[str, str]]]]:
@@ -83,129 +183,239 @@ def merge_phi(found: Iterable[tuple[str, dict] | None]) -> dict[str, dict[str, l
     return {p: {n: sorted(v) for n, v in names.items()} for p, names in merged.items()}
 
 
-def _context():
-    # fork: workers inherit the imported modules and the Plan instead of re-importing them. The
-    # CLI keeps the parent single-threaded (no auto-refreshing progress thread) so fork is safe.
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+def _init_pass2(*args) -> None:
+    worker.confine(args[-1])  # the run's limits, last of init_worker's arguments
+    worker.init_worker(*args)
 
 
-def _results(files: list[Path], plan: Plan, keys: dict[str, bytes], input_root: Path, staging: Path,
-             workers: int, ocr_name: str, preview_dir: Path | None, engine: str = "local",
-             scheduler: str | None = None, codec: str = "fast") -> Iterator[FileResult]:
+def _results(todo: list[int], entries: list[Input], plan: Plan, keys: dict[str, bytes], root: Path,
+             staging: Path, workers: int, ocr_name: str, preview_dir: Path | None, engine: str,
+             scheduler: str | None, codec: str, run_limits: limits.Limits) -> Iterator[tuple[int, FileResult]]:
+    """(input index, result) for every index of `todo`, as each file finishes."""
     if engine not in ("local", "dask"):
         raise ValueError(f"unknown engine {engine!r}: choose local or dask")
-    paths = [str(p) for p in files]
     worker.STATE["codec"] = codec  # pass 1 reads with the same engine
+    files = [i for i, e in enumerate(entries) if e.refused is None]
     dask = engine == "dask"
-    # dask: pass 1 runs on the cluster too, inside cluster_results
-    shared = patient_phi(paths, plan, workers) if plan.collects and not dask else {}
+    shared, lost = {}, {}
+    if plan.collects and not dask:  # dask: pass 1 runs on the cluster too, inside cluster_results
+        phi_paths = [str(entries[i].path) for i in files]
+        shared, lost = patient_phi(phi_paths, plan, workers, run_limits)
     # several workers (a cluster: always): one OCR thread each, or their thread pools fight over the cores
-    args = (plan, keys, str(input_root), str(staging), ocr_name, str(preview_dir) if preview_dir else None,
-            shared, 1 if workers > 1 or dask else 0, codec)
+    args = (plan, keys, str(root), str(staging), ocr_name, str(preview_dir) if preview_dir else None,
+            shared, 1 if workers > 1 or dask else 0, codec, run_limits)
     if dask:
         from deidc.runtime.cluster import cluster_results  # lazy: dask is imported only when used
-        yield from cluster_results(paths, args, workers, scheduler)
+        yield from zip(todo, cluster_results([str(entries[i].path) for i in todo], args, workers, scheduler))
         return
-    size = max(1, min(BATCH, -(-len(paths) // (workers * 4))))  # enough batches to keep workers busy
-    batches = [paths[i:i + size] for i in range(0, len(paths), size)]
-    if workers <= 1:
-        worker.init_worker(*args)
-        for batch in batches:
-            yield from worker.process_files(batch)
-        return
-    with _context().Pool(workers, initializer=worker.init_worker, initargs=args) as pool:
-        for results in pool.imap(worker.process_files, batches):
-            yield from results
+    paths_left = []
+    for i in todo:
+        reason = lost.get(str(entries[i].path))
+        if reason is None:
+            paths_left.append(i)
+            continue
+        result = FileResult(entries[i].rel, _size(entries[i].path))
+        quarantine(result, "killed or stalled its worker", reason)
+        yield i, result
+    size = max(1, min(BATCH, -(-len(paths_left) // (workers * 4))))  # enough batches to keep workers busy
+    with SupervisedPool(workers, worker.process_files, _init_pass2, args) as pool:
+        for position, result in _supervised(pool, [str(entries[i].path) for i in paths_left], run_limits, size):
+            i = paths_left[position]
+            if isinstance(result, WorkerLost):
+                result_lost = FileResult(entries[i].rel, _size(entries[i].path))
+                kind = "exceeds a limit" if result.timed_out else "killed or stalled its worker"
+                quarantine(result_lost, kind, _lost_reason(result, run_limits))
+                yield i, result_lost
+            else:
+                yield i, result
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def run_batch(plan: Plan, keys: dict[str, bytes], input_root: Path, out: Path, workers: int,
               on_file: Callable[[FileResult], None] | None = None,
               on_start: Callable[[int], None] | None = None, ocr_name: str = "rapidocr",
               preview_dir: Path | None = None, engine: str = "local",
-              scheduler: str | None = None, codec: str = "fast") -> RunSummary:
+              scheduler: str | None = None, codec: str = "fast", *, resume: bool = False,
+              follow_symlinks: bool = False, run_limits: limits.Limits | None = None,
+              options: tuple[str, ...] = ()) -> RunSummary:
     """`codec`: "fast" (the byte-level engine, with the reference engine for files it cannot
-    copy) or "reference" (pydicom reads and writes every file)."""
-    files = find_inputs(input_root)
-    if on_start:
-        on_start(len(files))
-    root = input_root if input_root.is_dir() else input_root.parent
-    staging = out / STAGING
-    staging.mkdir(parents=True, exist_ok=True)
-    _MADE.clear()  # folders made by an earlier run in this process may be gone
-    summary = RunSummary(codec=codec)
-    uid_map: dict[str, str] = {}
-    patid_map: dict[str, str] = {}
-    written: dict[str, str] = {}  # output path and new SOP Instance UID -> input that produced it
-    quarantine_rows: list[tuple[str, str]] = []
-    audit_tmp = out / "audit.jsonl.partial"
+    copy) or "reference" (pydicom reads and writes every file). `resume`: continue the interrupted
+    run journaled in `out` (the same rules, options, key and input; else `JournalMismatch`).
+    Raises `NoInputs`, `RunStopped` (output full or unwritable) and `RunInterrupted` (Ctrl-C)."""
+    run_limits = run_limits or limits.current()
     started = time.perf_counter()
-    with audit_tmp.open("w", encoding="utf-8") as audit:
-        for result in _results(files, plan, keys, root, staging, workers, ocr_name, preview_dir,
-                               engine, scheduler, codec):
-            summary.files += 1
-            summary.bytes_in += result.size
-            if result.routed:
-                summary.routed[result.routed] += 1
-            if result.staged:
-                _publish(result, out, written)
-            if result.quarantine:
-                summary.quarantined += 1
-                summary.quarantine_reasons[result.quarantine_kind] += 1
-                quarantine_rows.append((result.input, result.quarantine))
-            else:
-                summary.written += 1
-                uid_map.update(result.uid_map)
-                if result.patient_ids:
-                    patid_map[result.patient_ids[0]] = result.patient_ids[1]
-                summary.changes_by_action.update(result.action_counts)
-                summary.cleaned_by_tag.update(result.cleaned)
-                summary.unknown_private += result.unknown_private
-                audit.write(result.audit)
-            if on_file:
-                on_file(result)
-    os.replace(audit_tmp, out / "audit.jsonl")
+    root, entries = list_inputs(input_root, follow_symlinks)
+    if not entries:
+        raise NoInputs(f"input {input_root} holds no files")
+    if on_start:
+        on_start(len(entries))
+    fingerprint = run_fingerprint(plan, keys, input_root, entries, codec, run_limits, options)
+    release = _Release(out, entries, root, codec)
+    try:
+        release.journal = (Journal.resume if resume else Journal.start)(out, fingerprint, len(entries))
+    except OSError as err:
+        raise RunStopped(f"cannot write to the output folder {out}: {err.strerror or err}", release.summary()) from None
+    journal = release.journal
+    staging = out / STAGING
+    try:
+        release.summary_resumed = len(journal.settled)
+        if resume:
+            release.rebuild_claims()
+            for i in journal.settled:
+                if on_file:
+                    on_file(_settled_result(journal.settled[i]))
+        for i, entry in enumerate(entries):
+            if entry.refused and i not in journal.settled:
+                result = FileResult(entry.rel, 0)
+                quarantine(result, *entry.refused)
+                release.settle(i, result, on_file)
+        todo = [i for i, e in enumerate(entries) if e.refused is None and i not in journal.settled]
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True, exist_ok=True)
+        for i, result in _results(todo, entries, plan, keys, root, staging, workers, ocr_name, preview_dir,
+                                  engine, scheduler, codec, run_limits):
+            release.settle(i, result, on_file)
+    except KeyboardInterrupt:
+        raise RunInterrupted(release.summary()) from None
+    except OSError as err:  # the parent's own writes: renames, folders, the journal
+        raise RunStopped(f"cannot write to the output folder {out}: {err.strerror or err}", release.summary()) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            journal.close()
+        except OSError:
+            pass  # a full disk: --resume re-checks every journaled output anyway
+    try:
+        summary = release.finish(resume)
+    except OSError as err:
+        raise RunStopped(f"cannot write the sidecars to {out}: {err.strerror or err}", release.summary()) from None
     summary.seconds = time.perf_counter() - started
-    shutil.rmtree(staging, ignore_errors=True)
-    _write_mapping(out / "mappings" / "uid_mapping.csv", uid_map)
-    _write_mapping(out / "mappings" / "patid_mapping.csv", patid_map)
-    _write_quarantine(out / "quarantine.csv", quarantine_rows)
-    summary.uids_mapped, summary.patients_mapped = len(uid_map), len(patid_map)
     return summary
 
 
-def _publish(result: FileResult, out: Path, written: dict[str, str]) -> None:
-    staged = Path(result.staged)
-    sop = "sop:" + Path(result.output).stem  # the same instance under another patient/study too
-    first = written.get(result.output) or written.get(sop)
-    if first is not None:
-        staged.unlink(missing_ok=True)
-        quarantine(result, "duplicate SOP instance",
-                    f"duplicate SOP Instance: {first} already produced {result.output}")
-        result.output, result.audit = None, ""
-        return
-    final = out / result.output
-    if final.parent not in _MADE:  # one mkdir per series folder, not per file
-        final.parent.mkdir(parents=True, exist_ok=True)
-        _MADE.add(final.parent)
-    os.replace(staged, final)
-    written[result.output] = written[sop] = result.input
+def _settled_result(record: dict) -> FileResult:
+    """A journaled record as the FileResult the progress display counts."""
+    return FileResult(record["input"], record.get("size", 0), quarantine=record.get("quarantine"))
 
 
-_MADE: set[Path] = set()
+_RECORD_FIELDS = ("input", "size", "output", "quarantine", "quarantine_kind", "action_counts", "cleaned",
+                  "unknown_private", "audit", "uid_map", "patient_ids", "routed")
 
 
-def _write_mapping(path: Path, mapping: dict[str, str]) -> None:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["id_old", "id_new"])
-    writer.writerows(sorted(mapping.items()))
-    write_text_atomic(path, buf.getvalue())
+class _Release:
+    """The parent's side of a run: publishes staged files, resolves duplicate SOP instances by
+    input order, journals every settled input, and writes the sidecars at the end."""
+
+    def __init__(self, out: Path, entries: list[Input], root: Path, codec: str) -> None:
+        self.out, self.entries, self.root, self.codec = out, entries, root, codec
+        self.journal: Journal | None = None
+        self.claims: dict[str, int] = {}  # output path, and "sop:" + SOP UID → the input that holds it
+        self.made: set[Path] = set()
+        self.summary_resumed = 0
+
+    def rebuild_claims(self) -> None:
+        for i, record in self.journal.settled.items():
+            if record.get("output") and not record.get("quarantine"):
+                for key in _claim_keys(record["output"]):
+                    self.claims[key] = i
+
+    def settle(self, i: int, result: FileResult, on_file: Callable[[FileResult], None] | None) -> None:
+        if result.stop:
+            if result.staged:
+                Path(result.staged).unlink(missing_ok=True)
+            raise RunStopped(result.stop, self.summary())
+        if result.staged and not result.quarantine:
+            self._publish(i, result)
+        record = {k: v for k, v in asdict(result).items() if k in _RECORD_FIELDS}
+        if not result.quarantine:
+            record["file_id"] = file_identity(self.out / result.output)
+        else:
+            record["output"], record["audit"] = None, ""
+        self.journal.record(i, record)
+        if on_file:
+            on_file(result)
+
+    def _publish(self, i: int, result: FileResult) -> None:
+        staged = Path(result.staged)
+        keys = _claim_keys(result.output)
+        holders = {self.claims[k] for k in keys if k in self.claims}
+        earlier = min((j for j in holders if j < i), default=None)
+        if earlier is not None:
+            staged.unlink(missing_ok=True)
+            quarantine(result, "duplicate SOP instance",
+                       f"duplicate SOP instance: {self.entries[earlier].path} already produced {result.output}")
+            return
+        final = self.out / result.output
+        if final.parent not in self.made:  # one mkdir per series folder, not per file
+            final.parent.mkdir(parents=True, exist_ok=True)
+            self.made.add(final.parent)
+        os.replace(staged, final)
+        for j in sorted(holders):  # later inputs that finished first give way
+            self._demote(j, i, result.output)
+        for key in keys:
+            self.claims[key] = i
+
+    def _demote(self, j: int, winner: int, output: str) -> None:
+        record = dict(self.journal.settled[j])
+        if record["output"] != output:
+            (self.out / record["output"]).unlink(missing_ok=True)
+        for key in _claim_keys(record["output"]):
+            if self.claims.get(key) == j:
+                del self.claims[key]
+        record.update(output=None, audit="", quarantine_kind="duplicate SOP instance",
+                      quarantine=f"duplicate SOP instance: {self.entries[winner].path} already produced {output}")
+        record.pop("file_id", None)
+        record.pop("i", None)
+        self.journal.record(j, record)
+
+    def summary(self) -> RunSummary:
+        """The figures of every settled input (so far, or at the end)."""
+        s = RunSummary(codec=self.codec, files=len(self.entries), resumed=self.summary_resumed)
+        settled = self.journal.settled if self.journal else {}
+        uid_map, patid_map = {}, {}
+        for i in sorted(settled):
+            r = settled[i]
+            s.bytes_in += r.get("size") or 0
+            if r.get("routed"):
+                s.routed[r["routed"]] += 1
+            if r.get("quarantine"):
+                s.quarantined += 1
+                s.quarantine_reasons[r.get("quarantine_kind") or "quarantined"] += 1
+                continue
+            s.written += 1
+            uid_map.update(r.get("uid_map") or {})
+            if r.get("patient_ids"):
+                patid_map[r["patient_ids"][0]] = r["patient_ids"][1]
+            s.changes_by_action.update(r.get("action_counts") or {})
+            s.cleaned_by_tag.update(r.get("cleaned") or {})
+            s.unknown_private += r.get("unknown_private") or 0
+        s.uids_mapped, s.patients_mapped = len(uid_map), len(patid_map)
+        self._maps = uid_map, patid_map
+        return s
+
+    def finish(self, resumed: bool) -> RunSummary:
+        """Every input is settled: sidecars from the journal in input order, the run folder removed."""
+        summary = self.summary()
+        settled = self.journal.settled
+        written = sorted(i for i, r in settled.items() if not r.get("quarantine"))
+        if resumed:  # files a killed attempt renamed into place but never journaled
+            outdir.sweep_strays(self.out, {settled[i]["output"] for i in written})
+        uid_map, patid_map = self._maps
+        outdir.write_mapping(self.out / "mappings" / "uid_mapping.csv", uid_map)
+        outdir.write_mapping(self.out / "mappings" / "patid_mapping.csv", patid_map)
+        outdir.write_quarantine(self.out / "quarantine.csv",
+                                ((str(self.entries[i].path), settled[i]["quarantine"])
+                                 for i in sorted(settled) if settled[i].get("quarantine")))
+        outdir.write_audit(self.out / "audit.jsonl", self.journal.audits(written))
+        shutil.rmtree(self.out / RUN_DIR, ignore_errors=True)
+        return summary
 
 
-def _write_quarantine(path: Path, rows: list[tuple[str, str]]) -> None:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["file", "reason"])
-    writer.writerows(rows)
-    write_text_atomic(path, buf.getvalue())
+def _claim_keys(output: str) -> tuple[str, str]:
+    return output, "sop:" + Path(output).stem  # the same instance under another patient/study too

@@ -8,12 +8,19 @@ never the PHI value itself. Matchers, in order:
           removed (`dates remove`);
   exact   a word (or its digits) equal to a collected word;
   fuzzy   a word whose similarity to a collected name/place word reaches the threshold,
-          scored for all words of the batch against all PHI words at once with
-          `rapidfuzz.process.cdist` (OCR-like and typing variants: `GALOWAY`, `Rebeca`).
+          scored for the distinct words of the batch against the PHI words of a length that can
+          reach it, with `rapidfuzz.process.cdist` (OCR-like and typing variants: `GALOWAY`, `Rebeca`).
+
+Time is linear in the length of the texts: every pattern scans a text once (a user's /regex/
+runs under a timeout), a match is checked against earlier ones in time proportional to its own
+length, and fuzzy scoring compares at most `limits.phi_words` PHI words of at most 64 letters
+with each distinct word. A text longer than `limits.clean_chars`, or a PHI set with more than
+`limits.phi_words` words, raises `LimitExceeded` (the file is quarantined, not cut short).
 """
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -21,12 +28,22 @@ import numpy as np
 import regex
 from rapidfuzz import fuzz, process
 
-from deidc.runtime.phi import PhiSet, normalise
+from deidc.runtime import limits
+from deidc.runtime.limits import LimitExceeded
+from deidc.runtime.phi import FUZZY_LENGTHS, PhiSet, normalise
+
+# A rule's own /regex/ may backtrack catastrophically (`(a|aa)+b`): its scan of one text stops
+# after this many seconds and the file is quarantined. The built-in patterns are linear.
+USER_REGEX_SECONDS = 10.0
+# Fuzzy scores are computed in blocks of at most this many (word, PHI word) pairs (bytes of memory).
+_SCORE_BLOCK = 1 << 22
 
 BUILTIN_PATTERNS = {
     "ssn": r"(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)",
     "phone": r"(?<![\w-])(?:\+?1[-. ]?)?\(?\d{3}\)?[-. ]?\d{3}[-. ]\d{4}(?![\w-])",
-    "email": r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
+    # starts only where a run of address characters starts: tried inside a long run of letters
+    # with no `@`, every start scanned to the end of the run (quadratic)
+    "email": r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
     "mrn": r"(?<![\w.])\d{7,}(?![\w.])",
     # A capitalised name right after a word that introduces a person the record is not about:
     # relatives and contacts (HIPAA Safe Harbor counts them), and the patient named in prose.
@@ -52,7 +69,7 @@ _DATES = [(regex.compile(p), layout) for p, layout in DATE_PATTERNS]
 _WORD = regex.compile(r"[\w][\w'@.^/+-]*[\w]|[\w]")
 _SUBWORD = regex.compile(r"[^\W_]+")
 _TIDY = [(regex.compile(r"\(\s*\)|\[\s*\]"), ""), (regex.compile(r"(?<!\w)\^|\^(?!\w)"), " "),
-         (regex.compile(r"[ \t]{2,}"), " "), (regex.compile(r"[ \t]+([,;:.)])"), r"\1"),
+         (regex.compile(r"[ \t]{2,}"), " "), (regex.compile(r"(?<![ \t])[ \t]+([,;:.)])"), r"\1"),
          (regex.compile(r"([,;:])\s*(?=[,;:)]|$)"), "")]
 
 
@@ -88,62 +105,115 @@ def _shift_date(text: str, layout: str, seconds: int) -> str:
     return out
 
 
+def check_clean_limits(texts: Iterable[str], phi: PhiSet, where: str = "a text value",
+                       phi_name: str = "the collected PHI") -> None:
+    """Raise `LimitExceeded` when a text is longer than `clean` reads, or the PHI set holds more
+    distinct words than it compares. `where` names the attribute (its tag path, never a value)."""
+    bounds = limits.current()
+    longest = max((len(text) for text in texts), default=0)
+    if longest > bounds.clean_chars:
+        raise LimitExceeded(
+            f"{where}: a text of {longest:,} characters is longer than the {bounds.clean_chars:,} that "
+            f"`clean` reads (limit clean_chars); raise it with --max-clean-chars")
+    if len(phi.words) > bounds.phi_words:
+        raise LimitExceeded(
+            f"{where}: {phi_name} holds {len(phi.words):,} distinct words for this patient, more than the "
+            f"{bounds.phi_words:,} that `clean` compares (limit phi_words); raise it with --max-phi-words")
+
+
 def clean_texts(texts: list[str], phi: PhiSet, spec: CleanSpec, shift_seconds: int, workers: int = 1
                 ) -> list[tuple[str, list[tuple[str, str]]]]:
     """Clean a batch of texts; return (new text, [(kind, matcher), ...]) for each. `workers`:
-    threads for the fuzzy scoring (rapidfuzz cdist; -1 = all cores)."""
-    edits: list[list[tuple[int, int, str]]] = [[] for _ in texts]  # (start, end, replacement)
+    threads for the fuzzy scoring (rapidfuzz cdist; -1 = all cores). Raises `LimitExceeded`
+    beyond the limits of `check_clean_limits`, or when a rule's /regex/ runs too long."""
+    check_clean_limits(texts, phi)
+    edits = [_Edits(len(text)) for text in texts]
     hits: list[list[tuple[str, str]]] = [[] for _ in texts]
     for i, text in enumerate(texts):
         _find_patterns(text, spec, shift_seconds, edits[i], hits[i])
     _find_words(texts, phi, spec, edits, hits, workers)
-    return [(_apply(text, e), h) for text, e, h in zip(texts, edits, hits)]
+    return [(_apply(text, e.items), h) for text, e, h in zip(texts, edits, hits)]
 
 
-def _free(edits: list[tuple[int, int, str]], start: int, end: int) -> bool:
-    return all(end <= s or start >= e for s, e, _ in edits)
+class _Edits:
+    """The edits of one text, (start, end, replacement), none overlapping another, and the
+    characters they cover: whether a new match is free is known in time proportional to its own
+    length (checking it against every earlier edit made cleaning quadratic). Two edits overlap when
+    each starts before the other ends, so an empty edit (a /regex/ may match nothing) blocks a
+    match around it, and an empty match is blocked strictly inside an edit."""
+
+    __slots__ = ("items", "covered", "starts", "points")
+
+    def __init__(self, length: int) -> None:
+        self.items: list[tuple[int, int, str]] = []
+        self.covered = bytearray(length + 1)  # 1: the character is inside a non-empty edit
+        self.starts = bytearray(length + 1)  # 1: a non-empty edit starts here
+        self.points: bytearray | None = None  # 1: an empty edit is here
+
+    def free(self, start: int, end: int) -> bool:
+        if start < end:
+            return self.covered.find(1, start, end) < 0 and (
+                self.points is None or self.points.find(1, start + 1, end) < 0)
+        inside = start > 0 and self.covered[start - 1] and self.covered[start] and not self.starts[start]
+        return not inside
+
+    def add(self, start: int, end: int, replacement: str) -> None:
+        self.items.append((start, end, replacement))
+        if start < end:
+            self.covered[start:end] = b"\x01" * (end - start)
+            self.starts[start] = 1
+        else:
+            if self.points is None:
+                self.points = bytearray(len(self.covered))
+            self.points[start] = 1
 
 
-def _find_patterns(text, spec: CleanSpec, seconds, edits, hits) -> None:
+def _find_patterns(text, spec: CleanSpec, seconds, edits: _Edits, hits) -> None:
     if spec.dates:
         for pattern, layout in _DATES:
             for m in pattern.finditer(text):
-                if not _free(edits, m.start(), m.end()):
+                if not edits.free(m.start(), m.end()):
                     continue
                 try:
                     new = _shift_date(m.group(), layout, seconds) if spec.dates == "shift" else ""
                 except ValueError:
                     continue
-                edits.append((m.start(), m.end(), new))
+                edits.add(m.start(), m.end(), new)
                 hits.append(("date", "dates " + spec.dates))
     for name in spec.patterns:
-        for m in _compile(name).finditer(text):
-            if _free(edits, m.start(), m.end()):
-                edits.append((m.start(), m.end(), ""))
-                hits.append((name if name in BUILTIN_PATTERNS else "pattern", "regex"))
+        builtin = name in BUILTIN_PATTERNS
+        try:
+            for m in _compile(name).finditer(text, timeout=None if builtin else USER_REGEX_SECONDS):
+                if edits.free(m.start(), m.end()):
+                    edits.add(m.start(), m.end(), "")
+                    hits.append((name if builtin else "pattern", "regex"))
+        except TimeoutError:
+            raise LimitExceeded(
+                f"the pattern {name} of a `clean` rule ran longer than {USER_REGEX_SECONDS:g} s on a text of "
+                f"{len(text):,} characters: it backtracks without bound; rewrite it without nested or "
+                f"overlapping repeats such as (a+)+ or (a|aa)+") from None
 
 
-def _find_words(texts, phi: PhiSet, spec: CleanSpec, edits, hits, workers: int = 1) -> None:
+def _find_words(texts, phi: PhiSet, spec: CleanSpec, edits: list[_Edits], hits, workers: int = 1) -> None:
     candidates: list[tuple[int, int, int, str]] = []  # text index, start, end, normalised word
-    spelled = phi.spelled_dates
     for i, text in enumerate(texts):
-        for pattern in spelled:  # a collected date spelled out: `Jul 02, 2017`
-            for m in pattern.finditer(text):
-                if _free(edits[i], m.start(), m.end()):
-                    edits[i].append((m.start(), m.end(), ""))
-                    hits[i].append(("date", "exact"))
+        free, add = edits[i].free, edits[i].add
+        for start, end in phi.find_spelled_dates(text):  # a collected date spelled out: `Jul 02, 2017`
+            if free(start, end):
+                add(start, end, "")
+                hits[i].append(("date", "exact"))
         for m in _DIGIT_RUN.finditer(text):  # a collected number written with separators
             kind = phi.digits.get("".join(ch for ch in m.group() if ch.isdigit()))
-            if kind and _free(edits[i], m.start(), m.end()):
-                edits[i].append((m.start(), m.end(), ""))
+            if kind and free(m.start(), m.end()):
+                add(m.start(), m.end(), "")
                 hits[i].append((kind, "exact"))
         for m in _WORD.finditer(text):
-            if not _free(edits[i], m.start(), m.end()):
+            if not free(m.start(), m.end()):
                 continue
             word = normalise(m.group())
             kind = phi.words.get(word) or _digit_kind(phi, word)
             if kind:
-                edits[i].append((m.start(), m.end(), ""))
+                add(m.start(), m.end(), "")
                 hits[i].append((kind, "exact"))
                 continue
             # a word made of parts (`GALLOWAY^REBECCA`, `Galloway,Rebecca`): check each part
@@ -152,22 +222,54 @@ def _find_words(texts, phi: PhiSet, spec: CleanSpec, edits, hits, workers: int =
                 part = normalise(sub.group())
                 kind = phi.words.get(part) or _digit_kind(phi, part)
                 if kind and kind != "initials":
-                    edits[i].append((start, end, ""))
+                    add(start, end, "")
                     hits[i].append((kind, "exact"))
-                elif part.isalpha() and len(part) >= 4:
+                elif part.isalpha() and len(part) in FUZZY_LENGTHS:
                     candidates.append((i, start, end, part))
     if spec.fuzzy is None or not candidates or not phi.fuzzy:
         return
-    scores = process.cdist([c[3] for c in candidates], phi.fuzzy, scorer=fuzz.ratio, dtype=np.uint8, workers=workers)
-    best, which = scores.max(axis=1), scores.argmax(axis=1)
-    for (i, start, end, _), score, column in zip(candidates, best.tolist(), which.tolist()):
-        if score >= spec.fuzzy and _free(edits[i], start, end):
-            edits[i].append((start, end, ""))
-            hits[i].append((phi.words[phi.fuzzy[column]], f"fuzzy {spec.fuzzy}"))
+    best = best_fuzzy_matches({c[3] for c in candidates}, phi.fuzzy, spec.fuzzy, workers)
+    for i, start, end, word in candidates:
+        if word in best and edits[i].free(start, end):
+            edits[i].add(start, end, "")
+            hits[i].append((phi.words[phi.fuzzy[best[word]]], f"fuzzy {spec.fuzzy}"))
+
+
+def best_fuzzy_matches(words: Iterable[str], choices: list[str], threshold: int, workers: int = 1) -> dict[str, int]:
+    """Each word whose best `fuzz.ratio` score (rounded to an integer) against `choices` reaches
+    `threshold` → the index of that best choice (the first one among equal scores).
+
+    Only pairs that can reach the threshold are scored: the Indel distance of two words is at
+    least the difference of their lengths, so ratio <= 200 * shorter / (sum of lengths), and a
+    pair whose bound is below threshold - 1 (rounding) is never the best match that counts."""
+    by_length: dict[int, list[int]] = {}
+    for index, choice in enumerate(choices):
+        by_length.setdefault(len(choice), []).append(index)
+    groups: dict[int, list[str]] = {}
+    for word in sorted(words):  # sorted: the same blocks, whatever the order of the batch
+        groups.setdefault(len(word), []).append(word)
+    floor = max(threshold - 1, 0)  # cdist's cutoff compares unrounded scores
+    best: dict[str, int] = {}
+    for length, group in sorted(groups.items()):
+        columns = sorted(index for other, indices in by_length.items()
+                         if 200 * min(length, other) >= floor * (length + other) for index in indices)
+        if not columns:
+            continue
+        column_words = [choices[c] for c in columns]
+        rows = max(1, _SCORE_BLOCK // len(columns))
+        for begin in range(0, len(group), rows):
+            block = group[begin:begin + rows]
+            scores = process.cdist(block, column_words, scorer=fuzz.ratio, dtype=np.uint8, workers=workers,
+                                   score_cutoff=floor)
+            top, which = scores.max(axis=1), scores.argmax(axis=1)
+            for word, score, column in zip(block, top.tolist(), which.tolist()):
+                if score >= threshold:
+                    best[word] = columns[column]
+    return best
 
 
 def _digit_kind(phi: PhiSet, word: str) -> str | None:
-    if not any(ch.isdigit() for ch in word):
+    if word.isalpha() or not any(ch.isdigit() for ch in word):  # isalpha: the common case, at C speed
         return None
     digits = "".join(ch for ch in word if ch.isdigit())
     if len(digits) < 4 or len(digits) < len(word) - 3:  # mostly letters: not an identifier

@@ -14,7 +14,7 @@ retried file by file, and a file that still fails is quarantined: fail closed, t
 Losing the scheduler itself stops the run with `ClusterUnavailable` instead of blaming every file.
 
 Assumes a filesystem shared by client and workers: workers read the inputs and write staged files
-under OUT/.deidc-staging by path (both made absolute here). Workers need this version of deidc
+under OUT/.deidc-run/staging by path (both made absolute here). Workers need this version of deidc
 installed, and should run one thread each (`dask worker --nthreads 1`): the worker state is per
 process, so a worker's threads take turns. Start them with the Dask config
 `distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_: null`, as `_connect` does for its

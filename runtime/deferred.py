@@ -6,6 +6,10 @@ in that file's list. A batch is the files a worker holds at once; its texts are 
 texts repeated across the batch (a series shares its descriptions) are cleaned once, and the
 words of all texts that share a rule and a PHI set are scored against that set's words in one
 `rapidfuzz` `cdist` call. DA values of the whole batch are shifted by one numpy addition.
+
+A batch that fails is retried file by file (`DatasetDeidentifier.run_deferred`), so a date is
+never shifted twice: its request is dropped once done; and the `clean` limits of every file are
+checked before any text is cleaned, so a file over a limit fails before anything is written.
 """
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ import warnings
 from collections import defaultdict
 
 from deidc.runtime.actions import FileContext
-from deidc.runtime.clean import CleanSpec, clean_texts
+from deidc.runtime.clean import CleanSpec, check_clean_limits, clean_texts
 from deidc.runtime.dates import shift_da_batch
 from deidc.runtime.phi import PhiSet
 from deidc.runtime.texts import element_texts, set_texts
@@ -52,6 +56,8 @@ def shift_dates(files: list[DeferredFile]) -> None:
         for (ctx, changes, ds, tag, _, path, origin), old, new in zip(requests, values, shifted):
             credit.file = ctx.warnings
             _write_date(ctx, changes, ds, tag, path, origin, old, new)
+    for ctx, _, _ in files:  # done: a retry of the batch must not shift them again
+        ctx.deferred_dates.clear()
 
 
 def _write_date(ctx: FileContext, changes: list, ds, tag: int, path: str, origin: str, old: str, new) -> None:
@@ -76,6 +82,11 @@ def clean_batch(files: list[DeferredFile], workers: int = 1) -> None:
             action = request[3]
             seconds = ctx.offset_seconds(action.date_shift) if action.date_shift else 0
             groups[(action, id(phi[action.phi]), seconds)].append((ctx, phi[action.phi], changes, request))
+    with FileWarnings() as credit:  # limits first; the values are read again when cleaned
+        for (action, _, _), requests in groups.items():
+            for ctx, phi_set, _, (ds, tag, _vr, _, path, _) in requests:
+                credit.file = ctx.warnings
+                check_clean_limits(element_texts(ds, tag), phi_set, path, f"the PHI collected as `{action.phi}`")
     for (action, _, seconds), requests in groups.items():
         with FileWarnings() as credit:
             texts_by_request = []

@@ -3,12 +3,16 @@
 In: paths and the codec ("fast": the byte-level engine of rawread/rawwrite, handing any file it
 cannot copy to the reference engine; "reference": pydicom's reader and writer). Out: an
 `InputFile` (the dataset, and its source bytes when the fast engine read it), or a `NotDicom`
-reason; output files written under a temporary name and renamed into place, so an output tree
-never holds a half-written file. Pixel data is never decoded here: values are written back in the
-input's own transfer syntax. Both engines write a zero preamble: the input's may carry anything.
+reason (`MalformedInput` for a file that cannot be read to its end); output files written under a
+temporary name, fsynced and checked (`InvalidOutput` if they would not decode) before the batch
+renames them into place, so an output tree never holds a half-written or broken file. Every input
+passes the structural check of runtime/integrity.py before either engine parses it. Pixel data is
+never decoded here: values are written back in the input's own transfer syntax. Both engines write
+a zero preamble: the input's may carry anything.
 """
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import re
@@ -22,18 +26,31 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
+from deidc.runtime import integrity
 from deidc.runtime.rawread import NotForFastEngine, SourceFile, read_file
 from deidc.runtime.rawwrite import encode_file, write_pieces
 
 CODECS = ("fast", "reference")
 
+# Bytes kept as they are in a path component; every other byte is percent-escaped (`%` too).
+_SAFE_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._^-")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._^-]")
+MAX_COMPONENT = 128
 # Names the batch itself uses at the top of the output folder; a PatientID must not take them.
-RESERVED_NAMES = frozenset({"mappings", "audit.jsonl", "quarantine.csv", ".deidc-staging", "audit.jsonl.partial"})
+RESERVED_NAMES = frozenset({"mappings", "audit.jsonl", "quarantine.csv", ".deidc-staging", "audit.jsonl.partial",
+                            ".deidc-run"})
 
 
 class NotDicom(Exception):
     """The file is not DICOM, or not readable as DICOM."""
+
+
+class MalformedInput(NotDicom):
+    """A DICOM file that cannot be read to its end, or not as its header says (the reason says where)."""
+
+
+class InvalidOutput(Exception):
+    """A staged output failed the structural check: it would not decode, so it is not released."""
 
 
 def find_inputs(root: Path) -> list[Path]:
@@ -52,21 +69,36 @@ class InputFile:
 
 
 def read_input(path: Path, codec: str = "fast") -> InputFile:
-    """Read one input with the chosen engine; the fast one falls back to the reference one."""
+    """Read one input with the chosen engine; the fast one falls back to the reference one.
+    The file is checked to its end first: neither engine sees a cut or malformed file."""
+    structure = check_input(path)
     if codec == "reference":
-        return InputFile(read_dataset(path))
+        return InputFile(read_dataset(path, structure))
     try:
         source = read_file(path)
     except NotForFastEngine as why:
-        return InputFile(read_dataset(path), routed=str(why))
+        return InputFile(read_dataset(path, structure), routed=str(why))
     ds = source.dataset
     _check_instance(ds)
-    _ensure_file_meta(ds)
+    _ensure_file_meta(ds, structure)
     return InputFile(ds, source)
 
 
-def read_dataset(path: Path) -> Dataset:
-    """The reference engine: pydicom's reader, with the checks the batch relies on."""
+def check_input(path: Path) -> integrity.Structure:
+    """The structural check (runtime/integrity.py), its refusals as NotDicom reasons."""
+    try:
+        return integrity.check_input(path)
+    except integrity.Malformed as err:
+        if not err.part10:  # no DICM: the bytes may be anything, so say that first
+            raise NotDicom(f"not a DICOM file (no DICM preamble, and not a readable data set: {err})") from None
+        raise MalformedInput(f"{err} (refused whole: no part of it is released)") from None
+
+
+def read_dataset(path: Path, structure: integrity.Structure | None = None) -> Dataset:
+    """The reference engine: pydicom's reader, with the checks the batch relies on. `structure`:
+    the input's structural check, when the caller has made it."""
+    if structure is None:
+        structure = check_input(path)
     try:
         ds = pydicom.dcmread(path)
     except InvalidDicomError:
@@ -80,9 +112,8 @@ def read_dataset(path: Path) -> Dataset:
             raise NotDicom("not a DICOM file (no DICM preamble and no SOP Instance UID)") from None
     except Exception as err:
         raise NotDicom(f"unreadable DICOM: {type(err).__name__}: {err}") from None
-    _check_complete(ds)
     _check_instance(ds)
-    _ensure_file_meta(ds)
+    _ensure_file_meta(ds, structure)
     _settle_encoding(ds)
     ds.preamble = None  # written as zeros
     return ds
@@ -92,17 +123,6 @@ def _check_instance(ds: Dataset) -> None:
     missing = [k for k in ("SOPClassUID", "SOPInstanceUID") if not ds.get(k)]
     if missing:
         raise NotDicom(f"no {' or '.join(missing)}: not a storable instance, so no valid output path or file meta")
-
-
-def _check_complete(ds: Dataset) -> None:
-    """pydicom returns short values at the end of a truncated file; refuse such files."""
-    undefined = 0xFFFFFFFF
-    for elem in ds._dict.values():
-        length = getattr(elem, "length", 0)
-        value = elem.value if getattr(elem, "is_raw", False) else None
-        if isinstance(value, bytes) and length != undefined and len(value) < length:
-            raise NotDicom(f"truncated file: element ({elem.tag.group:04X},{elem.tag.element:04X}) "
-                           f"declares {length} bytes, the file holds {len(value)}")
 
 
 def _settle_encoding(ds: Dataset) -> None:
@@ -115,27 +135,42 @@ def _settle_encoding(ds: Dataset) -> None:
             pass
 
 
-def _ensure_file_meta(ds: Dataset) -> None:
-    """Files without a Part 10 header get one that states their own encoding."""
+def _ensure_file_meta(ds: Dataset, structure: integrity.Structure) -> None:
+    """Files without a Part 10 header, or whose header lacks a transfer syntax (or has an empty
+    one), get a header that states the encoding their data set really has (as the structural
+    check found it; pydicom's reader detects it the same way)."""
     meta = getattr(ds, "file_meta", None)
     if meta is None:
         meta = ds.file_meta = FileMetaDataset()
-    if "TransferSyntaxUID" not in meta:
-        implicit, little = getattr(ds, "original_encoding", (True, True))
-        meta.TransferSyntaxUID = (ImplicitVRLittleEndian if implicit else
-                                  ExplicitVRLittleEndian if little else ExplicitVRBigEndian)
+    if not str(meta.get("TransferSyntaxUID", "") or "").strip(" \x00"):
+        meta.TransferSyntaxUID = (ImplicitVRLittleEndian if structure.implicit else
+                                  ExplicitVRLittleEndian if structure.little else ExplicitVRBigEndian)
     if "MediaStorageSOPClassUID" not in meta and "SOPClassUID" in ds:
         meta.MediaStorageSOPClassUID = ds.SOPClassUID
 
 
 def safe_component(text: str, fallback: str) -> str:
-    """A value made safe as one path component."""
-    cleaned = _UNSAFE.sub("_", text.strip(" \x00"))[:128]
-    if not cleaned.strip("._"):
+    """A value made safe as one path component, injectively: distinct values (after the
+    padding DICOM ignores, spaces and NULs at either end) give distinct components. Every UTF-8
+    byte outside [A-Za-z0-9._^-] is percent-escaped (`%` included), a leading `.` and a reserved
+    name get their first character escaped, and a component longer than 128 characters becomes a
+    prefix, `+` (which no escaped value holds) and the sha256 of the whole value. UIDs and
+    ordinary IDs are left as they are."""
+    value = text.strip(" \x00")
+    if not value:
         return fallback
-    if cleaned.startswith(".") or cleaned in RESERVED_NAMES:  # no hidden or reserved names
-        cleaned = "_" + cleaned
-    return cleaned
+    if _UNSAFE.search(value) is None:  # the common case: nothing to escape
+        escaped = value
+    else:
+        escaped = "".join(chr(b) if b in _SAFE_BYTES else f"%{b:02X}" for b in value.encode("utf-8", "surrogatepass"))
+    if escaped.startswith(".") or escaped in RESERVED_NAMES or escaped == fallback:
+        escaped = f"%{ord(escaped[0]):02X}{escaped[1:]}"  # no hidden, reserved or fallback names
+    if len(escaped) <= MAX_COMPONENT:
+        return escaped
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+    prefix = escaped[:MAX_COMPONENT - len(digest) - 1]
+    cut = prefix.rfind("%", len(prefix) - 2)  # do not end inside an escape
+    return f"{prefix[:cut] if cut >= 0 else prefix}+{digest}"
 
 
 def output_relpath(ds: Dataset) -> Path:
@@ -152,9 +187,11 @@ _staged = itertools.count()
 
 
 def write_temporary(ds: Dataset, directory: Path, source: SourceFile | None = None) -> tuple[Path, bool]:
-    """Write `ds` as Part 10 to a new temporary file in `directory`; return its path and whether
-    the fast engine wrote it (copying untouched elements from `source`). Names are process id +
-    counter (cheaper than mkstemp's random probing), opened exclusively."""
+    """Write `ds` as Part 10 to a new temporary file in `directory`, fsynced, and check that it
+    decodes (the structural check as an output); return its path and whether the fast engine wrote
+    it (copying untouched elements from `source`). Names are process id + counter (cheaper than
+    mkstemp's random probing), opened exclusively. InvalidOutput (the file removed) if the check
+    fails."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{os.getpid()}-{next(_staged)}.partial"
     pieces = encode_file(source, ds) if source is not None else None
@@ -164,6 +201,12 @@ def write_temporary(ds: Dataset, directory: Path, source: SourceFile | None = No
                 write_pieces(fh, pieces)
             else:
                 ds.save_as(fh, enforce_file_format=True)
+            fh.flush()
+            os.fsync(fh.fileno())
+        integrity.check_output(path)
+    except integrity.Malformed as err:
+        path.unlink(missing_ok=True)
+        raise InvalidOutput(f"the output would not decode: {err}") from None
     except BaseException:
         path.unlink(missing_ok=True)
         raise

@@ -5,7 +5,9 @@ normalised words by kind (name, initials, id, date, phone, place), the words eli
 matching, and the digit strings of identifiers. Names yield their parts (`LAST^FIRST`,
 `First Last`, `Last, First`), 3-letter initials; identifiers their whole value, digits-only and
 zero-stripped forms; dates their common layouts; addresses and institutions their words minus
-generic ones (a `St. Agnes Medical Center` gives `AGNES`, not `MEDICAL`).
+generic ones (a `St. Agnes Medical Center` gives `AGNES`, not `MEDICAL`). Every pattern here is
+linear in the length of the value (no backtracking over a run more than once), so a hostile
+collected value costs time in proportion to its size.
 """
 from __future__ import annotations
 
@@ -17,7 +19,12 @@ from functools import cached_property, lru_cache
 import regex
 
 _SPLIT = regex.compile(r"[\s^,;/|\\]+")
-_EDGE = regex.compile(r"^[^\w]+|[^\w]+$")
+# Non-word characters at either end. The trailing run is tried only where a run begins: tried at
+# every character of a long run of spaces in the middle of a value, it was quadratic.
+_EDGE = regex.compile(r"^[^\w]+|(?<![^\w])[^\w]+$")
+# Words eligible for fuzzy matching: shorter ones match too much, longer ones are no name (and
+# comparing two long words costs the product of their lengths).
+FUZZY_LENGTHS = range(4, 65)
 
 # Words of institutions, departments and addresses that identify nobody.
 GENERIC_WORDS = frozenset("""
@@ -32,6 +39,10 @@ CT MR MRI PET US XR DX CR MG NM OT SC RF XA ANONYMOUS UNKNOWN NONE
 NAME_STOP_WORDS = frozenset({"MD", "DR", "MR", "MRS", "MS", "JR", "SR", "II", "III", "PHD", "RN", "DO"})
 DATE_LAYOUTS = ("%Y%m%d", "%m/%d/%Y", "%d.%m.%Y", "%Y-%m-%d", "%m-%d-%Y", "%d/%m/%Y", "%Y/%m/%d",
                 "%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%d-%b-%Y", "%m/%d/%y")
+# Every spelled-out layout above (`%d %B %Y`, `%b %d, %Y`, ...) with a four-digit year, found in
+# one pass over a text whatever the number of collected dates; month names as strftime spells them.
+_MONTHS = sorted({dt.date(2000, m, 1).strftime(f) for m in range(1, 13) for f in ("%B", "%b")}, key=len, reverse=True)
+_SPELLED_DATE = regex.compile(rf"(?i)[0-9]{{2}} (?:{'|'.join(_MONTHS)}) [0-9]{{4}}|(?:{'|'.join(_MONTHS)}) [0-9]{{2}}, [0-9]{{4}}")
 
 
 @dataclass
@@ -42,17 +53,40 @@ class PhiSet:
     phrases: dict[str, str] = field(default_factory=dict)  # whole values and name orders → kind
 
     @cached_property
-    def spelled_dates(self) -> list:
-        """Collected dates spelled out with spaces (`Jul 02, 2017`), as patterns to find in text."""
-        return [regex.compile(regex.escape(p), regex.IGNORECASE) for p, kind in self.phrases.items()
-                if kind == "date" and " " in p]
+    def spelled_dates(self) -> list[str]:
+        """Collected dates spelled out with spaces (`JUL 02, 2017`), in the order collected."""
+        return [p for p, kind in self.phrases.items() if kind == "date" and " " in p]
+
+    def find_spelled_dates(self, text: str) -> list[tuple[int, int]]:
+        """Where the collected spelled-out dates occur in `text` (case-insensitively), as (start,
+        end): each date's occurrences from left to right, not overlapping one another, dates in
+        the order collected. One pass over the text for all of them; a date whose year has fewer
+        than four digits (year < 1000) is looked for on its own."""
+        phrases = self.spelled_dates
+        if not phrases:
+            return []
+        found: dict[str, list[tuple[int, int]]] = {}
+        for m in _SPELLED_DATE.finditer(text, overlapped=True):  # a date may start inside another
+            found.setdefault(m.group().upper(), []).append(m.span())
+        spans: list[tuple[int, int]] = []
+        for phrase in phrases:
+            if _SPELLED_DATE.fullmatch(phrase):
+                occurrences = found.get(phrase, ())
+            else:
+                occurrences = [m.span() for m in regex.finditer(regex.escape(phrase), text, regex.IGNORECASE)]
+            end = -1
+            for start, stop in occurrences:  # as one search would find them: none overlapping
+                if start >= end:
+                    spans.append((start, stop))
+                    end = stop
+        return spans
 
     def add(self, word: str, kind: str) -> None:
         word = normalise(word)
         if len(word) < 2 or word in self.words:
             return
         self.words[word] = kind
-        if kind in ("name", "place") and len(word) >= 4 and word.isalpha():
+        if kind in ("name", "place") and len(word) in FUZZY_LENGTHS and word.isalpha():
             self.fuzzy.append(word)
 
 

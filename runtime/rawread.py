@@ -4,7 +4,9 @@ each element's bytes lie, so the writer can copy every unchanged element instead
 In: the file's bytes. Out: a `SourceFile` (the dataset, the byte range of every element it built,
 the transfer syntax), or `NotForFastEngine` with the reason — big endian, deflate, no Part 10
 header, an element header that does not parse cleanly, a truncated value. Such files go to the
-reference engine (pydicom's reader), which also owns every error message about broken files.
+reference engine (pydicom's reader). Broken files never get here in pass 2: the structural check
+(runtime/integrity.py) refuses them first, with the message. The reader recurses into sequences,
+so nesting deeper than `limits.sequence_depth` raises LimitExceeded (pass 1 reads unchecked files).
 
 The dataset is built exactly as pydicom's reader builds it (same RawDataElement fields, empty
 values, character sets handed to sequence items), so the shared de-identification code sees the
@@ -26,6 +28,9 @@ from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag
 from pydicom.uid import UID
 from pydicom.values import convert_string
+
+from deidc.runtime import limits
+from deidc.runtime.limits import LimitExceeded
 
 UNDEFINED = 0xFFFFFFFF
 ITEM, ITEM_END, SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
@@ -58,6 +63,13 @@ def _empty(vr: str | None):
         return _EMPTY[vr]
     except KeyError:
         return _EMPTY.setdefault(vr, empty_value_for_VR(vr, raw=True))
+
+
+def nesting_too_deep(limit: int, pos: int) -> LimitExceeded:
+    """The refusal of a file whose sequences nest deeper than the limit (readers that recurse
+    stop there, so deep nesting never costs a RecursionError)."""
+    return LimitExceeded(f"sequences nested more than {limit} deep (at byte {pos}); real files stay far below "
+                         "that (the sequence-depth limit, limits.sequence_depth)")
 
 
 class NotForFastEngine(Exception):
@@ -196,6 +208,8 @@ def read_meta_syntax(data: bytes) -> tuple[str, int]:
             return syntax, pos
         start = pos + 8
         if VR_NAMES.get(vr, (None, False))[1]:
+            if pos + 12 > len(data):
+                break
             length, start = unpack_ul(data, pos + 8)[0], pos + 12
         if number == 0x0010:
             syntax = data[start:start + length].decode("ascii", "replace").strip(" \x00")
@@ -215,6 +229,8 @@ def _read_meta(data: bytes) -> tuple[FileMetaDataset, int]:
             raise NotForFastEngine("file meta element without a valid VR")
         start = pos + 8
         if vr_text in LONG_VRS:
+            if pos + 12 > len(data):
+                raise Truncated("truncated file meta")
             length, start = unpack_ul(data, pos + 8)[0], pos + 12
         if length == UNDEFINED or start + length > len(data):
             raise NotForFastEngine("file meta element with an odd length")
@@ -256,6 +272,7 @@ class _Reader:
         """`data` starts at file offset `base`: spans and value positions are file offsets."""
         self.data, self.implicit, self.spans, self.base = data, source.implicit, source.spans, base
         self.stop: int | None = None  # top-level tag at which to stop reading
+        self.depth, self.max_depth = 0, limits.current().sequence_depth  # open sequences (the reader recurses)
 
     def elements(self, pos: int, end: int, encoding, top: bool = False, in_item: bool = False):
         """Elements from pos up to end (or, with in_item and an undefined length, the item
@@ -343,6 +360,15 @@ class _Reader:
             return undefined and start + 4 <= len(self.data) and unpack_tag(self.data, start) == (0xFFFE, 0xE000)
 
     def _items(self, pos: int, end: int | None, encoding) -> tuple[list[Dataset], int]:
+        if self.depth >= self.max_depth:
+            raise nesting_too_deep(self.max_depth, pos + self.base)
+        self.depth += 1
+        try:
+            return self._read_items(pos, end, encoding)
+        finally:
+            self.depth -= 1
+
+    def _read_items(self, pos: int, end: int | None, encoding) -> tuple[list[Dataset], int]:
         data, items = self.data, []
         while end is None or pos < end:
             length = item_length(data, pos, end)

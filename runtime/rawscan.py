@@ -14,10 +14,11 @@ from typing import NamedTuple
 
 from pydicom.datadict import DicomDictionary
 
+from deidc.runtime import limits
 from deidc.runtime.rawread import (
     EXPLICIT_LE, IMPLICIT_LE, IMPLICIT_SEQUENCES, ITEM_END, PIXEL_DATA, UNDEFINED, VR_NAMES,
-    NotForFastEngine, Truncated, item_length, read_meta_syntax, unpack_explicit, unpack_tag, unpack_tag_length,
-    unpack_ul,
+    NotForFastEngine, Truncated, item_length, nesting_too_deep, read_meta_syntax, unpack_explicit, unpack_tag,
+    unpack_tag_length, unpack_ul,
 )
 from deidc.runtime.texts import PLAIN_CHARSETS, PLAIN_CODECS, raw_texts
 
@@ -75,6 +76,7 @@ def _patient_key(top: dict[int, _Raw], codec: str) -> str:
 class _Scan:
     def __init__(self, data: bytes, wanted: set[int], found: list, top: dict, implicit: bool):
         self.data, self.wanted, self.found, self.top, self.implicit = data, wanted, found, top, implicit
+        self.max_depth = limits.current().sequence_depth
 
     def elements(self, pos: int, end: int, depth: int) -> int:
         """Walk elements from pos to end (an item's end, or its delimiter); the position after."""
@@ -134,6 +136,8 @@ class _Scan:
         return start + 4 <= len(self.data) and unpack_tag(self.data, start) == (0xFFFE, 0xE000)
 
     def items(self, pos: int, end: int | None, depth: int) -> int:
+        if depth >= self.max_depth:  # the scan recurses: deep nesting is refused before Python's stack is
+            raise nesting_too_deep(self.max_depth, pos)
         data = self.data
         while end is None or pos < end:
             length = item_length(data, pos, end)  # the reader's rules: both refuse the same files

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import json
+import resource
 import warnings
 from collections import Counter
 from collections.abc import Callable
@@ -22,7 +23,11 @@ import pydicom
 
 from deidc.compiler.plan import Plan
 from deidc.runtime.cleaning import collected_values
-from deidc.runtime.files import InputFile, NotDicom, output_relpath, read_input, write_temporary
+from deidc.runtime import limits
+from deidc.runtime.files import (
+    InputFile, InvalidOutput, MalformedInput, NotDicom, output_relpath, read_input, write_temporary,
+)
+from deidc.runtime.limits import LimitExceeded
 from deidc.runtime.ocr import LazyOcrEngine
 from deidc.runtime.rawread import NotForFastEngine, read_headers
 from deidc.runtime.rawscan import scan_collected
@@ -45,6 +50,11 @@ class FileResult:
     uid_map: dict[str, str] = field(default_factory=dict)
     patient_ids: tuple[str, str] | None = None
     routed: str | None = None  # why the fast engine left this file to the reference engine
+    stop: str | None = None  # the output could not be written (disk full, read-only): the run stops
+
+
+class OutputFailure(Exception):
+    """Writing to the output folder failed (disk full, read-only, permissions): not this file's fault."""
 
 
 STATE: dict = {}  # this process's Plan, deidentifier, folders and options (init_worker)
@@ -86,9 +96,36 @@ def _headers(path: Path, codec: str):
     return pydicom.dcmread(path, stop_before_pixels=True, force=True)
 
 
+def confine(run_limits: limits.Limits) -> None:
+    """Make this worker process live within the run's limits: its memory is capped, so an
+    allocation past the cap raises MemoryError in the file that made it (quarantined), instead of
+    the kernel's OOM killer taking the worker, or the machine."""
+    limits.configure(run_limits)
+    cap = run_limits.worker_memory
+    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (cap, hard))
+
+
+def init_phi_worker(plan: Plan, codec: str, run_limits: limits.Limits) -> None:
+    """A pass-1 worker process: the Plan, the reader and the limits."""
+    confine(run_limits)
+    STATE["plan"], STATE["codec"] = plan, codec
+
+
+def gather_phi_batch(path_texts: list[str]) -> list[tuple[str, dict[str, list[tuple[str, str]]]] | None]:
+    """Pass 1 over a batch of files (one task of the supervised pool)."""
+    with collect_garbage_after():
+        return [gather_phi(p) for p in path_texts]
+
+
 def init_worker(plan: Plan, keys: dict[str, bytes], input_root: str, staging: str,
                 ocr_name: str = "rapidocr", preview_dir: str | None = None,
-                shared: dict | None = None, ocr_threads: int = 0, codec: str = "fast") -> None:
+                shared: dict | None = None, ocr_threads: int = 0, codec: str = "fast",
+                run_limits: limits.Limits | None = None) -> None:
+    if run_limits is not None:
+        limits.configure(run_limits)
     STATE["shared_phi"] = shared or {}
     STATE["codec"] = codec
     ocr = LazyOcrEngine(ocr_name, ocr_threads) if plan.pixels else None
@@ -158,12 +195,25 @@ def _guarded(p: _Pending, stage: Callable[[_Pending], None]) -> None:
         warnings.simplefilter("always")
         try:
             stage(p)
+        except OutputFailure as err:  # the output folder's fault, not the file's: the run stops
+            p.result.stop = str(err)
+        except LimitExceeded as err:
+            quarantine(p.result, err.kind, str(err))
+        except MemoryError:
+            quarantine(p.result, "exceeds a limit", "needs more memory than a worker may use "
+                       f"({limits.current().worker_memory >> 20} MB; --max-memory raises it)")
+        except RecursionError:  # a bound the integrity check should have caught first: say so
+            quarantine(p.result, "exceeds a limit", "structures nested too deeply to process")
+        except InvalidOutput as err:  # the staged output failed the structural check: not released
+            quarantine(p.result, "output would not decode", str(err))
+        except MalformedInput as err:  # cut or malformed: refused whole, before either engine parsed it
+            quarantine(p.result, "truncated or malformed DICOM", str(err))
         except (NotDicom, OSError) as err:
             quarantine(p.result, "not DICOM or unreadable", str(err))
         except Exception as err:  # noqa: BLE001 — one bad file must not stop the batch, nor leak
             quarantine(p.result, "failed while de-identifying", f"failed while de-identifying ({type(err).__name__}: {err})")
     p.caught.extend(caught)
-    if p.result.quarantine:
+    if p.result.quarantine or p.result.stop:
         p.work = None
 
 
@@ -203,7 +253,10 @@ def _complete(p: _Pending) -> None:
         return quarantine(result, "rules remove a required attribute",
                            f"the rules remove required attribute(s) {', '.join(lost)}")
     result.output = str(output_relpath(ds))
-    staged, fast = write_temporary(ds, STATE["staging"], p.source.source)
+    try:
+        staged, fast = write_temporary(ds, STATE["staging"], p.source.source)
+    except OSError as err:
+        raise OutputFailure(f"cannot write to the output folder: {err.strerror or err}") from None
     result.staged = str(staged)
     if p.source.source is not None and not fast:
         result.routed = "written by the reference engine (character set or transfer syntax changed)"

@@ -31,6 +31,12 @@ def cli_env(key: str | None = E2E_KEY) -> dict[str, str]:
 
 
 @pytest.fixture
+def deidc_env() -> dict[str, str]:
+    """The environment of a CLI run, for tests that start `deidc` themselves (Popen)."""
+    return cli_env()
+
+
+@pytest.fixture
 def deidc(tmp_path):
     """deidc("apply", rules, input, "-o", out, ..., key=...) -> CompletedProcess (text)."""
 

@@ -164,10 +164,12 @@ def test_non_empty_output_needs_overwrite(deidc, small_tree, tmp_path):
     assert [p.name for p in out.iterdir()] == ["precious.txt"]
     assert keep.read_text() == "do not lose me"
 
+    # --overwrite clears an earlier deidc output only: a file deidc did not write is never deleted
     run = deidc("apply", rules, small_tree, "-o", out, "--workers", "1", "--no-progress",
                 "--overwrite")
-    assert run.returncode == 0, run.stderr
-    assert len(dicom_outputs(out)) == 4
+    assert run.returncode == 2
+    assert "precious.txt was not written by deidc" in run.stderr
+    assert [p.name for p in out.iterdir()] == ["precious.txt"]
     assert keep.read_text() == "do not lose me"
 
 

@@ -2,10 +2,19 @@
 without the PHI tokens, every other word kept, and hits that name the kind and matcher only."""
 from __future__ import annotations
 
-import pytest
+import random
+import string
 
-from deidc.runtime.clean import BUILTIN_PATTERNS, CleanSpec, clean_texts
-from deidc.runtime.phi import build_phi
+import numpy as np
+import pytest
+from rapidfuzz import fuzz, process
+
+from deidc.runtime import clean as clean_module
+from deidc.runtime import limits
+from deidc.runtime import phi as phi_module
+from deidc.runtime.clean import BUILTIN_PATTERNS, CleanSpec, best_fuzzy_matches, clean_texts
+from deidc.runtime.limits import LimitExceeded
+from deidc.runtime.phi import build_phi, normalise
 
 DAY = 86400
 
@@ -361,3 +370,188 @@ def test_tidy_up_leaves_no_double_spaces_or_orphan_separators(phi, text, expecte
 
 def test_tidy_up_removes_empty_brackets(phi):
     assert clean("seen (Rebecca) today", phi) == "seen today"
+
+
+# ---- bounded work: cleaning is linear in the text, or the file is refused (issue 11) -----------
+
+
+@pytest.fixture
+def scored_pairs(monkeypatch) -> list[int]:
+    """Counts the (word, PHI word) pairs handed to rapidfuzz: the work of fuzzy matching."""
+    pairs: list[int] = []
+    real = process.cdist
+
+    def counting(queries, choices, **kwargs):
+        pairs.append(len(queries) * len(choices))
+        return real(queries, choices, **kwargs)
+
+    monkeypatch.setattr(clean_module.process, "cdist", counting)
+    return pairs
+
+
+def test_fuzzy_work_does_not_grow_with_repeated_words(phi, scored_pairs):
+    """A long value repeats its words: each distinct word is scored once. (Every occurrence
+    against every PHI word made a long cleaned value and a long collected one quadratic.)"""
+    for repeat in (1, 20_000):
+        text = "Galoway Smyth Rebeca " * repeat
+        out = clean(text, phi, FUZZY)
+        assert out.split() == ["Smyth"] * repeat
+    one, many = sum(scored_pairs[: len(scored_pairs) // 2]), sum(scored_pairs[len(scored_pairs) // 2:])
+    assert one == many <= 3 * len(phi.fuzzy)
+
+
+def test_fuzzy_scores_only_pairs_whose_lengths_can_reach_the_threshold(scored_pairs):
+    short, long = "ABCD", "ABCDEFGHIJKLMNOPQRST"
+    assert best_fuzzy_matches([short, long + "X"], [short, long], 90) == {short: 0, long + "X": 1}
+    assert sum(scored_pairs) == 2  # 4 letters against 21 cannot reach 90: 200 * 4 / 25 = 32
+
+
+@pytest.mark.parametrize("threshold", [1, 50, 70, 85, 88, 90, 95, 100])
+def test_best_fuzzy_matches_is_what_scoring_every_pair_gives(threshold):
+    """The length filter and the cutoff never change the outcome: same matches, same columns
+    (the first among equal rounded scores) as the full `cdist` matrix."""
+    rng = random.Random(threshold)
+    stems = ["".join(rng.choice("ABCDE") for _ in range(rng.randint(4, 12))) for _ in range(40)]
+    choices = list(dict.fromkeys(stems[:20]))
+
+    def variant(word: str) -> str:
+        k = rng.randrange(len(word))
+        return rng.choice([word, word[:k] + word[k + 1:], word[:k] + rng.choice("ABCDE") + word[k:]])
+
+    words = sorted({variant(w) for w in stems for _ in range(3)} - {""})
+    scores = process.cdist(words, choices, scorer=fuzz.ratio, dtype=np.uint8)
+    expected = {w: int(scores[i].argmax()) for i, w in enumerate(words) if scores[i].max() >= threshold}
+    assert best_fuzzy_matches(words, choices, threshold) == expected
+
+
+def test_overlap_checks_agree_with_the_definition():
+    """Edits are free of one another when each ends before the other starts (empty ones too: a
+    /regex/ may match nothing); the character map gives the same answers as checking every edit."""
+    rng = random.Random(7)
+    for _ in range(300):
+        size = rng.randint(0, 30)
+        edits, naive = clean_module._Edits(size), []
+        for _ in range(40):
+            start = rng.randint(0, size)
+            end = min(size, start + rng.choice([0, 0, 1, 2, 5]))
+            expected = all(end <= s or start >= e for s, e in naive)
+            assert edits.free(start, end) == expected, (naive, start, end)
+            if expected:
+                edits.add(start, end, "")
+                naive.append((start, end))
+
+
+@pytest.fixture
+def small_limits():
+    before = limits.current()
+    limits.configure(limits.with_overrides(clean_chars=1000, phi_words=20))
+    yield limits.current()
+    limits.configure(before)
+
+
+def test_a_text_longer_than_the_limit_is_refused_naming_limit_and_option(phi, small_limits):
+    assert len(phi.words) <= small_limits.phi_words
+    text = ("Rebecca Galloway " * 58).ljust(1000)
+    assert len(text) == 1000 and clean(text, phi) == ""  # at the limit: cleaned
+    with pytest.raises(LimitExceeded) as info:
+        clean_texts([text + "x"], phi, EXACT, 0)
+    message = str(info.value)
+    assert info.value.kind == "exceeds a limit"
+    assert "1,001 characters" in message and "1,000" in message
+    assert "clean_chars" in message and "--max-clean-chars" in message
+    assert "GALLOWAY" not in message.upper()  # never the value
+
+
+def test_a_phi_set_with_too_many_words_is_refused(small_limits):
+    crowd = build_phi([("name", "^".join(f"NAME{letter}" for letter in string.ascii_uppercase))])
+    assert len(crowd.words) > small_limits.phi_words
+    with pytest.raises(LimitExceeded) as info:
+        clean_texts(["seen today"], crowd, FUZZY, 0)
+    message = str(info.value)
+    assert f"{len(crowd.words):,} distinct words" in message and "phi_words" in message
+    assert "--max-phi-words" in message and "NAMEA" not in message
+
+
+def test_a_file_over_the_limit_fails_alone_and_its_batch_is_unchanged(deidentifier, read_test_file, small_limits):
+    """The file whose comment is too long fails with a reason naming the attribute's tag; the other
+    files of its batch come out exactly as they do alone (dates shifted once, texts cleaned)."""
+    rules = """
+    day_shift = days(hmac(key, PatientID), -3650..-30)
+    collect PatientName as phi
+    StudyDate -> shift day_shift
+    StudyDescription, ImageComments -> clean phi fuzzy 85
+    """
+
+    def datasets():
+        out = []
+        for i in range(3):
+            ds = read_test_file("CT_small.dcm")
+            ds.PatientName, ds.PatientID, ds.StudyDate = "GALLOWAY^REBECCA", f"PID{i}", "20200229"
+            ds.StudyDescription = "CT for Rebeca Galloway"
+            ds.ImageComments = "Galloway " * (200 if i == 1 else 1)  # 1,800 characters: over 1,000
+            out.append(ds)
+        return out
+
+    deid = deidentifier(rules)
+    alone = datasets()
+    alone_outcomes = [deid.deidentify_batch([(ds, None)])[0] for ds in alone]
+    together = datasets()
+    outcomes = deid.deidentify_batch([(ds, None) for ds in together])
+    error = outcomes[1].error
+    assert isinstance(error, LimitExceeded) and isinstance(alone_outcomes[1].error, LimitExceeded)
+    assert str(error).startswith("(0020,4000): a text of 1,800 characters") and "--max-clean-chars" in str(error)
+    assert "GALLOWAY" not in str(error).upper()
+    for i in (0, 2):
+        assert outcomes[i].error is None
+        assert (together[i].StudyDate, together[i].StudyDescription, together[i].ImageComments) == \
+               (alone[i].StudyDate, alone[i].StudyDescription, alone[i].ImageComments)
+        assert together[i].StudyDate != "20200229" and together[i].StudyDescription == "CT for"
+        assert sorted(outcomes[i].changes, key=str) == sorted(alone_outcomes[i].changes, key=str)
+
+
+def test_a_user_regex_that_backtracks_without_bound_is_stopped(phi, monkeypatch):
+    monkeypatch.setattr(clean_module, "USER_REGEX_SECONDS", 0.2)
+    spec = CleanSpec(None, ("/(a|aa)+b/",), None)
+    with pytest.raises(LimitExceeded) as info:
+        clean_texts(["a" * 60 + "!"], phi, spec, 0)
+    assert "/(a|aa)+b/" in str(info.value) and "backtracks" in str(info.value)
+    assert clean("aab then", phi, spec) == "then"  # the same pattern, where it matches
+
+
+def test_patterns_start_only_where_a_run_starts():
+    """The email pattern and the tidy-up try each run once: the same matches as before."""
+    email = clean_module._compile("email")
+    assert [m.group() for m in email.finditer("x a.b+c@d-e.org, q@r.s and rgalloway@example.org.")] == \
+           ["a.b+c@d-e.org", "q@r.s", "rgalloway@example.org"]
+    assert not list(email.finditer("a" * 5000 + " no at sign"))
+    assert normalise("  ..Ann  Lee..  ") == "ANN  LEE" and normalise("!!!") == "" and normalise("a!b") == "A!B"
+
+
+def test_spelled_dates_overlapping_other_dates_are_found():
+    only_1962 = build_phi([("date", "19620312")])
+    assert clean_texts(["seen 14 MAR 2012 MAR 1962 ok"], only_1962, EXACT, 0) == \
+           [("seen 14 MAR 20 ok", [("date", "exact")])]
+    old_year = build_phi([("date", "09990314")])  # years before 1000 have no four digits
+    assert clean("on 14 Mar 999 and March 14, 999.", old_year) == "on and."
+
+
+def test_many_collected_dates_are_found_in_one_pass(monkeypatch):
+    """One scan of the text finds every collected date spelled out (a scan per date made the
+    work grow with the number of dates times the length of the text)."""
+    dates = build_phi([("date", f"19{year:02d}0{month}1{day}") for year in range(100) for month in (1, 5) for day in (1, 5)])
+    assert len(dates.spelled_dates) > 1000
+    scans: list[str] = []
+    real = phi_module._SPELLED_DATE
+
+    class Counting:
+        def finditer(self, text, **kwargs):
+            scans.append(text)
+            return real.finditer(text, **kwargs)
+
+        def fullmatch(self, text):
+            return real.fullmatch(text)
+
+    monkeypatch.setattr(phi_module, "_SPELLED_DATE", Counting())
+    text = "seen 15 May 1977, 11 JANUARY 1903 and Jan 15, 1999; kept 16 May 1977"
+    assert clean(text, dates) == "seen, and; kept 16 May 1977"
+    assert scans == [text]

@@ -55,16 +55,17 @@ def batch(tmp_path, key):
         out = tmp_path / "out"
         summary = run_batch(plan, resolve_keys(plan), inputs, out, workers)
         assert_no_leftovers(out)
-        return out, summary, quarantine_rows(out)
+        return out, summary, quarantine_rows(out, inputs)
 
     return _run
 
 
-def quarantine_rows(out: Path) -> dict[str, str]:
+def quarantine_rows(out: Path, inputs: Path) -> dict[str, str]:
+    """{input path relative to the input folder: reason} (the file column names the input path)."""
     with (out / "quarantine.csv").open(newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     assert rows[0] == ["file", "reason"]
-    return {file: reason for file, reason in rows[1:]}
+    return {Path(file).relative_to(inputs).as_posix(): reason for file, reason in rows[1:]}
 
 
 def assert_no_leftovers(out: Path) -> None:
@@ -163,17 +164,17 @@ def test_non_dicom_inputs_are_quarantined_and_the_rest_is_written(batch):
         "b/empty.dcm": b"",
         "b/junk.bin": bytes(range(256)) * 8,
         "b/MR_small.dcm": TEST_FILES / "MR_small.dcm",
-        "b/.DS_Store": b"hidden files are not inputs",
+        "b/.DS_Store": b"hidden files are inputs too: every file is accounted for",
     })
-    assert (summary.files, summary.written, summary.quarantined) == (5, 2, 3)
-    assert set(quarantined) == {"a/notes.txt", "b/empty.dcm", "b/junk.bin"}
+    assert (summary.files, summary.written, summary.quarantined) == (6, 2, 4)
+    assert set(quarantined) == {"a/notes.txt", "b/empty.dcm", "b/junk.bin", "b/.DS_Store"}
     for name, reason in quarantined.items():
         assert "not a DICOM file" in reason or "unreadable" in reason, (name, reason)
     assert quarantined["a/notes.txt"].startswith("not a DICOM file")
     written = outputs(out)
     assert len(written) == 2
     assert {pydicom.dcmread(p).Modality for p in written} == {"CT", "MR"}
-    assert summary.quarantine_reasons == {"not DICOM or unreadable": 3}
+    assert summary.quarantine_reasons == {"not DICOM or unreadable": 4}
     audited = {line.split('"file": "')[1].split('"')[0]
                for line in (out / "audit.jsonl").read_text().splitlines()}
     assert audited == {"a/CT_small.dcm", "b/MR_small.dcm"}
@@ -184,13 +185,19 @@ def _half(name: str) -> bytes:
     return data[: len(data) // 2]
 
 
-@pytest.mark.parametrize("case", ["MR_truncated.dcm", "CT_small cut in half",
-                                  "CT_small cut in the header"])
-def test_truncated_dicom_is_quarantined(batch, case):
+@pytest.mark.parametrize(("case", "reason"), [
+    ("MR_truncated.dcm", "truncated: the file ends inside the value of (7FE0,0010)"),
+    ("CT_small cut in half", "truncated: the file ends inside the value of (7FE0,0010)"),
+    ("CT_small cut in the header", "truncated: the file ends inside the value of (0010,1002) at byte 982"),
+    ("CT_small cut inside an element header", "truncated: the file ends inside the element header at byte 1132"),
+])
+def test_truncated_dicom_is_quarantined(batch, case, reason):
+    ct = (TEST_FILES / "CT_small.dcm").read_bytes()
     source = {
         "MR_truncated.dcm": (TEST_FILES / "MR_truncated.dcm").read_bytes(),
         "CT_small cut in half": _half("CT_small.dcm"),
-        "CT_small cut in the header": (TEST_FILES / "CT_small.dcm").read_bytes()[:1000],
+        "CT_small cut in the header": ct[:1000],
+        "CT_small cut inside an element header": ct[:1137],
     }[case]
     out, summary, quarantined = batch({
         "broken.dcm": source,
@@ -198,10 +205,11 @@ def test_truncated_dicom_is_quarantined(batch, case):
     })
     assert summary.written == 1
     assert len(outputs(out)) == 1
-    assert quarantined.get("broken.dcm"), "the truncated file must be quarantined with a reason"
+    assert quarantined["broken.dcm"].startswith(reason)
+    assert summary.quarantine_reasons == {"truncated or malformed DICOM": 1}
 
 
-def test_duplicate_sop_instance_is_written_once(batch):
+def test_duplicate_sop_instance_is_written_once(batch, tmp_path):
     out, summary, quarantined = batch({
         "first.dcm": TEST_FILES / "CT_small.dcm",
         "second/copy-of-first.dcm": TEST_FILES / "CT_small.dcm",
@@ -211,8 +219,9 @@ def test_duplicate_sop_instance_is_written_once(batch):
     assert len(outputs(out)) == 2
     [(name, reason)] = quarantined.items()
     assert name == "second/copy-of-first.dcm"
-    assert reason.startswith("duplicate SOP Instance: first.dcm already produced ")
-    produced = reason.removeprefix("duplicate SOP Instance: first.dcm already produced ")
+    first = f"duplicate SOP instance: {tmp_path / 'in' / 'first.dcm'} already produced "
+    assert reason.startswith(first)
+    produced = reason.removeprefix(first)
     assert (out / produced).is_file()
     audited = {line.split('"file": "')[1].split('"')[0]
                for line in (out / "audit.jsonl").read_text().splitlines()}
@@ -228,17 +237,17 @@ def test_duplicate_sop_instance_under_another_patient_is_still_a_duplicate(batch
         {"first.dcm": TEST_FILES / "CT_small.dcm", "second.dcm": other},
         rules=BASIC + 'PatientID -> pseudonym "P{hmac:6}"\n')
     assert len(outputs(out)) == 1
-    assert quarantined["second.dcm"].startswith("duplicate SOP Instance")
+    assert quarantined["second.dcm"].startswith("duplicate SOP instance")
 
 
-def test_real_duplicates_in_deid_data(batch):
+def test_real_duplicates_in_deid_data(batch, tmp_path):
     """deid-data's ctbrain1 and ctbrain2 share one SOP Instance UID."""
     out, summary, quarantined = batch({
         "ctbrain1.dcm": DEID_DATA / "humans" / "ctbrain1.dcm",
         "ctbrain2.dcm": DEID_DATA / "humans" / "ctbrain2.dcm",
     })
     assert (summary.written, summary.quarantined) == (1, 1)
-    assert quarantined["ctbrain2.dcm"].startswith("duplicate SOP Instance: ctbrain1.dcm")
+    assert quarantined["ctbrain2.dcm"].startswith(f"duplicate SOP instance: {tmp_path / 'in' / 'ctbrain1.dcm'}")
 
 
 def test_removing_a_required_attribute_quarantines(batch):
@@ -284,10 +293,12 @@ def test_output_path_uses_the_new_values(batch, key):
 
 
 @pytest.mark.parametrize(("patient_id", "folder"), [
-    ("../../escape", "_.._.._escape"),  # no hidden (dot) folders in the output
-    ("..", "no-patient-id"),
+    ("../../escape", "%2E.%2F..%2Fescape"),  # no hidden (dot) folders in the output, no escape
+    ("..", "%2E."),
     ("", "no-patient-id"),
-    ("A/B C", "A_B_C"),
+    ("no-patient-id", "%6Eo-patient-id"),  # a value is never taken for the fallback
+    ("A/B C", "A%2FB%20C"),
+    ("A_B_C", "A_B_C"),  # distinct from the one above (they collided as A_B_C)
 ])
 def test_output_path_components_are_made_safe(batch, tmp_path, patient_id, folder):
     ds = pydicom.dcmread(TEST_FILES / "MR_small.dcm")
@@ -300,7 +311,7 @@ def test_output_path_components_are_made_safe(batch, tmp_path, patient_id, folde
     assert written.relative_to(out).parts[0] == folder
 
 
-@pytest.mark.parametrize("patient_id", [".deidc-staging", "audit.jsonl", "quarantine.csv"])
+@pytest.mark.parametrize("patient_id", [".deidc-staging", ".deidc-run", "audit.jsonl", "quarantine.csv", "mappings"])
 def test_patient_id_naming_an_output_file_does_not_break_the_batch(batch, tmp_path, patient_id):
     ds = pydicom.dcmread(TEST_FILES / "CT_small.dcm")
     ds.PatientID = patient_id

@@ -19,7 +19,9 @@ from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from deidc.compiler import compile_or_raise
 from deidc.runtime.files import read_dataset, read_input, write_temporary
 from deidc.runtime.keys import resolve_keys
-from deidc.runtime.rawread import NotForFastEngine, read_source
+from deidc.runtime.limits import LimitExceeded
+from deidc.runtime.rawread import NotForFastEngine, Truncated, read_meta_syntax, read_source
+from deidc.runtime.rawscan import scan_collected
 from deidc.runtime.rawwrite import PREAMBLE, encode_file
 from deidc.runtime.walk import DatasetDeidentifier
 
@@ -103,6 +105,32 @@ ROUTING = {
                                        element(0x00090010, "LO", "ACME")),
                             "explicit VR element with odd reserved bytes"),
 }
+
+
+def test_a_cut_inside_a_long_file_meta_header_is_truncated_not_a_struct_error():
+    """(0002,0001) OB has a 12-byte header at byte 144: a file ending at 154 cuts its length."""
+    assert CT[144:150] == pack("<HH", 2, 1) + b"OB"
+    with pytest.raises(Truncated, match="truncated file meta"):
+        read_source(CT[:154])
+    with pytest.raises(Truncated):
+        read_meta_syntax(CT[:154])
+
+
+def _nested(depth: int) -> helpers.Encoded:
+    inner = element(0x00081155, "UI", "1.2.3.4")
+    for _ in range(depth):
+        inner = sequence(0x00081140, item(inner, undefined=True), undefined=True)
+    return inner
+
+
+def test_the_readers_refuse_nesting_beyond_the_depth_limit_without_recursing_further(tmp_path):
+    with pytest.raises(LimitExceeded, match=r"sequences nested more than 32 deep .*limits.sequence_depth"):
+        read_source(small_file(_nested(33)))
+    assert read_source(small_file(_nested(32))).dataset.ReferencedImageSequence
+    path = tmp_path / "deep.dcm"
+    path.write_bytes(small_file(_nested(33)))
+    with pytest.raises(LimitExceeded, match="sequences nested more than 32 deep"):
+        scan_collected(path, {0x00100010})
 
 
 @pytest.mark.parametrize("case", list(ROUTING))

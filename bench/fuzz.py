@@ -1,0 +1,205 @@
+"""Fuzz at scale: `deidc apply` over thousands of mutated real DICOM files (a script that prints
+figures, never asserts; the seeded, CI-sized version is tests/faults/test_fuzz.py).
+
+The corpus is tests/fault_corpus.py's: real files with a planted PHI marker, broken by every
+mutation it knows (bit flips, truncation at each kind of boundary, bad lengths and VRs, deep
+nesting, 10 MB values, wrong file meta, random bytes, a decompression bomb, non-DICOM files).
+For each ruleset it runs `deidc apply --workers N` once over the whole corpus and prints: inputs,
+written, quarantined by reason, tracebacks, inputs not accounted for, quarantine rows that name no
+input, internal errors given as reasons, released files that fail a full pydicom decode or
+`dcmdump +E`, released files holding the marker (and those a clean reading of the mutated bytes
+makes ambiguous), stray files, exit code, wall time and the peak memory of the run's process tree
+(sampled from /proc ten times a second; the largest single process too). A second, sequential
+pass (`--workers 1`) over a sample (every heavy mutant and `--timing-sample` others) times each
+file by when its record reaches the run journal, and lists the slowest.
+
+    .venv/bin/python bench/fuzz.py                                # 3,000 files, both rulesets
+    .venv/bin/python bench/fuzz.py --files 500 --rulesets tcia --workdir /tmp/fuzz --keep
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+import fault_corpus as fc  # noqa: E402 — tests/ holds the shared corpus module
+
+PROBLEMS = ("tracebacks", "missing quarantine.csv", "wrong exit code", "inputs not accounted for",
+            "inputs quarantined twice", "quarantine rows naming no input", "internal errors as quarantine reasons",
+            "released files pydicom cannot decode", "released files dcmdump +E rejects",
+            "released files holding the marker", "temporary or stray files in the output", "valid files quarantined")
+
+
+class TreeMemory:
+    """Peak resident memory of a run's process tree (sum) and of its largest process."""
+
+    def __init__(self) -> None:
+        self.tree = self.single = 0
+
+    def __call__(self, pid: int) -> None:
+        sizes = [fc.rss(p) for p in (pid, *fc.descendants(pid))]
+        self.tree = max(self.tree, sum(sizes))
+        self.single = max(self.single, max(sizes, default=0))
+
+
+class JournalClock:
+    """When each input's record reached the journal (a sequential run: the gaps are per-file times)."""
+
+    def __init__(self, out: Path) -> None:
+        self.path, self.offset, self.last, self.times = out / fc.JOURNAL, 0, None, []
+
+    def __call__(self, pid: int) -> None:
+        try:
+            with self.path.open("rb") as fh:
+                fh.seek(self.offset)
+                data = fh.read()
+        except OSError:
+            return
+        now = time.monotonic()
+        lines = data.split(b"\n")
+        self.offset += len(data) - len(lines[-1])
+        for line in lines[:-1]:
+            record = json.loads(line)
+            if "i" not in record:  # the header: the clock starts
+                self.last = now
+                continue
+            self.times.append((now - (self.last or now), record.get("input", "?")))
+            self.last = now
+
+
+def mib(n: int) -> str:
+    return f"{n / (1 << 20):,.0f} MiB"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=3000, help="mutated files (the unmutated controls included)")
+    parser.add_argument("--seed", type=int, default=20)
+    parser.add_argument("--rulesets", default="ps3.15-basic,tcia")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--heavy", type=int, default=3, help="files per heavy mutation (10 MB values, bomb, ...)")
+    parser.add_argument("--ocr", action="store_true",
+                        help="keep OT/US/SC modalities, so tcia.deid OCRs those images (slow)")
+    parser.add_argument("--timing-sample", type=int, default=150, help="light mutants in the timed sequential pass")
+    parser.add_argument("--no-dcmdump", action="store_true")
+    parser.add_argument("--timeout", type=float, default=4 * 3600, help="seconds per run before it counts as hung")
+    parser.add_argument("--workdir", type=Path, help="where the corpus and outputs go (default: a temporary folder)")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--examples", type=int, default=8, help="examples listed per kind of problem")
+    args = parser.parse_args()
+
+    console = Console(highlight=False, width=200)
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="deidc-fuzz-"))
+    work.mkdir(parents=True, exist_ok=True)
+    corpus = work / "corpus"
+    started = time.monotonic()
+    if corpus.with_suffix(".json").exists():
+        mutants = fc.load_corpus(corpus)
+        console.print(f"corpus: reusing {len(mutants)} files in {corpus}")
+    else:
+        mutants = fc.make_corpus(corpus, args.files, args.seed, heavy=args.heavy, ocr=args.ocr)
+        console.print(f"corpus: {len(mutants)} files in {corpus} ({time.monotonic() - started:.0f} s to make)")
+    kinds = Counter(m.mutation for m in mutants)
+    console.print("mutations: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
+    console.print(f"corpus bytes: {mib(sum(m.size for m in mutants))}; load average "
+                  f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+    for ruleset in [r.strip() for r in args.rulesets.split(",") if r.strip()]:
+        rules = fc.RULESETS / f"{ruleset}.deid"
+        out = work / f"out-{ruleset}"
+        shutil.rmtree(out, ignore_errors=True)
+        memory = TreeMemory()
+        run = fc.run_apply(rules, corpus, out, workers=args.workers, timeout=args.timeout, memory_soft_limit=None,
+                           monitor=memory)
+        checked = time.monotonic()
+        findings = fc.check_run(corpus, out, mutants, run, ruleset, use_dcmdump=not args.no_dcmdump)
+        check_seconds = time.monotonic() - checked
+
+        table = Table(title=f"deidc apply {rules.name}, {len(mutants)} mutated files, --workers {args.workers}",
+                      header_style="bold")
+        table.add_column("figure")
+        table.add_column("value", justify="right")
+        table.add_row("inputs", str(findings.inputs))
+        table.add_row("written", str(findings.released))
+        table.add_row("quarantined", str(findings.quarantined))
+        for reason, n in sorted(findings.reasons.items(), key=lambda kv: -kv[1])[:25]:
+            table.add_row(f"  {reason}", str(n))
+        if len(findings.reasons) > 25:
+            table.add_row(f"  ... {len(findings.reasons) - 25} more kinds of reason",
+                          str(sum(sorted(findings.reasons.values(), reverse=True)[25:])))
+        table.add_row("exit code", str(run.returncode) + (" (killed: timed out)" if run.timed_out else ""))
+        table.add_row("unaccounted (inputs - written - quarantined)",
+                      str(findings.inputs - findings.released - findings.quarantined))
+        for kind in PROBLEMS:
+            table.add_row(kind, str(len(findings.problems.get(kind, []))))
+        table.add_row("released files holding the marker, ambiguous mutants (not counted above)",
+                      str(len(findings.ambiguous_leaks)))
+        table.add_row("wall time", f"{run.seconds:,.1f} s ({findings.inputs / run.seconds:,.1f} files/s)")
+        table.add_row("peak memory, process tree (sum of RSS)", mib(memory.tree))
+        table.add_row("peak memory, largest single process", mib(memory.single))
+        table.add_row("checking the output (decode, dcmdump, marker)", f"{check_seconds:,.1f} s")
+        console.print(table)
+        for kind in PROBLEMS:
+            if findings.problems.get(kind):
+                console.print(findings.report(kind, args.examples), soft_wrap=True)
+        for leak in findings.ambiguous_leaks[:args.examples]:
+            console.print(f"ambiguous: {leak}", soft_wrap=True)
+
+        # the timed pass: sequential, heavy mutants and a sample of the rest
+        rng = random.Random(args.seed)
+        heavy = [m for m in mutants if fc.BY_NAME[m.mutation].heavy]
+        light = [m for m in mutants if not fc.BY_NAME[m.mutation].heavy]
+        sample = heavy + rng.sample(light, min(args.timing_sample, len(light)))
+        sample_dir = work / f"timing-{ruleset}"
+        shutil.rmtree(sample_dir, ignore_errors=True)
+        for m in sample:
+            (sample_dir / m.file).parent.mkdir(parents=True, exist_ok=True)
+            os.link(corpus / m.file, sample_dir / m.file)
+        timed_out = work / f"timing-out-{ruleset}"
+        shutil.rmtree(timed_out, ignore_errors=True)
+        clock = JournalClock(timed_out)
+        memory = TreeMemory()
+
+        def watch(pid: int) -> None:
+            clock(pid)
+            memory(pid)
+
+        timing = fc.run_apply(rules, sample_dir, timed_out, workers=1, timeout=args.timeout, memory_soft_limit=None,
+                              monitor=watch)
+        by_file = {str(sample_dir / m.file): m for m in sample} | {m.file: m for m in sample}
+        slowest = sorted(clock.times, reverse=True)[:10]
+        table = Table(title=f"slowest files, --workers 1 over {len(sample)} files ({len(heavy)} heavy): "
+                            f"{timing.seconds:,.1f} s, exit {timing.returncode}, peak single process "
+                            f"{mib(memory.single)} (first file: includes start-up and PHI collection)",
+                      header_style="bold")
+        for column in ("seconds", "mutation", "file"):
+            table.add_column(column, justify="right" if column == "seconds" else "left")
+        for seconds, name in slowest:
+            mutant = by_file.get(name)
+            table.add_row(f"{seconds:.2f}", mutant.mutation if mutant else "?", mutant.file if mutant else name)
+        console.print(table)
+        if not args.keep:
+            shutil.rmtree(out, ignore_errors=True)
+            shutil.rmtree(sample_dir, ignore_errors=True)
+            shutil.rmtree(timed_out, ignore_errors=True)
+
+    console.print(f"total wall time {time.monotonic() - started:,.0f} s; work folder {work}"
+                  + ("" if args.keep or args.workdir else " (removed)"))
+    if not args.keep and not args.workdir:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""The run journal: what a run has released and quarantined so far, one line per input as it is
+settled, so a run that is killed at any moment still says what it released and can be resumed.
+
+In: the output folder, the run's fingerprint (rules, options, key, input, engine, limits — never
+the key itself), and a record per settled input. Out: OUT/.deidc-run/journal.jsonl (0600, like
+every sidecar: it holds original identifiers), and on resume the records of the interrupted run
+whose outputs are still on disk exactly as they were released.
+
+A record is appended after its output file is renamed into place; the last record of an input
+wins (a duplicate SOP instance can demote an earlier winner). A line cut off by a kill is
+ignored. A record whose output is missing or changed is dropped, so that input is done again;
+outputs are a pure function of the input and the key, so redoing one gives the same bytes.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+RUN_DIR = ".deidc-run"
+JOURNAL = "journal.jsonl"
+FORMAT = 1
+SYNC_SECONDS = 1.0  # the journal is fsynced at most this often (and when the run ends)
+
+
+class JournalMismatch(Exception):
+    """The output folder holds an interrupted run of something else (other rules, key or input)."""
+
+
+@dataclass
+class Journal:
+    """Append-only; `settled[i]` is the latest record of input `i` (its audit text left in the file)."""
+    path: Path
+    settled: dict[int, dict] = field(default_factory=dict)
+    audit_at: dict[int, tuple[int, int]] = field(default_factory=dict)  # i -> (offset, length) of its line
+    _fh: object = None
+    _synced: float = 0.0
+
+    @classmethod
+    def start(cls, out: Path, fingerprint: str, inputs: int) -> Journal:
+        run = out / RUN_DIR
+        shutil.rmtree(run, ignore_errors=True)
+        run.mkdir(mode=0o700, parents=True)
+        journal = cls(run / JOURNAL)
+        fd = os.open(journal.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+        journal._fh = os.fdopen(fd, "ab")
+        journal._write({"deidc_journal": FORMAT, "fingerprint": fingerprint, "inputs": inputs})
+        journal.sync()
+        return journal
+
+    @classmethod
+    def resume(cls, out: Path, fingerprint: str, inputs: int) -> Journal:
+        """The interrupted run's journal, its records checked against the files on disk."""
+        journal = cls(out / RUN_DIR / JOURNAL)
+        try:
+            data = journal.path.read_bytes()
+        except FileNotFoundError:
+            raise JournalMismatch(f"{out} holds no interrupted deidc run to resume (no {RUN_DIR}/{JOURNAL})") from None
+        lines = data.split(b"\n")
+        try:
+            head = json.loads(lines[0])
+        except ValueError:
+            raise JournalMismatch(f"the journal of the run in {out} is unreadable; start over with --overwrite") from None
+        if head.get("fingerprint") != fingerprint or head.get("inputs") != inputs:
+            raise JournalMismatch(
+                f"{out} holds an interrupted run of other rules, options, key, input or limits; "
+                "resume it with the same command line, or start over with --overwrite")
+        offset = len(lines[0]) + 1
+        for line in lines[1:-1]:  # the last piece is empty, or the line a kill cut off
+            start, offset = offset, offset + len(line) + 1
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue  # a damaged line: its input is done again
+            if not isinstance(record, dict) or not isinstance(record.get("i"), int):
+                continue
+            i = record["i"]
+            journal.audit_at[i] = (start, len(line))
+            journal.settled[i] = {k: v for k, v in record.items() if k != "audit"}
+        journal._drop_unverified(out)
+        with journal.path.open("r+b") as fh:
+            fh.truncate(offset)
+        journal._fh = open(journal.path, "ab")  # noqa: SIM115 — closed by close()
+        return journal
+
+    def _drop_unverified(self, out: Path) -> None:
+        for i, record in list(self.settled.items()):
+            if record.get("output") and not record.get("quarantine"):
+                if _identity(out / record["output"]) != record.get("file_id"):
+                    del self.settled[i], self.audit_at[i]
+
+    def record(self, i: int, record: dict) -> None:
+        """Append input `i`'s record (its `audit` text is kept in the file only)."""
+        record = {"i": i, **record}
+        start = self._fh.tell()
+        line = self._write(record)
+        self.audit_at[i] = (start, len(line))
+        self.settled[i] = {k: v for k, v in record.items() if k != "audit"}
+        if time.monotonic() - self._synced > SYNC_SECONDS:
+            self.sync()
+
+    def audits(self, indices: Iterable[int]) -> Iterator[str]:
+        """The audit lines of each input of `indices`, in that order (one open file for all)."""
+        with self.path.open("rb") as fh:
+            for i in indices:
+                start, length = self.audit_at[i]
+                fh.seek(start)
+                yield json.loads(fh.read(length)).get("audit", "")
+
+    def _write(self, record: dict) -> bytes:
+        line = json.dumps(record, separators=(",", ":")).encode() + b"\n"
+        self._fh.write(line)
+        self._fh.flush()
+        return line[:-1]
+
+    def sync(self) -> None:
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self._synced = time.monotonic()
+
+    def close(self) -> None:
+        if self._fh is not None:
+            try:
+                self.sync()
+            finally:
+                self._fh.close()
+                self._fh = None
+
+
+def file_identity(path: Path) -> list[int]:
+    """What proves a released file is still the one the journal recorded (size, mtime, inode)."""
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
+def _identity(path: Path) -> list[int] | None:
+    try:
+        return file_identity(path)
+    except OSError:
+        return None

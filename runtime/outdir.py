@@ -1,0 +1,127 @@
+"""The output folder: what deidc puts in it, when an existing one may be reused or cleared, and the
+sidecars written at the end of a run.
+
+In: an output folder and the user's choice (`--overwrite`, `--resume`). Out: a refusal that says
+why, or a folder ready for the run; at the end, mappings/, quarantine.csv and audit.jsonl
+written atomically (temporary name, fsync, rename) with mode 0600 — they hold original
+identifiers — and a release tree holding exactly the files this run released.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from deidc.runtime.journal import JOURNAL, RUN_DIR
+
+SIDECARS = frozenset({"mappings", "audit.jsonl", "quarantine.csv", RUN_DIR})
+
+
+def check_output_folder(out: Path, overwrite: bool, resume: bool) -> str | None:
+    """Why `out` cannot take this run, or None. With --overwrite a folder that holds only an
+    earlier deidc output is cleared first (`clear_previous_output`); anything else is refused, so
+    no stale file survives and nothing deidc did not write is deleted."""
+    if out.exists() and not out.is_dir():
+        return f"output {out} exists and is not a folder"
+    if resume:
+        if not (out / RUN_DIR / JOURNAL).is_file():
+            return f"output {out} holds no interrupted deidc run to resume; run without --resume"
+        return None
+    if not out.exists() or not any(out.iterdir()):
+        return None
+    if not overwrite:
+        if (out / RUN_DIR / JOURNAL).is_file():
+            return (f"output {out} holds an interrupted run: continue it with --resume (same command line), "
+                    "or start over with --overwrite")
+        return f"output {out} is not empty; use --overwrite to replace an earlier deidc output, or choose a new folder"
+    foreign = next(_foreign_files(out), None)
+    if foreign is not None:
+        return (f"--overwrite refused: {foreign} was not written by deidc, and would be deleted; "
+                "choose a new output folder")
+    return None
+
+
+def _foreign_files(out: Path) -> Iterator[Path]:
+    """Files in `out` that a deidc run does not write (release tree: only .dcm files)."""
+    for entry in out.iterdir():
+        if entry.name in SIDECARS:
+            continue
+        if entry.is_symlink() or not entry.is_dir():
+            yield entry
+            continue
+        for folder, dirs, files in os.walk(entry):
+            for name in files:
+                if not name.endswith(".dcm") or os.path.islink(os.path.join(folder, name)):
+                    yield Path(folder, name)
+            for name in dirs:
+                if os.path.islink(os.path.join(folder, name)):
+                    yield Path(folder, name)
+
+
+def clear_previous_output(out: Path) -> None:
+    """Remove an earlier deidc output (checked by `check_output_folder` to hold nothing else)."""
+    for entry in out.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def sweep_strays(out: Path, released: set[str]) -> int:
+    """Delete release-tree files that are not `released` (relative paths) — what a killed run
+    renamed into place but never journaled — and folders left empty; return how many files."""
+    removed = 0
+    for entry in out.iterdir():
+        if entry.name in SIDECARS or not entry.is_dir():
+            continue
+        for folder, _, files in os.walk(entry, topdown=False):
+            for name in files:
+                path = Path(folder, name)
+                if str(path.relative_to(out)) not in released:
+                    path.unlink()
+                    removed += 1
+            if not os.listdir(folder):
+                os.rmdir(folder)
+    return removed
+
+
+@contextmanager
+def atomic_text(path: Path) -> Iterator[io.TextIOBase]:
+    """A text file written under a temporary name (0600), fsynced, then renamed into place.
+    Input paths that are not UTF-8 are written back as their own bytes (surrogateescape)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(suffix=".partial", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape", newline="") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+
+
+def write_mapping(path: Path, mapping: dict[str, str]) -> None:
+    with atomic_text(path) as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["id_old", "id_new"])
+        writer.writerows(sorted(mapping.items()))
+
+
+def write_quarantine(path: Path, rows: Iterable[tuple[str, str]]) -> None:
+    with atomic_text(path) as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["file", "reason"])
+        writer.writerows(rows)
+
+
+def write_audit(path: Path, texts: Iterable[str]) -> None:
+    with atomic_text(path) as fh:
+        for text in texts:
+            fh.write(text)

@@ -1,0 +1,23 @@
+"""The fault suite (issue 11): runs the real `deidc apply` on broken inputs and under faults.
+
+Helpers live in tests/fault_corpus.py (shared with bench/fuzz.py and bench/kill_resume.py)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import fault_corpus
+
+
+def pytest_configure(config):
+    # Registered, not deselected: a plain `pytest` runs them; `-m "not slow"` leaves them out.
+    config.addinivalue_line("markers", "slow: the larger fault runs (tens of seconds to minutes)")
+
+
+@pytest.fixture(scope="session")
+def deidc_entry() -> Path:
+    path = Path(fault_corpus.deidc_command())
+    if not path.exists():
+        pytest.skip(f"no deidc entry point next to the interpreter ({path}); install the package")
+    return path
