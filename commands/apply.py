@@ -58,6 +58,9 @@ def register(sub) -> None:
                    help=f"size a deflated file may inflate to (default: {d.inflated_bytes >> 20})")
     p.add_argument("--max-clean-chars", type=int, metavar="N", default=d.clean_chars,
                    help=f"longest text value `clean` reads; longer values quarantine the file (default: {d.clean_chars})")
+    p.add_argument("--max-phi-words", type=int, metavar="N", default=d.phi_words,
+                   help=f"distinct collected PHI words per patient that `clean` compares against; more "
+                        f"quarantine the patient's cleaned files (default: {d.phi_words})")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--ocr", choices=tuple(ENGINES), default="rapidocr",
                    help="OCR engine for pixels blocks (default: rapidocr; tesseract needs tesserocr)")
@@ -104,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
             err_console.print(f"[bold red]error:[/] {err}")
             return EXIT_USAGE
     run_limits = limits.with_overrides(file_seconds=args.file_timeout, worker_memory=args.max_memory << 20,
-                                       inflated_bytes=args.max_inflated << 20, clean_chars=args.max_clean_chars)
+                                       inflated_bytes=args.max_inflated << 20, clean_chars=args.max_clean_chars,
+                                       phi_words=args.max_phi_words)
     limits.configure(run_limits)
     try:
         if args.overwrite and not args.resume and out.exists():

@@ -3,7 +3,7 @@
 In: a file, as an input (read the way pydicom reads it: a missing or empty transfer syntax and a
 body in the other VR encoding are detected, as pydicom detects them) or as a staged output
 (strict: Part 10, a transfer syntax pydicom knows, the body in that syntax's encoding, pixel data
-native or encapsulated as the syntax says and, when native, exactly as long as the image
+native or encapsulated as the syntax says and, when native, at least as long as the image
 attributes make it). Out: a `Structure` (the declared transfer syntax, the body's real encoding),
 or `Malformed` with a reason that names the byte where the file goes wrong, or `LimitExceeded`
 for sequences nested deeper than `limits.sequence_depth` or a deflated data set that would inflate
@@ -45,11 +45,13 @@ _INFLATE_CHUNK, _DEFLATED_PIECE = 1 << 20, 1 << 16
 _DEFLATE_MAX_RATIO = 1032  # deflate's best case: 258 bytes from 2 bits
 
 # Big endian twins of rawread's little endian struct helpers
-_BE_TAG_LENGTH, _BE_EXPLICIT, _BE_UL = Struct(">HHL").unpack_from, Struct(">HH2sH").unpack_from, Struct(">L").unpack_from
+_BE_TAG_LENGTH, _BE_EXPLICIT = Struct(">HHL").unpack_from, Struct(">HH2sH").unpack_from
+_BE_UL = Struct(">L").unpack_from
 _LE_TAG = Struct("<HH").unpack_from
 
 # What the output check reads to know how long native pixel data must be
-ROWS, COLUMNS, SAMPLES, BITS, FRAMES, PHOTOMETRIC = 0x00280010, 0x00280011, 0x00280002, 0x00280100, 0x00280008, 0x00280004
+ROWS, COLUMNS, SAMPLES, BITS = 0x00280010, 0x00280011, 0x00280002, 0x00280100
+FRAMES, PHOTOMETRIC = 0x00280008, 0x00280004
 _IMAGE_TAGS = frozenset({ROWS, COLUMNS, SAMPLES, BITS, FRAMES, PHOTOMETRIC})
 _NO_TAGS: frozenset = frozenset()
 
@@ -278,8 +280,8 @@ def _inflate(data, pos: int, limit: int) -> bytes:
 
 
 def _too_inflated(limit: int) -> LimitExceeded:
-    return LimitExceeded(f"the deflated data set inflates to more than {limit >> 20} MB (the inflated-bytes limit, "
-                         "limits.inflated_bytes): a decompression bomb, or a data set too big to process")
+    return LimitExceeded(f"the deflated data set inflates to more than {limit >> 20} MB (the inflated-size limit; "
+                         "--max-inflated MB raises it): a decompression bomb, or a data set too big to process")
 
 
 # ---- the walk ------------------------------------------------------------------------------------
@@ -534,8 +536,8 @@ def _check_encapsulation(length: int | None, syntax: UID | None) -> None:
     """Pixel data encapsulated (undefined length) exactly when the transfer syntax is encapsulated."""
     if length is None or syntax is None or (length == UNDEFINED) == syntax.is_encapsulated:
         return
-    raise Malformed(f"malformed: pixel data is {'encapsulated' if length == UNDEFINED else 'native'} but the "
-                    f"transfer syntax {syntax} ({syntax.name}) is {'native' if length == UNDEFINED else 'encapsulated'}")
+    found, declared = ("encapsulated", "native") if length == UNDEFINED else ("native", "encapsulated")
+    raise Malformed(f"malformed: pixel data is {found} but the transfer syntax {syntax} ({syntax.name}) is {declared}")
 
 
 @dataclass
@@ -552,8 +554,8 @@ class _ImagePixels:
 
 def _check_pixels(image: dict, syntax: UID | None, little: bool) -> None:
     """Pixel data as the transfer syntax says: encapsulated under an encapsulated syntax, native
-    otherwise, and native pixel data exactly as long as its image attributes make it (excess
-    bytes are refused too: nothing checks or redacts what they hold)."""
+    otherwise, and native pixel data at least as long as its image attributes make it (readers
+    decode the frames and ignore trailing padding, as in pydicom's MR_small_padded.dcm)."""
     length = image.get(PIXEL_DATA)
     if length is None or syntax is None or syntax.is_encapsulated:
         return
@@ -579,6 +581,6 @@ def _check_pixels(image: dict, syntax: UID | None, little: bool) -> None:
     expected = get_expected_length(_ImagePixels(NumberOfFrames=frames or 1, PhotometricInterpretation=photometric,
                                                 **numbers), "bytes")
     expected += expected & 1
-    if length != expected:
+    if length < expected:  # more is decoded as pydicom and dcmtk do: the frames, then padding
         raise Malformed(f"native pixel data of {length} bytes where Rows, Columns, SamplesPerPixel, "
                         f"BitsAllocated and NumberOfFrames make {expected}")

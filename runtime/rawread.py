@@ -68,8 +68,8 @@ def _empty(vr: str | None):
 def nesting_too_deep(limit: int, pos: int) -> LimitExceeded:
     """The refusal of a file whose sequences nest deeper than the limit (readers that recurse
     stop there, so deep nesting never costs a RecursionError)."""
-    return LimitExceeded(f"sequences nested more than {limit} deep (at byte {pos}); real files stay far below "
-                         "that (the sequence-depth limit, limits.sequence_depth)")
+    return LimitExceeded(f"sequences nested more than {limit} deep (at byte {pos}): the sequence-depth limit "
+                         "(limits.sequence_depth, fixed: real files stay far below it)")
 
 
 class NotForFastEngine(Exception):
