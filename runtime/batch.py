@@ -407,12 +407,8 @@ class _Release:
         if resumed:  # files a killed attempt renamed into place but never journaled
             outdir.sweep_strays(self.out, {settled[i]["output"] for i in written})
         uid_map, patid_map = self._maps
-        outdir.write_mapping(self.out / "mappings" / "uid_mapping.csv", uid_map)
-        outdir.write_mapping(self.out / "mappings" / "patid_mapping.csv", patid_map)
-        outdir.write_quarantine(self.out / "quarantine.csv",
-                                ((str(self.entries[i].path), settled[i]["quarantine"])
-                                 for i in sorted(settled) if settled[i].get("quarantine")))
-        outdir.write_audit(self.out / "audit.jsonl", self.journal.audits(written))
+        rows = ((str(self.entries[i].path), settled[i]["quarantine"]) for i in sorted(settled) if settled[i].get("quarantine"))
+        outdir.write_sidecars(self.out, uid_map, patid_map, rows, self.journal.audits(written))
         shutil.rmtree(self.out / RUN_DIR, ignore_errors=True)
         return summary
 

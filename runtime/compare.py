@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deidc.compiler.plan import Plan
-from deidc.runtime.files import NotDicom, find_inputs, read_dataset
+from deidc.runtime.files import NotDicom, read_dataset
+from deidc.runtime.inputs import discover_inputs
 from deidc.runtime.walk import DatasetDeidentifier
 from deidc.scoring.outputs import render_values
 
@@ -37,7 +38,7 @@ def compare_on_files(plan_a: Plan, keys_a: dict[str, bytes], plan_b: Plan, keys_
     side_a, side_b = DatasetDeidentifier(plan_a, keys_a), DatasetDeidentifier(plan_b, keys_b)
     differences: list[ValueDifference] = []
     compared = 0
-    for path in find_inputs(directory):
+    for path in discover_inputs(directory).files:  # the files `apply` would read
         if compared >= limit:
             break
         try:

@@ -16,7 +16,6 @@ import hashlib
 import itertools
 import os
 import re
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,14 +50,6 @@ class MalformedInput(NotDicom):
 
 class InvalidOutput(Exception):
     """A staged output failed the structural check: it would not decode, so it is not released."""
-
-
-def find_inputs(root: Path) -> list[Path]:
-    """Every regular file under `root` (or `root` itself), sorted, hidden files skipped."""
-    if root.is_file():
-        return [root]
-    return sorted(p for p in root.rglob("*") if p.is_file() and not any(
-        part.startswith(".") for part in p.relative_to(root).parts))
 
 
 @dataclass
@@ -211,11 +202,3 @@ def write_temporary(ds: Dataset, directory: Path, source: SourceFile | None = No
         path.unlink(missing_ok=True)
         raise
     return path, pieces is not None
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(suffix=".partial", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
-    os.replace(name, path)

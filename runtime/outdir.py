@@ -90,12 +90,36 @@ def sweep_strays(out: Path, released: set[str]) -> int:
     return removed
 
 
+def write_sidecars(out: Path, uid_map: dict[str, str], patid_map: dict[str, str],
+                   quarantine_rows: Iterable[tuple[str, str]], audit_texts: Iterable[str]) -> None:
+    """mappings/uid_mapping.csv, mappings/patid_mapping.csv, quarantine.csv and audit.jsonl."""
+    temp = out / RUN_DIR
+    with atomic_text(out / "mappings" / "uid_mapping.csv", temp) as fh:
+        _csv(fh, ["id_old", "id_new"], sorted(uid_map.items()))
+    with atomic_text(out / "mappings" / "patid_mapping.csv", temp) as fh:
+        _csv(fh, ["id_old", "id_new"], sorted(patid_map.items()))
+    with atomic_text(out / "quarantine.csv", temp) as fh:
+        _csv(fh, ["file", "reason"], quarantine_rows)
+    with atomic_text(out / "audit.jsonl", temp) as fh:
+        for text in audit_texts:
+            fh.write(text)
+
+
+def _csv(fh: io.TextIOBase, header: list[str], rows: Iterable) -> None:
+    writer = csv.writer(fh, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+
+
 @contextmanager
-def atomic_text(path: Path) -> Iterator[io.TextIOBase]:
-    """A text file written under a temporary name (0600), fsynced, then renamed into place.
-    Input paths that are not UTF-8 are written back as their own bytes (surrogateescape)."""
+def atomic_text(path: Path, temp: Path) -> Iterator[io.TextIOBase]:
+    """A text file written under a temporary name (0600) in the folder `temp` (the run folder:
+    never where a reader of the output would take it for output, and removed with the run folder
+    if a kill leaves it), fsynced, then renamed into place. Input paths that are not UTF-8 are
+    written back as their own bytes (surrogateescape)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(suffix=".partial", dir=path.parent)
+    temp.mkdir(mode=0o700, exist_ok=True)
+    fd, name = tempfile.mkstemp(suffix=".partial", dir=temp)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape", newline="") as fh:
             yield fh
@@ -105,23 +129,3 @@ def atomic_text(path: Path) -> Iterator[io.TextIOBase]:
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise
-
-
-def write_mapping(path: Path, mapping: dict[str, str]) -> None:
-    with atomic_text(path) as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(["id_old", "id_new"])
-        writer.writerows(sorted(mapping.items()))
-
-
-def write_quarantine(path: Path, rows: Iterable[tuple[str, str]]) -> None:
-    with atomic_text(path) as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(["file", "reason"])
-        writer.writerows(rows)
-
-
-def write_audit(path: Path, texts: Iterable[str]) -> None:
-    with atomic_text(path) as fh:
-        for text in texts:
-            fh.write(text)
