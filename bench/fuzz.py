@@ -9,9 +9,10 @@ written, quarantined by reason, tracebacks, inputs not accounted for, quarantine
 input, internal errors given as reasons, released files that fail a full pydicom decode or
 `dcmdump +E`, released files holding the marker (and those a clean reading of the mutated bytes
 makes ambiguous), stray files, exit code, wall time and the peak memory of the run's process tree
-(sampled from /proc ten times a second; the largest single process too). A second, sequential
-pass (`--workers 1`) over a sample (every heavy mutant and `--timing-sample` others) times each
-file by when its record reaches the run journal, and lists the slowest.
+(sampled from /proc ten times a second; the largest single process too). Then every heavy mutant
+and `--timing-sample` others are run alone (`--workers 1`) and timed, less the time of a one-file
+run on an unmutated control, and the slowest are listed (the journal cannot time files: workers
+take files in batches).
 
     .venv/bin/python bench/fuzz.py                                # 3,000 files, both rulesets
     .venv/bin/python bench/fuzz.py --files 500 --rulesets tcia --workdir /tmp/fuzz --keep
@@ -19,7 +20,6 @@ file by when its record reaches the run journal, and lists the slowest.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import shutil
@@ -54,31 +54,6 @@ class TreeMemory:
         self.single = max(self.single, max(sizes, default=0))
 
 
-class JournalClock:
-    """When each input's record reached the journal (a sequential run: the gaps are per-file times)."""
-
-    def __init__(self, out: Path) -> None:
-        self.path, self.offset, self.last, self.times = out / fc.JOURNAL, 0, None, []
-
-    def __call__(self, pid: int) -> None:
-        try:
-            with self.path.open("rb") as fh:
-                fh.seek(self.offset)
-                data = fh.read()
-        except OSError:
-            return
-        now = time.monotonic()
-        lines = data.split(b"\n")
-        self.offset += len(data) - len(lines[-1])
-        for line in lines[:-1]:
-            record = json.loads(line)
-            if "i" not in record:  # the header: the clock starts
-                self.last = now
-                continue
-            self.times.append((now - (self.last or now), record.get("input", "?")))
-            self.last = now
-
-
 def mib(n: int) -> str:
     return f"{n / (1 << 20):,.0f} MiB"
 
@@ -92,7 +67,8 @@ def main() -> None:
     parser.add_argument("--heavy", type=int, default=3, help="files per heavy mutation (10 MB values, bomb, ...)")
     parser.add_argument("--ocr", action="store_true",
                         help="keep OT/US/SC modalities, so tcia.deid OCRs those images (slow)")
-    parser.add_argument("--timing-sample", type=int, default=150, help="light mutants in the timed sequential pass")
+    parser.add_argument("--timing-sample", type=int, default=30,
+                        help="light mutants timed alone (besides every heavy one); each run costs start-up time")
     parser.add_argument("--no-dcmdump", action="store_true")
     parser.add_argument("--timeout", type=float, default=4 * 3600, help="seconds per run before it counts as hung")
     parser.add_argument("--workdir", type=Path, help="where the corpus and outputs go (default: a temporary folder)")
@@ -100,7 +76,7 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=8, help="examples listed per kind of problem")
     args = parser.parse_args()
 
-    console = Console(highlight=False, width=200)
+    console = Console(highlight=False, markup=False, width=200)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="deidc-fuzz-"))
     work.mkdir(parents=True, exist_ok=True)
     corpus = work / "corpus"
@@ -157,43 +133,41 @@ def main() -> None:
         for leak in findings.ambiguous_leaks[:args.examples]:
             console.print(f"ambiguous: {leak}", soft_wrap=True)
 
-        # the timed pass: sequential, heavy mutants and a sample of the rest
+        # per-file time: each heavy mutant and a sample of the others alone (--workers 1), less
+        # the time of the same one-file run on an unmutated control (start-up, compiling the rules)
         rng = random.Random(args.seed)
         heavy = [m for m in mutants if fc.BY_NAME[m.mutation].heavy]
-        light = [m for m in mutants if not fc.BY_NAME[m.mutation].heavy]
+        light = [m for m in mutants if not fc.BY_NAME[m.mutation].heavy and m.mutation != "none"]
         sample = heavy + rng.sample(light, min(args.timing_sample, len(light)))
-        sample_dir = work / f"timing-{ruleset}"
-        shutil.rmtree(sample_dir, ignore_errors=True)
-        for m in sample:
-            (sample_dir / m.file).parent.mkdir(parents=True, exist_ok=True)
-            os.link(corpus / m.file, sample_dir / m.file)
-        timed_out = work / f"timing-out-{ruleset}"
-        shutil.rmtree(timed_out, ignore_errors=True)
-        clock = JournalClock(timed_out)
-        memory = TreeMemory()
+        control = next(m for m in mutants if m.mutation == "none")
+        timing = work / f"timing-{ruleset}"
 
-        def watch(pid: int) -> None:
-            clock(pid)
-            memory(pid)
+        def alone(mutant: fc.Mutant, memory: TreeMemory) -> tuple[fc.ApplyRun, Path]:
+            shutil.rmtree(timing, ignore_errors=True)
+            (timing / "in").mkdir(parents=True)
+            os.link(corpus / mutant.file, timing / "in" / Path(mutant.file).name)
+            run = fc.run_apply(rules, timing / "in", timing / "out", workers=1, timeout=args.timeout,
+                               memory_soft_limit=None, monitor=memory)
+            return run, timing / "out"
 
-        timing = fc.run_apply(rules, sample_dir, timed_out, workers=1, timeout=args.timeout, memory_soft_limit=None,
-                              monitor=watch)
-        by_file = {str(sample_dir / m.file): m for m in sample} | {m.file: m for m in sample}
-        slowest = sorted(clock.times, reverse=True)[:10]
-        table = Table(title=f"slowest files, --workers 1 over {len(sample)} files ({len(heavy)} heavy): "
-                            f"{timing.seconds:,.1f} s, exit {timing.returncode}, peak single process "
-                            f"{mib(memory.single)} (first file: includes start-up and PHI collection)",
-                      header_style="bold")
-        for column in ("seconds", "mutation", "file"):
-            table.add_column(column, justify="right" if column == "seconds" else "left")
-        for seconds, name in slowest:
-            mutant = by_file.get(name)
-            table.add_row(f"{seconds:.2f}", mutant.mutation if mutant else "?", mutant.file if mutant else name)
+        baseline = sorted(alone(control, TreeMemory())[0].seconds for _ in range(3))[1]
+        timed = []
+        for mutant in sample:
+            memory = TreeMemory()
+            run, timed_out = alone(mutant, memory)
+            rows = fc.read_quarantine(timed_out) or []
+            outcome = "written" if not rows else fc.reason_kind(rows[0][1])[:70]
+            timed.append((run.seconds - baseline, memory.single, mutant, outcome))
+        shutil.rmtree(timing, ignore_errors=True)
+        table = Table(title=f"slowest files: each alone with --workers 1 ({len(sample)} files, {len(heavy)} of them "
+                            f"heavy), less a one-file run on a control ({baseline:.1f} s)", header_style="bold")
+        for column in ("seconds", "peak memory", "mutation", "file", "outcome"):
+            table.add_column(column, justify="right" if column in ("seconds", "peak memory") else "left")
+        for seconds, peak, mutant, outcome in sorted(timed, key=lambda t: -t[0])[:args.examples + 2]:
+            table.add_row(f"{seconds:.2f}", mib(peak), mutant.mutation, mutant.file, outcome)
         console.print(table)
         if not args.keep:
             shutil.rmtree(out, ignore_errors=True)
-            shutil.rmtree(sample_dir, ignore_errors=True)
-            shutil.rmtree(timed_out, ignore_errors=True)
 
     console.print(f"total wall time {time.monotonic() - started:,.0f} s; work folder {work}"
                   + ("" if args.keep or args.workdir else " (removed)"))

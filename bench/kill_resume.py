@@ -96,7 +96,7 @@ def main() -> None:
     args = parser.parse_args()
     rules = args.rules.resolve()
 
-    console = Console(highlight=False, width=200)
+    console = Console(highlight=False, markup=False, width=200)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="deidc-kill-"))
     corpus = work / "corpus"
     if not corpus.exists():
@@ -146,11 +146,11 @@ def main() -> None:
 
     for share in [float(p) for p in args.points.split(",") if p.strip()]:
         interrupted(f"kill -9 of the group at {share:.0%}", share, "group")
-    interrupted("kill -9 at 30 %, resume killed at 70 %", 0.3, "group", twice=True)
-    interrupted("SIGTERM to the main process at 40 %", 0.4, "term")
-    interrupted("SIGINT to the group (Ctrl-C) at 60 %", 0.6, "int")
+    interrupted("kill -9 at 30%, resume killed at 70%", 0.3, "group", twice=True)
+    interrupted("SIGTERM to the main process at 40%", 0.4, "term")
+    interrupted("SIGINT to the group (Ctrl-C) at 60%", 0.6, "int")
 
-    scenario = Scenario("kill -9 of one pool worker at 30 %")
+    scenario = Scenario("kill -9 of one pool worker at 30%")
     scenarios.append(scenario)
     out = work / "run" / "out"
     shutil.rmtree(out.parent, ignore_errors=True)

@@ -95,7 +95,8 @@ def normalise(word: str) -> str:
 
 
 def _digits(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit())
+    # ASCII only: str.isdigit() also takes '³' and other digits that int() or a DICOM value cannot hold
+    return "".join(ch for ch in text if "0" <= ch <= "9")
 
 
 def add_name(phi: PhiSet, value: str) -> None:

@@ -25,7 +25,7 @@ from deidc.compiler.plan import Plan
 from deidc.runtime.cleaning import collected_values
 from deidc.runtime import limits
 from deidc.runtime.files import (
-    InputFile, InvalidOutput, MalformedInput, NotDicom, output_relpath, read_input, write_temporary,
+    InputFile, InvalidOutput, MalformedInput, NotDicom, check_input, output_relpath, read_input, write_temporary,
 )
 from deidc.runtime.limits import LimitExceeded
 from deidc.runtime.ocr import LazyOcrEngine
@@ -61,21 +61,28 @@ STATE: dict = {}  # this process's Plan, deidentifier, folders and options (init
 
 
 def gather_phi(path_text: str) -> tuple[str, dict[str, list[tuple[str, str]]]] | None:
-    """Pass 1: (original PatientID, the PHI each `collect` finds in this file); None if unreadable."""
+    """Pass 1: (original PatientID, the PHI each `collect` finds in this file); None if the file
+    is one pass 2 refuses (cut, malformed, over a limit: its bytes are not to be trusted, nor
+    inflated), or has no patient key (its PHI is its own: files without a key share nothing)."""
     plan: Plan = STATE["plan"]
+    path = Path(path_text)
     try:
+        check_input(path)  # the same check pass 2 makes first
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            found = None
             if STATE.get("codec", "fast") == "fast":
                 try:
-                    return _scanned_phi(Path(path_text), plan)
+                    found = _scanned_phi(path, plan)
                 except NotForFastEngine:
                     pass
-            ds = _headers(Path(path_text), STATE.get("codec", "fast"))
-            patient = str(ds.get("PatientID", "") or "").strip() or str(ds.get("StudyInstanceUID", "") or "")
-            return patient, {name: collected_values(ds, c.tags) for name, c in plan.collects.items()}
+            if found is None:
+                ds = _headers(path, STATE.get("codec", "fast"))
+                patient = str(ds.get("PatientID", "") or "").strip() or str(ds.get("StudyInstanceUID", "") or "")
+                found = patient, {name: collected_values(ds, c.tags) for name, c in plan.collects.items()}
     except Exception:  # noqa: BLE001 — pass 2 quarantines it with the reason
         return None
+    return found if found[0] else None
 
 
 def _scanned_phi(path: Path, plan: Plan) -> tuple[str, dict[str, list[tuple[str, str]]]]:

@@ -38,7 +38,6 @@ import json
 import os
 import random
 import re
-import shutil
 import struct
 import subprocess
 import warnings
@@ -1111,13 +1110,15 @@ def ambiguity(data: bytes, base: Base) -> dict[str, str]:
     some syntax reads the file cleanly to its end and finds a marker in an element no rule removes
     (a length mutation that lands exactly on a later element), or (tcia) a cleaned text keeps its
     marker while every collected element that holds it is cut off."""
-    offsets = {0, 132}
-    try:
-        offsets.add(parse_meta(data)[1])
-    except Malformed:
-        pass
+    if data[128:132] == b"DICM":  # the dataset starts after the file meta, whatever its syntax
+        try:
+            offsets = [parse_meta(data)[1]]
+        except Malformed:
+            offsets = []  # no reader can tell where the dataset starts
+    else:
+        offsets = [0]  # a bare dataset (or one after a meta without preamble: group 0002 read as elements)
     planted = marker_paths(base)
-    for offset in sorted(offsets):
+    for offset in offsets:
         if offset >= len(data):
             continue
         for syntax in PLAIN_SYNTAXES:
@@ -1270,9 +1271,9 @@ def valid_corpus(folder: Path, count: int, seed: int = 0, broken: int = 4) -> li
 # ---- checks on a run -----------------------------------------------------------------------------
 
 SIDE_FILES = frozenset({"mappings/uid_mapping.csv", "mappings/patid_mapping.csv", "audit.jsonl", "quarantine.csv"})
-INTERNAL_ERRORS = re.compile(r"\b(AttributeError|TypeError|KeyError|IndexError|RecursionError|UnboundLocalError|"
-                             r"NameError|AssertionError|ZeroDivisionError|OverflowError|MemoryError|"
-                             r"UnicodeDecodeError|UnicodeEncodeError|struct\.error|NotImplementedError)\b")
+INTERNAL_ERRORS = re.compile(r"\b(AttributeError|TypeError|KeyError|IndexError|ValueError|RecursionError|"
+                             r"UnboundLocalError|NameError|AssertionError|ZeroDivisionError|OverflowError|"
+                             r"MemoryError|UnicodeDecodeError|UnicodeEncodeError|struct\.error|NotImplementedError)\b")
 DCMDUMP = Path("/usr/bin/dcmdump")
 
 
@@ -1510,10 +1511,6 @@ def tree_difference(reference: dict[str, str], actual: dict[str, str], limit: in
         if items:
             parts.append(f"{len(items)} {title}: " + ", ".join(items[:limit]) + (" ..." if len(items) > limit else ""))
     return "; ".join(parts)
-
-
-def copy_tree(source: Path, target: Path) -> None:
-    shutil.copytree(source, target, symlinks=True)
 
 
 @dataclass

@@ -116,7 +116,7 @@ def test_the_uninterrupted_run_releases_and_quarantines(basic):
     assert basic.run.returncode == 3, basic.run.stderr[-1500:]
     released = [k for k in basic.digests if k.endswith(".dcm")]
     assert len(released) == FILES - 4
-    assert {"mappings/uid_mapping.csv", "mappings/patid_mapping.csv", "audit.jsonl", "quarantine.csv"} <= set(basic.digests)
+    assert fc.SIDE_FILES <= set(basic.digests)
     assert not any(k.startswith(".") for k in basic.digests)
 
 

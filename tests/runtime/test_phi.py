@@ -238,3 +238,14 @@ def test_afternoon_times_give_12_hour_forms():
     phrases = phi_of("time", "191844").phrases
     assert {"19:18:44", "07:18:44 PM", "7:18 PM"} <= set(phrases)
     assert "19:18 PM" not in phrases
+
+
+@pytest.mark.parametrize(("kind", "value"), [
+    ("time", "4³0912"),         # found by the fault suite: a damaged TM value collected as PHI
+    ("time", "٠٩٣٠"),           # Arabic-Indic digits: digits to str.isdigit, not to a DICOM time
+    ("phone", "555²1234567"),
+    ("date", "２０２００１０１"),  # full-width digits are not a DA value
+])
+def test_non_ascii_digits_in_collected_values_are_not_read_as_numbers(kind, value):
+    phi = build_phi([(kind, value)])  # before: ValueError from int('4³') quarantined the file
+    assert all(ch.isascii() for text in phi.digits for ch in text)
