@@ -10,7 +10,7 @@ and a `RunSummary`. Every input yields one output file or one quarantine row.
 
 Workers are supervised processes (`pool`): a worker that dies or overruns the time limit costs
 its batch a retry file by file, and a file that does it again is quarantined. Files are released
-as they finish (a slow file holds back no other), and each settled input is journaled
+as they finish (`release`; a slow file holds back no other), and each settled input is journaled
 (`journal`), so a run that is interrupted, stopped or killed can be resumed. What depends on
 order is decided by input order, not by finishing order: among files that give the same SOP
 instance the first input wins, and the sidecars are written from the journal, in input order, at
@@ -23,16 +23,15 @@ import hmac
 import os
 import shutil
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from deidc.compiler.plan import Plan
-from deidc.runtime import limits, outdir, worker
+from deidc.runtime import limits, worker
 from deidc.runtime.inputs import discover_inputs
-from deidc.runtime.journal import RUN_DIR, Journal, file_identity
+from deidc.runtime.journal import RUN_DIR, Journal
 from deidc.runtime.pool import SupervisedPool, WorkerLost
+from deidc.runtime.release import Input, Release, RunStopped, RunSummary, settled_result
 from deidc.runtime.worker import FileResult, quarantine
 
 BATCH = 16  # files a worker de-identifies together (shared cleaning); memory stays flat in the corpus
@@ -43,50 +42,12 @@ class NoInputs(ValueError):
     """The input holds no file at all."""
 
 
-class RunStopped(Exception):
-    """The run cannot go on (the output folder is full or unwritable); it can be resumed."""
-
-    def __init__(self, reason: str, summary: RunSummary) -> None:
-        super().__init__(reason)
-        self.summary = summary
-
-
 class RunInterrupted(Exception):
     """Ctrl-C or SIGTERM stopped the run; what finished is kept and it can be resumed."""
 
     def __init__(self, summary: RunSummary) -> None:
         super().__init__("interrupted")
         self.summary = summary
-
-
-@dataclass
-class RunSummary:
-    files: int = 0
-    written: int = 0
-    quarantined: int = 0
-    bytes_in: int = 0
-    seconds: float = 0.0
-    changes_by_action: Counter = field(default_factory=Counter)
-    cleaned_by_tag: Counter = field(default_factory=Counter)
-    unknown_private: int = 0
-    quarantine_reasons: Counter = field(default_factory=Counter)
-    uids_mapped: int = 0
-    patients_mapped: int = 0
-    codec: str = "fast"
-    routed: Counter = field(default_factory=Counter)  # files the reference engine handled, by reason
-    resumed: int = 0  # inputs an earlier, interrupted run had already settled
-
-    @property
-    def files_per_second(self) -> float:
-        return self.files / self.seconds if self.seconds else 0.0
-
-
-@dataclass(frozen=True)
-class Input:
-    """One entry of the input listing, in input order."""
-    rel: str  # path relative to the input folder (what the audit names)
-    path: Path  # the path as the user can open it (what the quarantine row names)
-    refused: tuple[str, str] | None = None  # (kind, reason): never read (symlink, FIFO, ...)
 
 
 def list_inputs(input_root: Path, follow_symlinks: bool) -> tuple[Path, list[Input]]:
@@ -256,7 +217,7 @@ def run_batch(plan: Plan, keys: dict[str, bytes], input_root: Path, out: Path, w
     if on_start:
         on_start(len(entries))
     fingerprint = run_fingerprint(plan, keys, input_root, entries, codec, run_limits, options)
-    release = _Release(out, entries, root, codec)
+    release = Release(out, entries, root, codec)
     try:
         release.journal = (Journal.resume if resume else Journal.start)(out, fingerprint, len(entries))
     except OSError as err:
@@ -269,7 +230,7 @@ def run_batch(plan: Plan, keys: dict[str, bytes], input_root: Path, out: Path, w
             release.rebuild_claims()
             for i in journal.settled:
                 if on_file:
-                    on_file(_settled_result(journal.settled[i]))
+                    on_file(settled_result(journal.settled[i]))
         for i, entry in enumerate(entries):
             if entry.refused and i not in journal.settled:
                 result = FileResult(entry.rel, 0)
@@ -299,119 +260,3 @@ def run_batch(plan: Plan, keys: dict[str, bytes], input_root: Path, out: Path, w
     return summary
 
 
-def _settled_result(record: dict) -> FileResult:
-    """A journaled record as the FileResult the progress display counts."""
-    return FileResult(record["input"], record.get("size", 0), quarantine=record.get("quarantine"))
-
-
-_RECORD_FIELDS = ("input", "size", "output", "quarantine", "quarantine_kind", "action_counts", "cleaned",
-                  "unknown_private", "audit", "uid_map", "patient_ids", "routed")
-
-
-class _Release:
-    """The parent's side of a run: publishes staged files, resolves duplicate SOP instances by
-    input order, journals every settled input, and writes the sidecars at the end."""
-
-    def __init__(self, out: Path, entries: list[Input], root: Path, codec: str) -> None:
-        self.out, self.entries, self.root, self.codec = out, entries, root, codec
-        self.journal: Journal | None = None
-        self.claims: dict[str, int] = {}  # output path, and "sop:" + SOP UID → the input that holds it
-        self.made: set[Path] = set()
-        self.summary_resumed = 0
-
-    def rebuild_claims(self) -> None:
-        for i, record in self.journal.settled.items():
-            if record.get("output") and not record.get("quarantine"):
-                for key in _claim_keys(record["output"]):
-                    self.claims[key] = i
-
-    def settle(self, i: int, result: FileResult, on_file: Callable[[FileResult], None] | None) -> None:
-        if result.stop:
-            if result.staged:
-                Path(result.staged).unlink(missing_ok=True)
-            raise RunStopped(result.stop, self.summary())
-        if result.staged and not result.quarantine:
-            self._publish(i, result)
-        record = {k: v for k, v in asdict(result).items() if k in _RECORD_FIELDS}
-        if not result.quarantine:
-            record["file_id"] = file_identity(self.out / result.output)
-        else:
-            record["output"], record["audit"] = None, ""
-        self.journal.record(i, record)
-        if on_file:
-            on_file(result)
-
-    def _publish(self, i: int, result: FileResult) -> None:
-        staged = Path(result.staged)
-        keys = _claim_keys(result.output)
-        holders = {self.claims[k] for k in keys if k in self.claims}
-        earlier = min((j for j in holders if j < i), default=None)
-        if earlier is not None:
-            staged.unlink(missing_ok=True)
-            quarantine(result, "duplicate SOP instance",
-                       f"duplicate SOP instance: {self.entries[earlier].path} already produced {result.output}")
-            return
-        final = self.out / result.output
-        if final.parent not in self.made:  # one mkdir per series folder, not per file
-            final.parent.mkdir(parents=True, exist_ok=True)
-            self.made.add(final.parent)
-        os.replace(staged, final)
-        for j in sorted(holders):  # later inputs that finished first give way
-            self._demote(j, i, result.output)
-        for key in keys:
-            self.claims[key] = i
-
-    def _demote(self, j: int, winner: int, output: str) -> None:
-        record = dict(self.journal.settled[j])
-        if record["output"] != output:
-            (self.out / record["output"]).unlink(missing_ok=True)
-        for key in _claim_keys(record["output"]):
-            if self.claims.get(key) == j:
-                del self.claims[key]
-        record.update(output=None, audit="", quarantine_kind="duplicate SOP instance",
-                      quarantine=f"duplicate SOP instance: {self.entries[winner].path} already produced {output}")
-        record.pop("file_id", None)
-        record.pop("i", None)
-        self.journal.record(j, record)
-
-    def summary(self) -> RunSummary:
-        """The figures of every settled input (so far, or at the end)."""
-        s = RunSummary(codec=self.codec, files=len(self.entries), resumed=self.summary_resumed)
-        settled = self.journal.settled if self.journal else {}
-        uid_map, patid_map = {}, {}
-        for i in sorted(settled):
-            r = settled[i]
-            s.bytes_in += r.get("size") or 0
-            if r.get("routed"):
-                s.routed[r["routed"]] += 1
-            if r.get("quarantine"):
-                s.quarantined += 1
-                s.quarantine_reasons[r.get("quarantine_kind") or "quarantined"] += 1
-                continue
-            s.written += 1
-            uid_map.update(r.get("uid_map") or {})
-            if r.get("patient_ids"):
-                patid_map[r["patient_ids"][0]] = r["patient_ids"][1]
-            s.changes_by_action.update(r.get("action_counts") or {})
-            s.cleaned_by_tag.update(r.get("cleaned") or {})
-            s.unknown_private += r.get("unknown_private") or 0
-        s.uids_mapped, s.patients_mapped = len(uid_map), len(patid_map)
-        self._maps = uid_map, patid_map
-        return s
-
-    def finish(self, resumed: bool) -> RunSummary:
-        """Every input is settled: sidecars from the journal in input order, the run folder removed."""
-        summary = self.summary()
-        settled = self.journal.settled
-        written = sorted(i for i, r in settled.items() if not r.get("quarantine"))
-        if resumed:  # files a killed attempt renamed into place but never journaled
-            outdir.sweep_strays(self.out, {settled[i]["output"] for i in written})
-        uid_map, patid_map = self._maps
-        rows = ((str(self.entries[i].path), settled[i]["quarantine"]) for i in sorted(settled) if settled[i].get("quarantine"))
-        outdir.write_sidecars(self.out, uid_map, patid_map, rows, self.journal.audits(written))
-        shutil.rmtree(self.out / RUN_DIR, ignore_errors=True)
-        return summary
-
-
-def _claim_keys(output: str) -> tuple[str, str]:
-    return output, "sop:" + Path(output).stem  # the same instance under another patient/study too

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from deidc.runtime.batch import Input, _Release
+from deidc.runtime.release import Input, Release
 from deidc.runtime.journal import RUN_DIR, Journal, JournalMismatch
 from deidc.runtime.worker import FileResult
 
@@ -22,10 +22,10 @@ def _staged(tmp_path: Path, name: str, content: bytes) -> str:
     return str(staging / name)
 
 
-def _release(tmp_path: Path, n: int) -> _Release:
+def _release(tmp_path: Path, n: int) -> Release:
     out = tmp_path / "out"
     out.mkdir(exist_ok=True)
-    release = _Release(out, _entries(tmp_path, n), tmp_path / "in", "fast")
+    release = Release(out, _entries(tmp_path, n), tmp_path / "in", "fast")
     release.journal = Journal.start(out, "fingerprint", n)
     return release
 
