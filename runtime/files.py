@@ -23,7 +23,7 @@ from pathlib import Path
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
-from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from deidc.runtime import integrity
 from deidc.runtime.rawread import NotForFastEngine, SourceFile, read_file
@@ -114,6 +114,24 @@ def _check_instance(ds: Dataset) -> None:
     missing = [k for k in ("SOPClassUID", "SOPInstanceUID") if not ds.get(k)]
     if missing:
         raise NotDicom(f"no {' or '.join(missing)}: not a storable instance, so no valid output path or file meta")
+    _check_whole(ds)
+
+
+# Type 1 in every composite IOD (General Study, General Series modules): a file without them is
+# most often one cut short exactly between two elements, which no structural check can see.
+_STUDY_SERIES = ("StudyInstanceUID", "SeriesInstanceUID")
+_PIXELS = (0x7FE00010, 0x7FE00008, 0x7FE00009)  # Pixel Data, Float and Double Float Pixel Data
+
+
+def _check_whole(ds: Dataset) -> None:
+    """An instance that lacks what its IOD cannot do without is refused, not released as if whole."""
+    missing = [k for k in _STUDY_SERIES if not str(ds.get(k, "") or "").strip()]
+    sop_class = UID(str(ds.SOPClassUID))
+    if "Image Storage" in sop_class.name and not any(tag in ds for tag in _PIXELS):
+        missing.append("PixelData")  # Type 1 in the Image Pixel module of every image IOD
+    if missing:
+        raise MalformedInput(f"no {', '.join(missing)}, which every {sop_class.name or 'composite instance'} "
+                             "holds: the file is incomplete (often cut short between two elements); refused whole")
 
 
 def _settle_encoding(ds: Dataset) -> None:

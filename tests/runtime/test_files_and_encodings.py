@@ -24,6 +24,7 @@ from pydicom.uid import (
 
 from deidc.compiler import compile_or_raise
 from deidc.runtime.batch import STAGING, run_batch
+from deidc.runtime.rawread import read_source
 from deidc.runtime.keys import resolve_keys
 
 TEST_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
@@ -207,6 +208,27 @@ def test_truncated_dicom_is_quarantined(batch, case, reason):
     assert len(outputs(out)) == 1
     assert quarantined["broken.dcm"].startswith(reason)
     assert summary.quarantine_reasons == {"truncated or malformed DICOM": 1}
+
+
+def _cut_before(name: str, tag: int) -> bytes:
+    """The file cut exactly at the start of element `tag`: every element before it is whole."""
+    data = (TEST_FILES / name).read_bytes()
+    source = read_source(data)
+    start = min(begin for element, begin, _ in source.spans.values() if element.tag == tag)
+    return data[:start]
+
+
+@pytest.mark.parametrize(("cut_before", "missing"), [
+    (0x00100010, "no StudyInstanceUID, SeriesInstanceUID, PixelData"),  # before PatientName
+    (0x7FE00010, "no PixelData"),  # before the pixel data: a header that looks whole
+])
+def test_a_file_cut_between_two_elements_is_quarantined(batch, cut_before, missing):
+    """No element is cut, so only what the IOD cannot do without shows the file is incomplete
+    (the fault suite found such files released under no-study-uid/no-series-uid/)."""
+    out, summary, quarantined = batch({"cut.dcm": _cut_before("CT_small.dcm", cut_before),
+                                       "intact.dcm": DEID_DATA / "humans" / "ctbrain1.dcm"})
+    assert summary.written == 1 and len(outputs(out)) == 1
+    assert quarantined["cut.dcm"].startswith(missing + ", which every CT Image Storage holds")
 
 
 def test_duplicate_sop_instance_is_written_once(batch, tmp_path):
