@@ -1,7 +1,7 @@
 """Fuzz at scale: `deidc apply` over thousands of mutated real DICOM files (a script that prints
 figures, never asserts; the seeded, CI-sized version is tests/faults/test_fuzz.py).
 
-The corpus is tests/fault_corpus.py's: real files with a planted PHI marker, broken by every
+The corpus is tests/faultkit's: real files with a planted PHI marker, broken by every
 mutation it knows (bit flips, truncation at each kind of boundary, bad lengths and VRs, deep
 nesting, 10 MB values, wrong file meta, random bytes, a decompression bomb, non-DICOM files).
 For each ruleset it runs `deidc apply --workers N` once over the whole corpus and prints: inputs,
@@ -34,7 +34,7 @@ from rich.table import Table
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
-import fault_corpus as fc  # noqa: E402 — tests/ holds the shared corpus module
+import faultkit as fc  # noqa: E402 — tests/ holds the shared corpus package
 
 PROBLEMS = ("tracebacks", "missing quarantine.csv", "wrong exit code", "inputs not accounted for",
             "inputs quarantined twice", "quarantine rows naming no input", "internal errors as quarantine reasons",

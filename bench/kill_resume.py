@@ -2,7 +2,7 @@
 compared file by file (sha256) with an uninterrupted run (a script that prints, never asserts;
 the CI-sized version is tests/faults/test_kill_resume.py).
 
-The corpus is tests/fault_corpus.py's `valid_corpus` (copies of real files as distinct instances,
+The corpus is tests/faultkit's `valid_corpus` (copies of real files as distinct instances,
 patients with several studies, a few broken files that are quarantined). One uninterrupted run is
 the reference. Then, each in a fresh output folder: SIGKILL of the whole process group when the
 run journal says a given share of the inputs is settled, then `--resume`; SIGKILL of one pool
@@ -32,7 +32,7 @@ from rich.table import Table
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
-import fault_corpus as fc  # noqa: E402 — tests/ holds the shared corpus module
+import faultkit as fc  # noqa: E402 — tests/ holds the shared corpus package
 
 
 class Scenario:

@@ -159,7 +159,7 @@ class Release:
     def mappings(self) -> tuple[dict[str, str], dict[str, str]]:
         """(UID mapping, patient ID mapping) of the released files, merged in input order."""
         uid_map, patid_map = {}, {}
-        for i, r in sorted(self.journal.settled.items()):
+        for i, r in sorted(self.journal.settled.items() if self.journal else ()):
             if not r.get("quarantine"):
                 uid_map.update(r.get("uid_map") or {})
                 if r.get("patient_ids"):

@@ -1,13 +1,13 @@
 """The fault suite (issue 11): runs the real `deidc apply` on broken inputs and under faults.
 
-Helpers live in tests/fault_corpus.py (shared with bench/fuzz.py and bench/kill_resume.py)."""
+Helpers live in tests/faultkit/ (shared with bench/fuzz.py and bench/kill_resume.py)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-import fault_corpus
+import faultkit
 
 
 def pytest_configure(config):
@@ -17,7 +17,7 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session")
 def deidc_entry() -> Path:
-    path = Path(fault_corpus.deidc_command())
+    path = Path(faultkit.deidc_command())
     if not path.exists():
         pytest.skip(f"no deidc entry point next to the interpreter ({path}); install the package")
     return path

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-import fault_corpus as fc
+import faultkit as fc
 
 FILES, SEED = 60, 4
 BASIC = fc.RULESETS / "ps3.15-basic.deid"

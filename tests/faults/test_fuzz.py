@@ -6,7 +6,7 @@ input accounted for (written + quarantine rows = inputs, each row naming an inpu
 internal error passed off as a quarantine reason; every released file decodes fully (pydicom, every
 element at any depth and the pixel data framing or size; `dcmdump +E` when installed); the marker
 in no released file; no temporary file left in the output; the unmutated controls (and files with
-only pixel values flipped) released. The corpus is tests/fault_corpus.py; failures name the
+only pixel values flipped) released. The corpus is tests/faultkit/; failures name the
 mutant and its mutation.
 
 Corpora: `light` (every cheap mutation, a few hundred files), `heavy` (one each of the 10 MB
@@ -15,7 +15,7 @@ marked slow, a larger `light` one with another seed and tcia on the bomb. tcia.d
 OT/US/SC images; the bases get another modality (the fuzzer tests reading and writing, not OCR),
 so the tcia runs stay fast.
 
-Mutants a clean reading of the bytes makes ambiguous (fault_corpus.ambiguity: e.g. a cut exactly
+Mutants a clean reading of the bytes makes ambiguous (faultkit.ambiguity: e.g. a cut exactly
 at an element boundary, before the PHI tcia collects to clean StudyDescription) are left out of
 the marker check only; bench/fuzz.py lists them.
 """
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-import fault_corpus as fc
+import faultkit as fc
 
 LIGHT_FILES, LIGHT_SEED = 240, 11
 SLOW_FILES, SLOW_SEED = 700, 12

@@ -1,6 +1,6 @@
 """Killed, interrupted, resumed: `deidc apply --resume` must give the uninterrupted result.
 
-One corpus of valid files (tests/fault_corpus.py `valid_corpus`: copies of the real sources as
+One corpus of valid files (tests/faultkit `valid_corpus`: copies of the real sources as
 distinct instances, a few broken files so the run quarantines too) is applied once without
 interruption (the reference). Then each test starts the same run in its own session, waits for
 the journal (OUT/.deidc-run/journal.jsonl) to say how many inputs are settled, and:
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-import fault_corpus as fc
+import faultkit as fc
 
 FILES, SEED = 160, 3
 BASIC = fc.RULESETS / "ps3.15-basic.deid"
