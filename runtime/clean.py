@@ -121,6 +121,17 @@ def check_clean_limits(texts: Iterable[str], phi: PhiSet, where: str = "a text v
             f"{bounds.phi_words:,} that `clean` compares (limit phi_words); raise it with --max-phi-words")
 
 
+def check_collected(values: Iterable[tuple[str, str]], phi_name: str) -> None:
+    """Raise `LimitExceeded` when a value collected as PHI is longer than `clean` reads: it would
+    be matched against every text of every file of its patient (a 10 MB value stalled a run)."""
+    bound = limits.current().clean_chars
+    longest = max((len(text) for _, text in values), default=0)
+    if longest > bound:
+        raise LimitExceeded(
+            f"a value collected as {phi_name} has {longest:,} characters, more than the {bound:,} that "
+            f"`clean` reads (limit clean_chars); raise it with --max-clean-chars")
+
+
 def clean_texts(texts: list[str], phi: PhiSet, spec: CleanSpec, shift_seconds: int, workers: int = 1
                 ) -> list[tuple[str, list[tuple[str, str]]]]:
     """Clean a batch of texts; return (new text, [(kind, matcher), ...]) for each. `workers`:

@@ -25,6 +25,7 @@ from pydicom.sequence import Sequence
 from deidc.compiler.plan import CleanAction, KeepAction, Plan, PlanRule, RemoveAction, Specificity
 from deidc.runtime.actions import ACTION_NAMES, FileContext, QuarantineFile, apply_action
 from deidc.runtime.texts import components
+from deidc.runtime.clean import check_collected
 from deidc.runtime.cleaning import collected_values
 from deidc.runtime.deferred import clean_batch, shift_dates
 from deidc.runtime.conditions import evaluate_all
@@ -176,7 +177,7 @@ class DatasetDeidentifier:
             ctx = FileContext(self.plan, self.keys, {t: _text(ds, t) for t in self._shift_sources})
             work.old_ids = {t: _text(ds, t) for t in (PATIENT_ID, SOP_INSTANCE_UID, STUDY_UID, SERIES_UID)}
             work.regions = ultrasound_regions(ds) if self.plan.pixels else []
-            work.phi = {name: build_phi(sorted(set(collected_values(ds, c.tags)) | set((shared_phi or {}).get(name, ()))))
+            work.phi = {name: build_phi(sorted(set(_collected(ds, name, c.tags)) | set((shared_phi or {}).get(name, ()))))
                         for name, c in self.plan.collects.items()}
             self._walk(ds, (), conditions, ctx, work.outcome.changes)
             work.ctx = ctx
@@ -326,3 +327,10 @@ class DatasetDeidentifier:
                 target_ds[tag].value = new_value
                 changes.append(Change(path, "replace-from", origin,
                                       f"copied from ({source >> 16:04x},{source & 0xFFFF:04x})"))
+
+
+def _collected(ds: Dataset, name: str, tags: dict[int, str]) -> list[tuple[str, str]]:
+    """The file's own values for the PHI set `name`, within the limit `clean` reads."""
+    values = collected_values(ds, tags)
+    check_collected(values, name)
+    return values

@@ -22,6 +22,7 @@ from pathlib import Path
 import pydicom
 
 from deidc.compiler.plan import Plan
+from deidc.runtime.clean import check_collected
 from deidc.runtime.cleaning import collected_values
 from deidc.runtime import limits
 from deidc.runtime.files import (
@@ -80,6 +81,8 @@ def gather_phi(path_text: str) -> tuple[str, dict[str, list[tuple[str, str]]]] |
                 ds = _headers(path, STATE.get("codec", "fast"))
                 patient = str(ds.get("PatientID", "") or "").strip() or str(ds.get("StudyInstanceUID", "") or "")
                 found = patient, {name: collected_values(ds, c.tags) for name, c in plan.collects.items()}
+        for name, values in found[1].items():
+            check_collected(values, name)  # a huge value is no PHI to share: its file is quarantined
     except Exception:  # noqa: BLE001 — pass 2 quarantines it with the reason
         return None
     return found if found[0] else None

@@ -4,8 +4,11 @@ garbage was collected as PHI, and files without PatientID and StudyInstanceUID s
 from __future__ import annotations
 
 import pytest
+from pydicom.uid import ImplicitVRLittleEndian
 
 from deidc.runtime import worker
+from deidc.runtime.limits import LimitExceeded
+from deidc.runtime.walk import DatasetDeidentifier
 
 RULES = """\
 version 1
@@ -42,3 +45,24 @@ def test_a_file_without_a_patient_key_shares_nothing(pass1, read_test_file, tmp_
     path = tmp_path / "nokey.dcm"
     ds.save_as(path)
     assert pass1(str(path)) is None
+
+
+def test_a_huge_collected_value_is_not_shared_with_the_patients_other_files(pass1, read_test_file, tmp_path):
+    """A 2 MB PatientAddress (collected) made every file of the patient build PHI from it: a
+    batch of such files ran for minutes. The file with it is quarantined (pass 2); its value is
+    never PHI for the others."""
+    ds = read_test_file("CT_small.dcm")
+    ds.PatientName = "ZQX" + "A" * (2 << 20)  # longer than the text `clean` reads (1 MiB)
+    ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian  # PN over 64 KiB: explicit VR cannot hold it
+    path = tmp_path / "huge.dcm"
+    ds.save_as(path, implicit_vr=True)
+    assert pass1(str(path)) is None
+
+
+def test_a_huge_collected_value_quarantines_its_file(compile_plan, key, read_test_file):
+    ds = read_test_file("CT_small.dcm")
+    ds.PatientName = "ZQX" + "A" * (2 << 20)
+    outcome = DatasetDeidentifier(compile_plan(RULES), {"key": key}).deidentify_batch([(ds, None)])[0]
+    assert isinstance(outcome.error, LimitExceeded)
+    assert "collected" in str(outcome.error) and "--max-clean-chars" in str(outcome.error)
+    assert "ZQX" not in str(outcome.error)
