@@ -18,6 +18,7 @@ element of every input and output), a sequence's next item, an encapsulated valu
 """
 from __future__ import annotations
 
+import re
 from struct import Struct
 
 from pydicom.datadict import DicomDictionary
@@ -38,6 +39,14 @@ NO_TAGS: frozenset = frozenset()
 _DATASET, _SEQUENCE, _FRAGMENTS = 0, 1, 2
 _LONG_BY_VR = {vr_bytes: long for vr_bytes, (_, long) in VR_NAMES.items()}  # VR bytes → 4-byte length
 _SEQUENCE_VRS = frozenset({b"SQ", b"UN"})  # explicit VRs that may open a sequence
+# VRs whose values are characters of the default repertoire, without control characters (PS3.5
+# 6.2): a byte outside it (trailing NUL padding aside) means the value is not what its length
+# says — most often a wrong length that swallowed the header of the next element, which a reader
+# would then release inside a kept attribute.
+_CHARACTER_VRS = frozenset({"AS", "CS", "DA", "DS", "DT", "IS", "TM", "UI"})
+_CHARACTER_VR_BYTES = frozenset(vr.encode() for vr in _CHARACTER_VRS)
+_CHARACTER_TAGS = frozenset(tag for tag, entry in DicomDictionary.items() if entry[0] in _CHARACTER_VRS)
+_NOT_CHARACTERS = re.compile(rb"[^\x00\x20-\x7e]|\x00+[^\x00]")
 
 
 class Malformed(Exception):
@@ -97,6 +106,7 @@ def _implicit_elements(data, pos: int, frame: list, stack: list, found: dict, wa
     wanted_here = wanted if top else NO_TAGS
     stop = size + 1 if end is None else end  # an item of undefined length ends at its delimiter
     sequences, undefined, pixel_data = IMPLICIT_SEQUENCES, UNDEFINED, PIXEL_DATA  # locals in the loop
+    character_tags, not_characters = _CHARACTER_TAGS, _NOT_CHARACTERS.search
     while pos < stop:
         if pos + 8 > limit:
             raise _cut_header(pos, limit, size, frame)
@@ -116,6 +126,8 @@ def _implicit_elements(data, pos: int, frame: list, stack: list, found: dict, wa
         after = start + length
         if after > limit:
             raise cut_value(data, pos, group, number, start, length, limit)
+        if tag in character_tags and not_characters(data, start, after):
+            raise _not_characters(pos, group, number, DicomDictionary[tag][0])
         if tag in wanted_here:
             found[tag] = (None, bytes(data[start:after]))
         elif tag == pixel_data and top:
@@ -134,6 +146,7 @@ def _explicit_elements(data, pos: int, frame: list, stack: list, found: dict, wa
     wanted_here = wanted if top else NO_TAGS
     stop = size + 1 if end is None else end  # an item of undefined length ends at its delimiter
     long_vrs, sequence_vrs, undefined, pixel_data = _LONG_BY_VR, _SEQUENCE_VRS, UNDEFINED, PIXEL_DATA
+    character_vrs, not_characters = _CHARACTER_VR_BYTES, _NOT_CHARACTERS.search
     while pos < stop:
         if pos + 8 > limit:
             raise _cut_header(pos, limit, size, frame)
@@ -166,6 +179,8 @@ def _explicit_elements(data, pos: int, frame: list, stack: list, found: dict, wa
         after = start + length
         if after > limit:
             raise cut_value(data, pos, group, number, start, length, limit)
+        if vr_bytes in character_vrs and not_characters(data, start, after):
+            raise _not_characters(pos, group, number, vr_bytes.decode())
         if tag in wanted_here:
             found[tag] = (vr_bytes.decode(), bytes(data[start:after]))
         elif tag == pixel_data and top:
@@ -322,3 +337,9 @@ def cut_value(data, pos: int, group: int, number: int, start: int, length: int, 
                          f"{length} bytes declared, {max(size - start, 0)} remain")
     return Malformed(f"malformed: the value of ({group:04X},{number:04X}) at byte {pos} runs past the end of "
                      f"its item (byte {limit})")
+
+
+def _not_characters(pos: int, group: int, number: int, vr: str) -> Malformed:
+    return Malformed(f"malformed: element ({group:04X},{number:04X}) at byte {pos} is {vr}, but its value holds "
+                     f"bytes no {vr} value can (control or non-ASCII characters): its length is probably wrong "
+                     "and swallowed the next element")

@@ -567,3 +567,27 @@ def test_apply_writes_the_whole_file_and_quarantines_the_cut_one(tmp_path):
 def test_pixel_data_longer_than_its_frames_is_released():
     """pydicom and dcmtk decode the frames and ignore trailing padding (pydicom's MR_small_padded.dcm)."""
     integrity.check_bytes(small_file(element(0x7FE00010, "OB", bytes(66))), output=True)
+
+
+@pytest.mark.parametrize("implicit", [True, False])
+def test_a_length_that_swallows_the_next_element_is_refused(tmp_path, implicit):
+    """PatientSex's length grown by the size of the element after it lands exactly on an element
+    boundary: the file reads to its end, and PatientSex (kept by the profiles) would carry the
+    swallowed element. A CS value cannot hold the binary bytes of an element header, so the file
+    is refused (the fault suite released such a file with its PHI marker)."""
+    sex = element(0x00100040, "CS", "M", implicit).data
+    age = element(0x00101010, "AS", "042Y", implicit).data
+    data = small_file(element(0x00100040, "CS", "M", implicit), element(0x00101010, "AS", "042Y", implicit),
+                      implicit=implicit)
+    assert integrity.check_bytes(data).implicit == implicit  # as written, the file is fine
+    at = data.index(sex + age)
+    grown = sex[:4] + (pack("<L", 2 + len(age)) if implicit else sex[4:6] + pack("<H", 2 + len(age)))
+    broken = data[:at] + grown + data[at + len(grown):]
+    reasons = refusals(broken, tmp_path)
+    assert all(reason.startswith("malformed: element (0010,0040) at byte ") and "is CS, but its value holds" in reason
+               for reason in reasons), reasons
+
+
+def test_values_of_character_vrs_may_end_in_nul_padding():
+    data = small_file(element(0x00080060, "CS", b"OT\x00\x00"))
+    integrity.check_bytes(data, output=True)
