@@ -110,11 +110,13 @@ def main() -> None:
         table.add_row("inputs", str(findings.inputs))
         table.add_row("written", str(findings.released))
         table.add_row("quarantined", str(findings.quarantined))
-        for reason, n in sorted(findings.reasons.items(), key=lambda kv: -kv[1])[:25]:
-            table.add_row(f"  {reason}", str(n))
-        if len(findings.reasons) > 25:
-            table.add_row(f"  ... {len(findings.reasons) - 25} more kinds of reason",
-                          str(sum(sorted(findings.reasons.values(), reverse=True)[25:])))
+        for kind, n in _quarantine_kinds(run.stdout):
+            table.add_row(f"  {kind} (deidc's summary)", str(n))
+        for reason, n in sorted(findings.reasons.items(), key=lambda kv: -kv[1])[:10]:
+            table.add_row(f"    {reason}", str(n))
+        if len(findings.reasons) > 10:
+            table.add_row(f"    ... {len(findings.reasons) - 10} more reasons",
+                          str(sum(sorted(findings.reasons.values(), reverse=True)[10:])))
         table.add_row("exit code", str(run.returncode) + (" (killed: timed out)" if run.timed_out else ""))
         table.add_row("unaccounted (inputs - written - quarantined)",
                       str(findings.inputs - findings.released - findings.quarantined))
@@ -173,6 +175,22 @@ def main() -> None:
                   + ("" if args.keep or args.workdir else " (removed)"))
     if not args.keep and not args.workdir:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _quarantine_kinds(stdout: str) -> list[tuple[str, int]]:
+    """The quarantine kinds of deidc's own summary table (the indented rows under "quarantined")."""
+    kinds, inside = [], False
+    for line in stdout.splitlines():
+        cells = [c.strip() for c in line.strip("│ ").split("│")]
+        if len(cells) != 2:
+            continue
+        if cells[0] == "quarantined":
+            inside = True
+        elif inside and line.startswith("│   ") and cells[1].isdigit():
+            kinds.append((cells[0], int(cells[1])))
+        elif inside:
+            break
+    return kinds
 
 
 if __name__ == "__main__":
