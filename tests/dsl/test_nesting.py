@@ -13,7 +13,8 @@ import pytest
 
 from deidc.dsl import ast
 from deidc.dsl.diagnostics import DeidError
-from deidc.dsl.parser import MAX_NESTING, parse_text
+from deidc.dsl.nesting import MAX_NESTING
+from deidc.dsl.parser import parse_text
 from deidc.dsl.printer import format_text
 
 DEIDC = Path(sys.executable).parent / "deidc"
