@@ -20,7 +20,7 @@ demo: $(BIN)/.installed
 	@echo "output tree, mappings/, audit.jsonl and quarantine.csv: demo-out/"
 
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "slow or not slow"
 
 # `make bench`: bench/throughput.py measures deidc against two floors and peer tools in one run,
 # in a venv of its own (BENCH_VENV) so the peers never touch .venv: deidc (editable) plus the

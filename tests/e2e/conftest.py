@@ -16,11 +16,6 @@ DEID_DATA = Path(deid_data.__file__).parent / "data"
 E2E_KEY = "e2e-tests-secret-key-0123456789abcdef"
 
 
-def pytest_configure(config):
-    # Registered, not deselected: `make test` (plain `pytest`) runs slow tests too.
-    config.addinivalue_line("markers", "slow: builds and installs a wheel (tens of seconds)")
-
-
 def cli_env(key: str | None = E2E_KEY) -> dict[str, str]:
     """The environment for a CLI run: DEIDC_KEY set (or removed), wide output, no colour."""
     env = {k: v for k, v in os.environ.items() if k != "DEIDC_KEY"}

@@ -10,11 +10,6 @@ import pytest
 import faultkit
 
 
-def pytest_configure(config):
-    # Registered, not deselected: a plain `pytest` runs them; `-m "not slow"` leaves them out.
-    config.addinivalue_line("markers", "slow: the larger fault runs (tens of seconds to minutes)")
-
-
 @pytest.fixture(scope="session")
 def deidc_entry() -> Path:
     path = Path(faultkit.deidc_command())
