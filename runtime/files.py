@@ -17,6 +17,7 @@ import itertools
 import os
 import re
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -196,11 +197,11 @@ _staged = itertools.count()
 
 
 def write_temporary(ds: Dataset, directory: Path, source: SourceFile | None = None) -> tuple[Path, bool]:
-    """Write `ds` as Part 10 to a new temporary file in `directory`, fsynced, and check that it
-    decodes (the structural check as an output); return its path and whether the fast engine wrote
-    it (copying untouched elements from `source`). Names are process id + counter (cheaper than
+    """Write `ds` as Part 10 to a new temporary file in `directory` and check that it decodes
+    (the structural check as an output); return its path and whether the fast engine wrote it
+    (copying untouched elements from `source`). Names are process id + counter (cheaper than
     mkstemp's random probing), opened exclusively. InvalidOutput (the file removed) if the check
-    fails."""
+    fails. The caller makes the file durable (`sync_files`) before it is renamed into place."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{os.getpid()}-{next(_staged)}.partial"
     pieces = encode_file(source, ds) if source is not None else None
@@ -210,8 +211,6 @@ def write_temporary(ds: Dataset, directory: Path, source: SourceFile | None = No
                 write_pieces(fh, pieces)
             else:
                 ds.save_as(fh, enforce_file_format=True)
-            fh.flush()
-            os.fsync(fh.fileno())
         integrity.check_output(path)
     except integrity.Malformed as err:
         path.unlink(missing_ok=True)
@@ -220,3 +219,20 @@ def write_temporary(ds: Dataset, directory: Path, source: SourceFile | None = No
         path.unlink(missing_ok=True)
         raise
     return path, pieces is not None
+
+
+def sync_files(paths: list[str]) -> None:
+    """fsync every file of `paths`, all at once: a filesystem commits concurrent fsyncs together,
+    so a batch of files costs about one flush instead of one each (the first error is raised)."""
+    if not paths:
+        return
+    with ThreadPoolExecutor(max_workers=min(16, len(paths))) as pool:
+        list(pool.map(_fsync, paths))
+
+
+def _fsync(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

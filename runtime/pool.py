@@ -8,8 +8,8 @@ or overran its deadline (the worker is then killed). A lost worker is replaced, 
 
 Why not multiprocessing.Pool: when one of its workers is killed the parent waits for that task
 forever. concurrent.futures notices, but breaks the whole pool and cannot say which task killed
-it, nor stop one that hangs. Here each worker has its own pipe and one task at a time, so the
-parent always knows which task a dead or late worker held.
+it, nor stop one that hangs. Here each worker has its own pipe and runs its tasks in the order
+they were sent, so the parent always knows which task a dead or late worker was running.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -35,7 +35,11 @@ class WorkerLost:
 class _Slot:
     process: Any
     conn: Connection
-    task: tuple[Any, float] | None = None  # (task id, deadline on the monotonic clock)
+    tasks: deque = field(default_factory=deque)  # (id, payload, seconds) sent, in order; the head runs
+    deadline: float = 0.0  # of the head task, on the monotonic clock
+
+
+DEPTH = 2  # tasks sent to a worker at once: the next one waits in its pipe while the parent settles
 
 
 def _context():
@@ -93,34 +97,37 @@ class SupervisedPool:
 
     def results(self) -> Iterator[tuple[Any, Any]]:
         """(id, result or WorkerLost) in completion order, until every queued task is done; tasks
-        may be submitted while this runs, at most one per worker at a time."""
-        while self._queue or any(slot.task for slot in self._slots):
+        may be submitted while this runs. A worker holds up to DEPTH tasks; only the one it runs
+        can be lost with it, the others go back to the head of the queue."""
+        while self._queue or any(slot.tasks for slot in self._slots):
             for slot in self._slots:
-                if slot.task is None and self._queue:
-                    task_id, payload, seconds = self._queue.popleft()
-                    slot.task = (task_id, time.monotonic() + seconds)
+                while len(slot.tasks) < DEPTH and self._queue:
+                    task = self._queue.popleft()
+                    if not slot.tasks:
+                        slot.deadline = time.monotonic() + task[2]
+                    slot.tasks.append(task)
                     try:
-                        slot.conn.send(payload)
+                        slot.conn.send(task[1])
                     except OSError:
-                        pass  # the worker is gone: its sentinel says so below
+                        break  # the worker is gone: its sentinel says so below
             yield from self._collect()
 
     def _collect(self) -> Iterator[tuple[Any, Any]]:
-        busy = [slot for slot in self._slots if slot.task]
-        now = time.monotonic()
-        timeout = max(0.0, min(slot.task[1] for slot in busy) - now)
+        busy = [slot for slot in self._slots if slot.tasks]
+        timeout = max(0.0, min(slot.deadline for slot in busy) - time.monotonic())
         ready = set(wait([s.conn for s in busy] + [s.process.sentinel for s in busy], timeout=timeout + 0.01))
         for i, slot in enumerate(self._slots):
-            if slot.task is None:
+            if not slot.tasks:
                 continue
-            task_id, deadline = slot.task
             if slot.conn in ready:
                 try:
                     result = slot.conn.recv()
                 except (EOFError, OSError):
-                    result = None
+                    pass  # died while answering: below
                 else:
-                    slot.task = None
+                    task_id = slot.tasks.popleft()[0]
+                    if slot.tasks:
+                        slot.deadline = time.monotonic() + slot.tasks[0][2]
                     yield task_id, result
                     continue
             if slot.conn in ready or slot.process.sentinel in ready:
@@ -128,11 +135,17 @@ class SupervisedPool:
                 code = slot.process.exitcode
                 why = (f"killed by signal {-code}" if code is not None and code < 0
                        else f"exited with status {code}")
-                self._replace(i)
-                yield task_id, WorkerLost(f"the worker process died ({why}; out of memory?)")
-            elif time.monotonic() > deadline:
-                self._replace(i)
-                yield task_id, WorkerLost("took longer than the time limit", timed_out=True)
+                yield self._lose(i), WorkerLost(f"the worker process died ({why}; out of memory?)")
+            elif time.monotonic() > slot.deadline:
+                yield self._lose(i), WorkerLost("took longer than the time limit", timed_out=True)
+
+    def _lose(self, i: int) -> Any:
+        """Replace worker `i`; its head task is lost (its id returned), the others are queued again."""
+        slot = self._slots[i]
+        lost, *waiting = slot.tasks
+        self._queue.extendleft(reversed(waiting))
+        self._replace(i)
+        return lost[0]
 
     def _replace(self, i: int) -> None:
         self._stop(self._slots[i])

@@ -26,7 +26,8 @@ from deidc.runtime.clean import check_collected
 from deidc.runtime.cleaning import collected_values
 from deidc.runtime import limits
 from deidc.runtime.files import (
-    InputFile, InvalidOutput, MalformedInput, NotDicom, check_input, output_relpath, read_input, write_temporary,
+    InputFile, InvalidOutput, MalformedInput, NotDicom, check_input, output_relpath, read_input, sync_files,
+    write_temporary,
 )
 from deidc.runtime.limits import LimitExceeded
 from deidc.runtime.ocr import LazyOcrEngine
@@ -190,7 +191,18 @@ def _process(path_texts: list[str]) -> list[FileResult]:
         if p.work.ctx is not None:
             p.caught.extend(p.work.ctx.warnings)
         _guarded(p, _complete)
+    _make_durable([p.result for p in pending])
     return [_close(p) for p in pending]
+
+
+def _make_durable(results: list[FileResult]) -> None:
+    """fsync the batch's staged files before the parent may rename them into place."""
+    staged = [r for r in results if r.staged and not r.quarantine and not r.stop]
+    try:
+        sync_files([r.staged for r in staged])
+    except OSError as err:  # the output folder's fault (a failing disk, a full one): the run stops
+        for r in staged:
+            r.stop = f"cannot write to the output folder: {err.strerror or err}"
 
 
 @dataclass

@@ -81,3 +81,21 @@ def test_close_stops_every_worker():
             continue
         # a zombie reaped by join() no longer exists; anything else is a leak
         raise AssertionError(f"worker {pid} still running")
+
+
+def test_only_the_running_task_is_lost_with_its_worker():
+    """A worker holds the next task in its pipe while it runs one: that task is not to blame."""
+    with SupervisedPool(1, _task) as pool:
+        pool.submit("killer", ("kill", 0), 30)
+        pool.submit("waiting", ("ok", 4), 30)
+        pool.submit("last", ("ok", 5), 30)
+        results = dict(pool.results())
+        assert isinstance(results["killer"], WorkerLost)
+        assert results["waiting"] == 8 and results["last"] == 10
+
+
+def test_the_deadline_counts_from_when_a_task_starts_running():
+    with SupervisedPool(1, _task) as pool:
+        pool.submit("first", ("sleep", 1.0), 30)
+        pool.submit("second", ("ok", 1), 0.8)  # waits about 1 s behind the first: not late
+        assert dict(pool.results()) == {"first": 2 * 1.0, "second": 2}
