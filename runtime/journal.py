@@ -2,9 +2,10 @@
 settled, so a run that is killed at any moment still says what it released and can be resumed.
 
 In: the output folder, the run's fingerprint (rules, options, key, input, engine, limits — never
-the key itself), and a record per settled input. Out: OUT/.deidc-run/journal.jsonl (0600, like
-every sidecar: it holds original identifiers), and on resume the records of the interrupted run
-whose outputs are still on disk exactly as they were released.
+the key itself), and a record per settled input. Out: OUT/.deidc-run/journal.jsonl and, raw,
+the audit lines each record points into, OUT/.deidc-run/audit.partial (both 0600, like every
+sidecar: they hold original identifiers); on resume, the records of the interrupted run whose
+outputs are still on disk exactly as they were released.
 
 A record is appended after its output file is renamed into place; the last record of an input
 wins (a duplicate SOP instance can demote an earlier winner). A line cut off by a kill is
@@ -23,6 +24,7 @@ from pathlib import Path
 
 RUN_DIR = ".deidc-run"
 JOURNAL = "journal.jsonl"
+AUDIT = "audit.partial"  # the audit lines of settled inputs, raw, in settling order
 FORMAT = 1
 SYNC_SECONDS = 1.0  # the journal is fsynced at most this often (and when the run ends)
 
@@ -33,11 +35,12 @@ class JournalMismatch(Exception):
 
 @dataclass
 class Journal:
-    """Append-only; `settled[i]` is the latest record of input `i` (its audit text left in the file)."""
+    """Append-only; `settled[i]` is the latest record of input `i`. Its audit lines are kept raw in
+    a file beside it (`audit_at` in the record: offset and length), not escaped into JSON."""
     path: Path
     settled: dict[int, dict] = field(default_factory=dict)
-    audit_at: dict[int, tuple[int, int]] = field(default_factory=dict)  # i -> (offset, length) of its line
     _fh: object = None
+    _audit: object = None
     _synced: float = 0.0
 
     @classmethod
@@ -48,9 +51,14 @@ class Journal:
         journal = cls(run / JOURNAL)
         fd = os.open(journal.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
         journal._fh = os.fdopen(fd, "ab")
+        journal._open_audit()
         journal._write({"deidc_journal": FORMAT, "fingerprint": fingerprint, "inputs": inputs})
         journal.sync()
         return journal
+
+    def _open_audit(self) -> None:
+        fd = os.open(self.path.parent / AUDIT, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._audit = os.fdopen(fd, "ab")
 
     @classmethod
     def resume(cls, out: Path, fingerprint: str, inputs: int) -> Journal:
@@ -71,45 +79,55 @@ class Journal:
                 "resume it with the same command line, or start over with --overwrite")
         offset = len(lines[0]) + 1
         for line in lines[1:-1]:  # the last piece is empty, or the line a kill cut off
-            start, offset = offset, offset + len(line) + 1
+            offset += len(line) + 1
             try:
                 record = json.loads(line)
             except ValueError:
                 continue  # a damaged line: its input is done again
             if not isinstance(record, dict) or not isinstance(record.get("i"), int):
                 continue
-            i = record["i"]
-            journal.audit_at[i] = (start, len(line))
-            journal.settled[i] = {k: v for k, v in record.items() if k != "audit"}
+            journal.settled[record["i"]] = record
         journal._drop_unverified(out)
         with journal.path.open("r+b") as fh:
             fh.truncate(offset)
         journal._fh = open(journal.path, "ab")  # noqa: SIM115 — closed by close()
+        journal._open_audit()
         return journal
 
     def _drop_unverified(self, out: Path) -> None:
+        """Forget records whose output is not on disk as released, or whose audit lines a kill cut off."""
+        try:
+            audit_size = (self.path.parent / AUDIT).stat().st_size
+        except FileNotFoundError:
+            audit_size = 0
         for i, record in list(self.settled.items()):
-            if record.get("output") and not record.get("quarantine"):
+            offset, length = record.get("audit_at") or (0, 0)
+            if offset + length > audit_size:
+                del self.settled[i]
+            elif record.get("output") and not record.get("quarantine"):
                 if _identity(out / record["output"]) != record.get("file_id"):
-                    del self.settled[i], self.audit_at[i]
+                    del self.settled[i]
 
     def record(self, i: int, record: dict) -> None:
-        """Append input `i`'s record (its `audit` text is kept in the file only)."""
-        record = {"i": i, **record}
-        start = self._fh.tell()
-        line = self._write(record)
-        self.audit_at[i] = (start, len(line))
-        self.settled[i] = {k: v for k, v in record.items() if k != "audit"}
+        """Append input `i`'s record; its `audit` text goes to the audit file, after which the
+        record is written (so a record never names audit lines that are not there)."""
+        audit = record.pop("audit", "").encode("utf-8", "surrogateescape")
+        record = {"i": i, **record, "audit_at": [self._audit.tell(), len(audit)]}
+        if audit:
+            self._audit.write(audit)
+            self._audit.flush()
+        self._write(record)
+        self.settled[i] = record
         if time.monotonic() - self._synced > SYNC_SECONDS:
             self.sync()
 
     def audits(self, indices: Iterable[int]) -> Iterator[str]:
         """The audit lines of each input of `indices`, in that order (one open file for all)."""
-        with self.path.open("rb") as fh:
+        with (self.path.parent / AUDIT).open("rb") as fh:
             for i in indices:
-                start, length = self.audit_at[i]
-                fh.seek(start)
-                yield json.loads(fh.read(length)).get("audit", "")
+                offset, length = self.settled[i].get("audit_at") or (0, 0)
+                fh.seek(offset)
+                yield fh.read(length).decode("utf-8", "surrogateescape")
 
     def _write(self, record: dict) -> bytes:
         line = json.dumps(record, separators=(",", ":")).encode() + b"\n"
@@ -118,8 +136,9 @@ class Journal:
         return line[:-1]
 
     def sync(self) -> None:
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+        for fh in (self._audit, self._fh):
+            fh.flush()
+            os.fsync(fh.fileno())
         self._synced = time.monotonic()
 
     def close(self) -> None:
@@ -128,7 +147,8 @@ class Journal:
                 self.sync()
             finally:
                 self._fh.close()
-                self._fh = None
+                self._audit.close()
+                self._fh = self._audit = None
 
 
 def file_identity(path: Path) -> list[int]:
