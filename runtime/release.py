@@ -60,7 +60,6 @@ class RunStopped(Exception):
         self.summary = summary
 
 
-
 def settled_result(record: dict) -> FileResult:
     """A journaled record as the FileResult the progress display counts."""
     return FileResult(record["input"], record.get("size", 0), quarantine=record.get("quarantine"))
