@@ -217,7 +217,7 @@ def run_batch(plan: Plan, keys: dict[str, bytes], input_root: Path, out: Path, w
     if on_start:
         on_start(len(entries))
     fingerprint = run_fingerprint(plan, keys, input_root, entries, codec, run_limits, options)
-    release = Release(out, entries, root, codec)
+    release = Release(out, entries, codec)
     try:
         release.journal = (Journal.resume if resume else Journal.start)(out, fingerprint, len(entries))
     except OSError as err:

@@ -27,6 +27,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from deidc.runtime import integrity
+from deidc.runtime.outdir import SIDECARS
 from deidc.runtime.rawread import NotForFastEngine, SourceFile, read_file
 from deidc.runtime.rawwrite import encode_file, write_pieces
 
@@ -37,8 +38,7 @@ _SAFE_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 _UNSAFE = re.compile(r"[^A-Za-z0-9._^-]")
 MAX_COMPONENT = 128
 # Names the batch itself uses at the top of the output folder; a PatientID must not take them.
-RESERVED_NAMES = frozenset({"mappings", "audit.jsonl", "quarantine.csv", ".deidc-staging", "audit.jsonl.partial",
-                            ".deidc-run"})
+RESERVED_NAMES = SIDECARS
 
 
 class NotDicom(Exception):

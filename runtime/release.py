@@ -73,8 +73,8 @@ class Release:
     """The parent's side of a run: publishes staged files, resolves duplicate SOP instances by
     input order, journals every settled input, and writes the sidecars at the end."""
 
-    def __init__(self, out: Path, entries: list[Input], root: Path, codec: str) -> None:
-        self.out, self.entries, self.root, self.codec = out, entries, root, codec
+    def __init__(self, out: Path, entries: list[Input], codec: str) -> None:
+        self.out, self.entries, self.codec = out, entries, codec
         self.journal: Journal | None = None
         self.claims: dict[str, int] = {}  # output path, and "sop:" + SOP UID → the input that holds it
         self.made: set[Path] = set()

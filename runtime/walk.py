@@ -137,14 +137,14 @@ class DatasetDeidentifier:
             self.finish(work)
         return [w.outcome for w in works]
 
-    def run_deferred_together(self, works: list[FileWork]) -> bool:
-        """The deferred work of several files in one go; False if it failed (the datasets may
-        then be half changed: the caller starts those files again from their bytes)."""
+    def run_deferred_together(self, works: list[FileWork]) -> Exception | None:
+        """The deferred work of the files in one go; the exception if it failed (the datasets
+        may then be half changed: the caller starts those files again from their bytes)."""
         try:
             self._deferred([w for w in works if w.ctx is not None])
-        except Exception:  # noqa: BLE001 — the caller redoes each file alone
-            return False
-        return True
+        except Exception as err:  # noqa: BLE001 — the caller redoes each file alone
+            return err
+        return None
 
     def run_deferred(self, works: list[FileWork]) -> None:
         live = [w for w in works if w.ctx is not None]

@@ -181,12 +181,13 @@ def _process(path_texts: list[str]) -> list[FileResult]:
     pending = [_start(Path(p)) for p in path_texts]
     live = [p for p in pending if p.work is not None]
     # the shared work credits each warning to its file (FileWarnings); none is left to spread
-    if len(live) > 1 and not STATE["deidentifier"].run_deferred_together([p.work for p in live]):
-        # the batch's shared work failed part-way, its datasets half changed: each file again,
-        # alone and from its own bytes, so the file to blame fails and the others are unaffected
-        return [result for p in path_texts for result in _process([p])]
-    if len(live) == 1:
-        STATE["deidentifier"].run_deferred([live[0].work])
+    failed = STATE["deidentifier"].run_deferred_together([p.work for p in live]) if live else None
+    if failed is not None:
+        if len(live) > 1:
+            # the batch's shared work failed part-way, its datasets half changed: each file again,
+            # alone and from its own bytes, so the file to blame fails and the others are unaffected
+            return [result for p in path_texts for result in _process([p])]
+        live[0].work.outcome.error, live[0].work.ctx = failed, None
     for p in live:
         if p.work.ctx is not None:
             p.caught.extend(p.work.ctx.warnings)

@@ -25,7 +25,7 @@ def _staged(tmp_path: Path, name: str, content: bytes) -> str:
 def _release(tmp_path: Path, n: int) -> Release:
     out = tmp_path / "out"
     out.mkdir(exist_ok=True)
-    release = Release(out, _entries(tmp_path, n), tmp_path / "in", "fast")
+    release = Release(out, _entries(tmp_path, n), "fast")
     release.journal = Journal.start(out, "fingerprint", n)
     return release
 
