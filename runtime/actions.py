@@ -8,6 +8,7 @@ the audit says why. `QuarantineFile` is the one exception, and it stops the file
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -53,6 +54,9 @@ class FileContext:
     unknown_private: int = 0  # private elements that only `private *` / `default` decided
     note: str | None = None  # set by a handler to explain a fail-closed outcome
     warnings: list = field(default_factory=list)  # raised by this file's deferred work
+    # (value space, identity of the original, new value, rule): every pseudonym, hash and lookup
+    # value given, so the run can prove no two originals received the same one (release.py)
+    issued: set[tuple[str, str, str, str]] = field(default_factory=set)
 
     def offset_seconds(self, name: str) -> int:
         if name not in self.offsets:
@@ -135,21 +139,35 @@ def _limit(vr: str, text: str) -> str:
     return text[: MAX_LENGTH.get(vr, 64)]
 
 
+def _issuing(ctx: FileContext, space: str, transform: Callable[[str], str]) -> Callable[[str], str]:
+    """`transform`, recording what it gives each original (by a digest: the journal holding it
+    needs no more identifiers than it has) in the value space `space`."""
+    def issue(value: str) -> str:
+        new = transform(value)
+        identity = hashlib.sha256(value.strip(" \x00").encode("utf-8", "surrogateescape")).hexdigest()[:32]
+        ctx.issued.add((space, identity, new, ctx.where[1]))
+        return new
+    return issue
+
+
 def do_hash(ctx, ds, tag, vr, action: HashAction) -> bool:
     key, length = ctx.keys[action.key], min(MAX_LENGTH.get(vr, 64), 64)
-    return _map_text(ctx, ds, tag, lambda v: keyed.keyed_hash(key, v, length))
+    return _map_text(ctx, ds, tag, _issuing(ctx, f"hash using {action.key}",
+                                            lambda v: keyed.keyed_hash(key, v, length)))
 
 
 def do_pseudonym(ctx, ds, tag, vr, action: PseudonymAction) -> bool:
     key = ctx.keys[action.key]
-    return _map_text(ctx, ds, tag, lambda v: _limit(vr, keyed.pseudonym(key, v, action.template)))
+    return _map_text(ctx, ds, tag, _issuing(ctx, f'pseudonym "{action.template}" using {action.key}',
+                                            lambda v: _limit(vr, keyed.pseudonym(key, v, action.template))))
 
 
 def do_lookup(ctx, ds, tag, vr, action: LookupAction) -> bool:
     values = element_texts(ds, tag)
     stripped = [v.strip(" \x00") for v in values]
     if all(v in action.table or not v for v in stripped):
-        return _map_text(ctx, ds, tag, lambda v: action.table[v.strip(" \x00")])
+        return _map_text(ctx, ds, tag, _issuing(ctx, f'lookup "{action.table_file}"',
+                                                lambda v: action.table[v.strip(" \x00")]))
     ctx.note = "value not in lookup table; fallback applied"
     return HANDLERS[type(action.fallback)](ctx, ds, tag, vr, action.fallback) or True
 

@@ -242,6 +242,7 @@ def run_batch(plan: Plan, keys: dict[str, bytes], input_root: Path, out: Path, w
         for i, result in _results(todo, entries, plan, keys, root, staging, workers, ocr_name, preview_dir,
                                   engine, scheduler, codec, run_limits):
             release.settle(i, result, on_file)
+        release.settle_collisions()
     except KeyboardInterrupt:
         raise RunInterrupted(release.summary()) from None
     except OSError as err:  # the parent's own writes: renames, folders, the journal

@@ -23,6 +23,7 @@ __all__ = [
     "keyed_hash",
     "pseudonym",
     "validate_template",
+    "template_space",
     "shift_offset",
 ]
 
@@ -94,6 +95,17 @@ def validate_template(template: str) -> str | None:
     if "{" in rest or "}" in rest:
         return f"unbalanced brace in template {template!r}"
     return None
+
+
+def template_space(template: str) -> int:
+    """How many different pseudonyms a (valid) template can give: placeholders of one kind repeat
+    the same characters, so only the longest of each kind counts (hex reads the digest's leading
+    bits, hmac its low-order digits: independent while both are short; at most 2**256)."""
+    longest = {"hmac": 0, "hex": 0}
+    for m in _PLACEHOLDER_RE.finditer(template):
+        kind, n = m.group(1).split(":")
+        longest[kind] = max(longest[kind], int(n))
+    return min(10 ** longest["hmac"] * 16 ** longest["hex"], 2**256)
 
 
 def pseudonym(key: bytes, value: str, template: str) -> str:

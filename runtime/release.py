@@ -66,7 +66,8 @@ def settled_result(record: dict) -> FileResult:
 
 
 _RECORD_FIELDS = ("input", "size", "output", "quarantine", "quarantine_kind", "action_counts", "cleaned",
-                  "unknown_private", "audit", "uid_map", "patient_ids", "routed")
+                  "unknown_private", "audit", "uid_map", "patient_ids", "issued", "routed")
+COLLISION = "pseudonym collision"
 
 
 class Release:
@@ -118,22 +119,52 @@ class Release:
             self.made.add(final.parent)
         os.replace(staged, final)
         for j in sorted(holders):  # later inputs that finished first give way
-            self._demote(j, i, result.output)
+            self._demote(j, "duplicate SOP instance",
+                         f"duplicate SOP instance: {self.entries[i].path} already produced {result.output}",
+                         keep=result.output)
         for key in keys:
             self.claims[key] = i
 
-    def _demote(self, j: int, winner: int, output: str) -> None:
+    def _demote(self, j: int, kind: str, reason: str, keep: str | None = None) -> None:
+        """Take back input `j`'s released file (unless it is now the winner's, at `keep`)."""
         record = dict(self.journal.settled[j])
-        if record["output"] != output:
+        if record["output"] != keep:
             (self.out / record["output"]).unlink(missing_ok=True)
         for key in _claim_keys(record["output"]):
             if self.claims.get(key) == j:
                 del self.claims[key]
-        record.update(output=None, audit="", quarantine_kind="duplicate SOP instance",
-                      quarantine=f"duplicate SOP instance: {self.entries[winner].path} already produced {output}")
+        record.update(output=None, audit="", quarantine_kind=kind, quarantine=reason)
         record.pop("file_id", None)
         record.pop("i", None)
         self.journal.record(j, record)
+
+    def settle_collisions(self) -> None:
+        """Two originals given the same pseudonym, hash or lookup value (in one value space) would
+        be one patient in the release: the original first in input order keeps the value, and every
+        released file of the others is taken back and quarantined. Decided once every input is
+        settled — from the journal, so a resumed run checks the attempts before it too — and
+        repeated until none is left, since a file taken back may have decided another collision."""
+        while True:
+            holders: dict[tuple[str, str], dict[str, int]] = {}  # (space, value) -> identity -> first input
+            for i, r in sorted(self.journal.settled.items()):
+                if not r.get("quarantine"):
+                    for space, identity, value, _ in r.get("issued") or ():
+                        holders.setdefault((space, value), {}).setdefault(identity, i)
+            owner = {key: min(ids, key=ids.get) for key, ids in holders.items() if len(ids) > 1}
+            if not owner:
+                return
+            for j, r in sorted(self.journal.settled.items()):
+                if r.get("quarantine"):
+                    continue
+                clash = next(((space, rule, holders[(space, value)][owner[(space, value)]])
+                              for space, identity, value, rule in r.get("issued") or ()
+                              if (space, value) in owner and identity != owner[(space, value)]), None)
+                if clash is not None:
+                    space, rule, first = clash
+                    self._demote(j, COLLISION, (
+                        f"{COLLISION}: the rule at {rule} ({space}) gives this file's value the same result as "
+                        f"a different value in {self.entries[first].path}; released, the two would be one "
+                        "patient. Use a template with more digits (e.g. {hmac:20}, see `deidc lint`)"))
 
     def summary(self) -> RunSummary:
         """The figures of every settled input (so far, or at the end)."""
@@ -166,7 +197,8 @@ class Release:
         return uid_map, patid_map
 
     def finish(self, resumed: bool) -> RunSummary:
-        """Every input is settled: sidecars from the journal in input order, the run folder removed."""
+        """Every input is settled, collisions too: the sidecars from the journal in input order,
+        the run folder removed."""
         summary = self.summary()
         settled = self.journal.settled
         written = sorted(i for i, r in settled.items() if not r.get("quarantine"))

@@ -62,6 +62,7 @@ class DatasetOutcome:
     quarantine: str | None = None
     unknown_private: int = 0  # private elements no rule names (decided by `private *` or `default`)
     error: Exception | None = None  # the dataset could not be de-identified (the file fails closed)
+    issued: list[tuple[str, str, str, str]] = field(default_factory=list)  # see FileContext.issued
 
 
 @dataclass
@@ -212,6 +213,7 @@ class DatasetDeidentifier:
             mark_dates_modified(ds)
         outcome.uid_map = ctx.uid_map
         outcome.unknown_private = ctx.unknown_private
+        outcome.issued = sorted(ctx.issued)
         for tag in (SOP_INSTANCE_UID, STUDY_UID, SERIES_UID):  # the scorer finds files by these
             if old_ids[tag]:
                 outcome.uid_map.setdefault(old_ids[tag], _text(ds, tag))

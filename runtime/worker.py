@@ -51,6 +51,7 @@ class FileResult:
     audit: str = ""  # the file's audit lines, formatted by the worker to spare the parent
     uid_map: dict[str, str] = field(default_factory=dict)
     patient_ids: tuple[str, str] | None = None
+    issued: list[tuple[str, str, str, str]] = field(default_factory=list)  # pseudonyms given (release.py)
     routed: str | None = None  # why the fast engine left this file to the reference engine
     stop: str | None = None  # the output could not be written (disk full, read-only): the run stops
 
@@ -288,7 +289,7 @@ def _complete(p: _Pending) -> None:
     result.staged = str(staged)
     if p.source.source is not None and not fast:
         result.routed = "written by the reference engine (character set or transfer syntax changed)"
-    result.uid_map, result.patient_ids = outcome.uid_map, outcome.patient_ids
+    result.uid_map, result.patient_ids, result.issued = outcome.uid_map, outcome.patient_ids, outcome.issued
     result.unknown_private = outcome.unknown_private
     result.action_counts = dict(Counter(change.action for change in outcome.changes))
     result.cleaned = dict(Counter(change.path.rsplit("/", 1)[-1] for change in outcome.changes

@@ -281,6 +281,7 @@ SEVERITIES = {
     "DL005": "warning", "DL006": "warning", "DL007": "warning", "DL008": "warning",
     "DL009": "warning (mask, name pattern); error (private tag in an even group)",
     "DL010": "warning (variable not set); error (key file missing)", "DL011": "error",
+    "DL012": "warning",
 }
 
 

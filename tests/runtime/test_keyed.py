@@ -132,3 +132,12 @@ def test_shift_offset_range_and_spread():
 def test_shift_offset_empty_range():
     with pytest.raises(ValueError):
         shift_offset(KEY, "X", 1, 0)
+
+
+def test_template_space_counts_the_longest_placeholder_of_each_kind():
+    from deidc.runtime.keyed import template_space
+    assert template_space("P{hmac:8}") == 10**8
+    assert template_space("{hmac:3}-{hmac:5}") == 10**5  # the same digits repeated
+    assert template_space("{hex:2}{hmac:2}") == 256 * 100
+    assert template_space("ANON") == 1
+    assert template_space("{hex:64}{hmac:64}") == 2**256

@@ -99,3 +99,40 @@ def test_the_journal_is_private(tmp_path):
     release = _release(tmp_path, 1)
     release.journal.close()
     assert (tmp_path / "out" / RUN_DIR / "journal.jsonl").stat().st_mode & 0o077 == 0
+
+
+def _issued(tmp_path: Path, i: int, identity: str, value: str) -> FileResult:
+    result = _result(tmp_path, i, f"{value}/S/R/{i}.dcm", b"file %d" % i)
+    result.issued = [("pseudonym \"P{hmac:1}\" using key", identity, value, "rules.deid:3")]
+    return result
+
+
+def test_a_collision_is_decided_by_input_order_whatever_finishes_first(tmp_path):
+    release = _release(tmp_path, 3)
+    release.settle(2, _issued(tmp_path, 2, "patient-b", "P7"), None)  # a later input, finished first
+    release.settle(1, _issued(tmp_path, 1, "patient-a", "P7"), None)
+    release.settle(0, _issued(tmp_path, 0, "patient-b", "P7"), None)
+    release.settle_collisions()
+    release.journal.close()
+    summary = release.finish(resumed=False)
+    out = tmp_path / "out"
+    assert sorted(p.name for p in out.rglob("*.dcm")) == ["0.dcm", "2.dcm"]  # patient-b came first
+    assert (summary.written, summary.quarantined) == (2, 1)
+    rows = (out / "quarantine.csv").read_text()
+    assert "pseudonym collision" in rows and "rules.deid:3" in rows and str(tmp_path / "in" / "f0.dcm") in rows
+    assert "patient-a" not in rows and "P7" not in rows
+
+
+def test_a_resumed_run_checks_what_the_interrupted_attempt_released(tmp_path):
+    release = _release(tmp_path, 2)
+    release.settle(0, _issued(tmp_path, 0, "patient-a", "P7"), None)
+    release.journal.close()  # killed here
+    resumed = Release(tmp_path / "out", _entries(tmp_path, 2), "fast")
+    resumed.journal = Journal.resume(tmp_path / "out", "fingerprint", 2)
+    resumed.rebuild_claims()
+    resumed.settle(1, _issued(tmp_path, 1, "patient-b", "P7"), None)
+    resumed.settle_collisions()
+    resumed.journal.close()
+    summary = resumed.finish(resumed=True)
+    assert (summary.written, summary.quarantined) == (1, 1)
+    assert [p.name for p in (tmp_path / "out").rglob("*.dcm")] == ["0.dcm"]
