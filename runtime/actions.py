@@ -259,4 +259,6 @@ def apply_action(ctx: FileContext, ds: Dataset, tag: int, vr: str, action: PlanA
     except QuarantineFile:
         raise
     except (ValueError, TypeError, OverflowError) as err:
-        return _fail_closed(ctx, ds, tag, vr, f"{ACTION_NAMES[type(action)]} failed on VR {vr} ({err}); emptied")
+        # the exception's text may quote the value: the audit names its type only
+        return _fail_closed(ctx, ds, tag, vr, f"{ACTION_NAMES[type(action)]} failed on VR {vr} "
+                                              f"({type(err).__name__}); emptied")

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from deidc.runtime import batch, worker
+from deidc.runtime.audit import summarise_error
 from deidc.runtime.worker import FileResult
 
 # distributed is imported inside the functions that need it: importing this module stays cheap
@@ -211,5 +212,5 @@ def _failed(path: str, root: str, err: BaseException) -> FileResult:
         size = os.stat(path).st_size
     except OSError:
         size = 0
-    return FileResult(rel, size, quarantine=f"failed on a cluster worker ({type(err).__name__}: {err})",
+    return FileResult(rel, size, quarantine=f"failed on a cluster worker ({summarise_error(err)})",
                       quarantine_kind="failed on a cluster worker")

@@ -17,8 +17,8 @@ A whole-day offset therefore never changes a TM value or the time of a DT.
 
 Fail closed: a value that cannot be parsed (wrong shape, impossible date such
 as 20230230, leap second 60, result outside years 1..9999) raises
-DateFormatError with the offending value in the message; the runtime then
-empties the element rather than leaking the original.
+DateFormatError that names the problem, never the value (it goes into the audit); the
+runtime then empties the element rather than leaking the original.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ _TM_RE = re.compile(r"([0-9]{2})(?:(:?)([0-9]{2})(?:\2([0-9]{2})(\.[0-9]{1,6})?)
 
 
 class DateFormatError(ValueError):
-    """A DA/DT/TM value that cannot be parsed or shifted (element gets emptied)."""
+    """A DA/DT/TM value that cannot be parsed or shifted (element gets emptied). The message
+    names the problem, never the value: it goes into the audit."""
 
 
 def shift_da(value: str, seconds: int) -> str:
@@ -49,12 +50,12 @@ def shift_da(value: str, seconds: int) -> str:
     text = value.strip(_PAD)
     m = _DA_RE.fullmatch(text)
     if m is None:
-        raise DateFormatError(f"invalid DA value {value!r}")
+        raise DateFormatError("invalid DA value (expected YYYYMMDD)")
     year, sep, month, day = m.groups()
     try:
         d = date(int(year), int(month), int(day)) + timedelta(days=seconds // 86400)
-    except (ValueError, OverflowError) as exc:
-        raise DateFormatError(f"cannot shift DA value {value!r}: {exc}") from None
+    except (ValueError, OverflowError):
+        raise DateFormatError("DA value out of range once shifted") from None
     return f"{d.year:04d}{sep}{d.month:02d}{sep}{d.day:02d}"
 
 
@@ -63,17 +64,17 @@ def shift_dt(value: str, seconds: int) -> str:
     text = value.strip(_PAD)
     m = _DT_RE.fullmatch(text)
     if m is None:
-        raise DateFormatError(f"invalid DT value {value!r}")
+        raise DateFormatError("invalid DT value (expected YYYYMMDDHHMMSS.FFFFFF&ZZXX)")
     year, month, day, hour, minute, sec, frac, tz = m.groups()
     if tz is not None and (int(tz[1:3]) > 14 or int(tz[3:5]) > 59):
-        raise DateFormatError(f"invalid DT timezone in {value!r}")
+        raise DateFormatError("invalid DT timezone offset")
     try:
         dt = datetime(
             int(year), int(month or 1), int(day or 1),
             int(hour or 0), int(minute or 0), int(sec or 0),
         ) + timedelta(seconds=seconds)
-    except (ValueError, OverflowError) as exc:
-        raise DateFormatError(f"cannot shift DT value {value!r}: {exc}") from None
+    except (ValueError, OverflowError):
+        raise DateFormatError("DT value out of range once shifted") from None
     parts = [f"{dt.year:04d}"]
     for present, field in ((month, dt.month), (day, dt.day), (hour, dt.hour),
                            (minute, dt.minute), (sec, dt.second)):
@@ -88,11 +89,11 @@ def shift_tm(value: str, seconds: int) -> str:
     text = value.strip(_PAD)
     m = _TM_RE.fullmatch(text)
     if m is None:
-        raise DateFormatError(f"invalid TM value {value!r}")
+        raise DateFormatError("invalid TM value (expected HHMMSS.FFFFFF)")
     hour, sep, minute, sec, frac = m.groups()
     h, mi, s = int(hour), int(minute or 0), int(sec or 0)
     if h > 23 or mi > 59 or s > 59:
-        raise DateFormatError(f"invalid TM value {value!r}")
+        raise DateFormatError("invalid TM value (expected HHMMSS.FFFFFF)")
     total = (h * 3600 + mi * 60 + s + seconds) % 86400
     h, rest = divmod(total, 3600)
     mi, s = divmod(rest, 60)

@@ -27,6 +27,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from deidc.runtime import integrity
+from deidc.runtime.audit import summarise_error
 from deidc.runtime.outdir import SIDECARS
 from deidc.runtime.rawread import NotForFastEngine, SourceFile, read_file
 from deidc.runtime.rawwrite import encode_file, write_pieces
@@ -103,7 +104,7 @@ def read_dataset(path: Path, structure: integrity.Structure | None = None) -> Da
         except Exception:
             raise NotDicom("not a DICOM file (no DICM preamble and no SOP Instance UID)") from None
     except Exception as err:
-        raise NotDicom(f"unreadable DICOM: {type(err).__name__}: {err}") from None
+        raise NotDicom(f"unreadable DICOM ({summarise_error(err)})") from None
     _check_instance(ds)
     _ensure_file_meta(ds, structure)
     _settle_encoding(ds)

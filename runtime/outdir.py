@@ -94,6 +94,8 @@ def write_sidecars(out: Path, uid_map: dict[str, str], patid_map: dict[str, str]
                    quarantine_rows: Iterable[tuple[str, str]], audit_texts: Iterable[str]) -> None:
     """mappings/uid_mapping.csv, mappings/patid_mapping.csv, quarantine.csv and audit.jsonl."""
     temp = out / RUN_DIR
+    (out / "mappings").mkdir(mode=0o700, exist_ok=True)
+    os.chmod(out / "mappings", 0o700)  # its listing too: only the run's owner may see it
     with atomic_text(out / "mappings" / "uid_mapping.csv", temp) as fh:
         _csv(fh, ["id_old", "id_new"], sorted(uid_map.items()))
     with atomic_text(out / "mappings" / "patid_mapping.csv", temp) as fh:

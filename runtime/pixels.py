@@ -302,7 +302,7 @@ def write_previews(directory, name: str, frames: np.ndarray, boxes: list[Redacte
     from PIL import Image, ImageDraw
 
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # frames of patients: the owner's only
     for index in sorted({b.frame for b in boxes}):
         picture = Image.fromarray(display(frames[index])).convert("RGB")
         draw = ImageDraw.Draw(picture)

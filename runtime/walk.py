@@ -312,7 +312,8 @@ class DatasetDeidentifier:
         write_frames(ds, frames, planar, min(qualities) if qualities else None)
         origin = str(rules[0].origin)
         for box in boxes:
-            note = f"frame {box.frame} box {list(box.box)} ocr {box.text!r} matched {box.kind} score {box.score}"
+            # the words read are PHI: the audit names where, what kind and how sure, never the text
+            note = f"frame {box.frame} box {list(box.box)} matched {box.kind} score {box.score}"
             changes.append(Change("(7fe0,0010)", "redact-pixels", origin, note))
         if qualities and ds.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.4.50":
             changes.append(Change("(7fe0,0010)", "reencode-lossy", origin,

@@ -10,7 +10,6 @@ list. Any failure quarantines its own file only (fail closed). Used by the local
 from __future__ import annotations
 
 import gc
-import json
 import resource
 import warnings
 from collections import Counter
@@ -24,7 +23,7 @@ import pydicom
 from deidc.compiler.plan import Plan
 from deidc.runtime.clean import check_collected
 from deidc.runtime.cleaning import collected_values
-from deidc.runtime import limits
+from deidc.runtime import audit, limits
 from deidc.runtime.files import (
     InputFile, InvalidOutput, MalformedInput, NotDicom, check_input, output_relpath, read_input, sync_files,
     write_temporary,
@@ -33,7 +32,7 @@ from deidc.runtime.limits import LimitExceeded
 from deidc.runtime.ocr import LazyOcrEngine
 from deidc.runtime.rawread import NotForFastEngine, read_headers
 from deidc.runtime.rawscan import scan_collected
-from deidc.runtime.walk import REQUIRED, Change, DatasetDeidentifier, FileWork
+from deidc.runtime.walk import REQUIRED, DatasetDeidentifier, FileWork
 
 
 @dataclass
@@ -240,7 +239,8 @@ def _guarded(p: _Pending, stage: Callable[[_Pending], None]) -> None:
         except (NotDicom, OSError) as err:
             quarantine(p.result, "not DICOM or unreadable", str(err))
         except Exception as err:  # noqa: BLE001 — one bad file must not stop the batch, nor leak
-            quarantine(p.result, "failed while de-identifying", f"failed while de-identifying ({type(err).__name__}: {err})")
+            quarantine(p.result, "failed while de-identifying",
+                       f"failed while de-identifying ({audit.summarise_error(err)})")
     p.caught.extend(caught)
     if p.result.quarantine or p.result.stop:
         p.work = None
@@ -294,29 +294,15 @@ def _complete(p: _Pending) -> None:
     result.action_counts = dict(Counter(change.action for change in outcome.changes))
     result.cleaned = dict(Counter(change.path.rsplit("/", 1)[-1] for change in outcome.changes
                                   if change.action == "clean"))
-    result.audit = _audit_lines(result, outcome.changes)
 
 
 def _close(p: _Pending) -> FileResult:
     result = p.result
-    result.warnings = sorted({str(w.message) for w in p.caught})
-    if result.warnings and not result.quarantine:
-        result.audit += "".join(json.dumps({"file": result.input, "output": result.output, "warning": w}) + "\n"
-                                for w in result.warnings)
+    result.warnings = sorted({audit.summarise_warning(w) for w in p.caught})
+    if not result.quarantine and result.output and p.work is not None:
+        result.audit = audit.file_line(result.input, result.output, p.work.outcome.changes, result.warnings)
     return result
 
 
 def quarantine(result: FileResult, kind: str, reason: str) -> None:
     result.quarantine, result.quarantine_kind = reason, kind
-
-
-def _audit_lines(result: FileResult, changes: list[Change]) -> str:
-    """JSON lines; the per-file and per-rule parts are encoded once (hundreds of changes per file)."""
-    head = json.dumps({"file": result.input, "output": result.output})[:-1]
-    encoded: dict[str, str] = {}
-    lines = []
-    for c in changes:
-        rule = encoded.get(c.rule) or encoded.setdefault(c.rule, json.dumps(c.rule))
-        note = f', "note": {json.dumps(c.note)}' if c.note else ""
-        lines.append(f'{head}, "path": "{c.path}", "action": "{c.action}", "rule": {rule}{note}}}\n')
-    return "".join(lines)

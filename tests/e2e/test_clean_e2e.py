@@ -16,6 +16,7 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
 from deidc.resources import RULESETS_DIR
+from deidc.runtime.audit import line_changes
 
 TEST_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
 
@@ -65,6 +66,10 @@ def phi_input(tmp_path) -> Path:
     folder.mkdir()
     ds.save_as(folder / "ct.dcm")
     return folder
+
+
+def audit_changes(text: str) -> list[dict]:
+    return [change for line in text.splitlines() for change in line_changes(line)]
 
 
 def apply(deidc, rules: Path, source: Path, out: Path):
@@ -135,8 +140,7 @@ def test_collect_and_clean_with_a_site_rule_file(deidc, phi_input, tmp_path):
     assert summary_count(run.stdout, "cleaned: (0033,1002)") == 1
 
     # the audit names kinds and matchers, never a value
-    cleaned = {entry["path"]: entry for entry in map(json.loads, audit.splitlines())
-               if entry.get("action") == "clean"}
+    cleaned = {entry["path"]: entry for entry in audit_changes(audit) if entry["action"] == "clean"}
     assert {path: entry["note"] for path, entry in cleaned.items()} == {
         "(0008,1030)": "date:dates shift, name:exact",
         "(0010,21b0)": "email:regex, phone:regex",
@@ -167,8 +171,7 @@ def test_the_tcia_ruleset_cleans_the_same_file(deidc, phi_input, tmp_path):
     assert summary_count(run.stdout, "cleaned: StudyDescription (0008,1030)") == 1
     assert summary_count(run.stdout, "cleaned: AdditionalPatientHistory (0010,21b0)") == 1
     assert summary_count(run.stdout, "cleaned: TextValue (0040,a160)") == 1
-    notes = {entry["path"]: entry["note"] for entry in map(json.loads, audit.splitlines())
-             if entry.get("action") == "clean"}
+    notes = {entry["path"]: entry["note"] for entry in audit_changes(audit) if entry["action"] == "clean"}
     assert notes == {"(0008,1030)": "date:dates shift, name:exact",
                      "(0010,21b0)": "email:regex, phone:regex",
                      "(0040,a730)[0]/(0040,a160)": "id:exact"}

@@ -126,7 +126,8 @@ def test_warnings_of_the_shared_work_are_credited_to_their_own_file(compile_plan
     real = deferred.set_texts
 
     def noisy(ds, tag, values):
-        warnings_module.warn(f"written for {ds.get('PatientID', '?')}")
+        # the audit names a warning by where it was raised (its text may quote values): one place per file
+        warnings_module.warn_explicit("written", UserWarning, f"noisy/{ds.get('PatientID', '?')}.py", 1)
         return real(ds, tag, values)
 
     monkeypatch.setattr(deferred, "set_texts", noisy)
@@ -134,4 +135,4 @@ def test_warnings_of_the_shared_work_are_credited_to_their_own_file(compile_plan
     results = worker.process_files([str(root / f"{i}.dcm") for i in range(3)])
     for i, result in enumerate(results):
         assert result.quarantine is None
-        assert result.warnings == [f"written for PID{i}"]
+        assert result.warnings == [f"UserWarning from noisy/PID{i}.py:1"]
