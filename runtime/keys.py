@@ -1,7 +1,8 @@
 """Secrets named in the rules → key bytes. The rules name where a secret lives, never its value.
 
 In: the Plan's secret sources (environment variable or key file). Out: `{name: bytes}` or a
-`DeidError` that points at the rule defining the missing secret. `--insecure-demo-key` replaces
+`DeidError` that points at the rule defining a missing secret, or a key file that others can
+read or replace (group or world bits set, or another owner). `--insecure-demo-key` replaces
 every secret with a fixed, public demo key: fine for trying deidc on sample data, useless for
 protecting anyone, and said so on the terminal.
 """
@@ -31,13 +32,17 @@ def resolve_keys(plan: Plan, insecure_demo_key: bool = False) -> dict[str, bytes
             where = f"environment variable {source.name}"
             fix = f"export {source.name}=<a long random secret> (e.g. `openssl rand -hex 32`), or pass --insecure-demo-key for a demo"
         else:
+            where = f"key file {source.name}"
+            fix = "create the key file with a long random secret, readable only by you"
+            exposed = _exposed(Path(source.name))
+            if exposed:  # like ssh with a private key: a key others can read protects no one
+                problems.append(Diagnostic("error", f"secret '{name}': {where} {exposed}", span, code="DR003",
+                                           hint=f"chmod 600 {source.name} (and keep it owned by the user who runs deidc)"))
+                continue
             try:
                 value = Path(source.name).read_bytes().strip()
             except OSError as err:
                 value, where = b"", f"key file {source.name} ({err.strerror})"
-            else:
-                where = f"key file {source.name}"
-            fix = "create the key file with a long random secret, readable only by you"
         if not value:
             problems.append(Diagnostic("error", f"secret '{name}' is missing: {where} is empty or not set", span,
                                        code="DR001", hint=fix))
@@ -49,3 +54,16 @@ def resolve_keys(plan: Plan, insecure_demo_key: bool = False) -> dict[str, bytes
     if problems:
         raise DeidError(problems)
     return keys
+
+
+def _exposed(path: Path) -> str | None:
+    """Why others could read or replace the key file, or None (a missing file is reported later)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    if st.st_uid != os.getuid():
+        return f"belongs to another user (uid {st.st_uid})"
+    if st.st_mode & 0o077:
+        return f"can be read or written by others (mode {st.st_mode & 0o777:04o})"
+    return None

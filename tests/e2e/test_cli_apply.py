@@ -234,6 +234,13 @@ def test_key_file_relative_to_the_rules_from_another_cwd(deidc, tmp_path):
     write(site / "site.key", "a-long-site-secret-from-a-file\n")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
+    (site / "site.key").chmod(0o644)  # readable by others: refused, like ssh refuses such a key
+    run = deidc("apply", rules, TEST_FILES / "CT_small.dcm", "-o", tmp_path / "refused",
+                "--workers", "1", "--no-progress", key=None, cwd=elsewhere)
+    assert run.returncode == 2
+    assert "DR003" in run.stderr and "mode 0644" in run.stderr and "chmod 600" in run.stderr
+    assert "a-long-site-secret" not in run.stderr + run.stdout
+    (site / "site.key").chmod(0o600)
     run = deidc("apply", rules, TEST_FILES / "CT_small.dcm", "-o", tmp_path / "out",
                 "--workers", "1", "--no-progress", key=None, cwd=elsewhere)
     assert run.returncode == 0, run.stderr
