@@ -55,7 +55,7 @@ def shift_da(value: str, seconds: int) -> str:
     try:
         d = date(int(year), int(month), int(day)) + timedelta(days=seconds // 86400)
     except (ValueError, OverflowError):
-        raise DateFormatError("DA value out of range once shifted") from None
+        raise DateFormatError("invalid DA date (no such day), or out of range once shifted") from None
     return f"{d.year:04d}{sep}{d.month:02d}{sep}{d.day:02d}"
 
 
@@ -74,7 +74,7 @@ def shift_dt(value: str, seconds: int) -> str:
             int(hour or 0), int(minute or 0), int(sec or 0),
         ) + timedelta(seconds=seconds)
     except (ValueError, OverflowError):
-        raise DateFormatError("DT value out of range once shifted") from None
+        raise DateFormatError("invalid DT date or time (no such day), or out of range once shifted") from None
     parts = [f"{dt.year:04d}"]
     for present, field in ((month, dt.month), (day, dt.day), (hour, dt.hour),
                            (minute, dt.minute), (sec, dt.second)):

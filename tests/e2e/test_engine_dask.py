@@ -175,7 +175,7 @@ def test_a_failing_task_quarantines_its_file_and_the_batch_goes_on(source, clust
             client.run(_repair)
             cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
     rows = quarantine(tmp_path / "out", source)
-    assert rows["MRN-1002/ct1.dcm"] == "failed on a cluster worker (RuntimeError: simulated worker failure)"
+    assert rows["MRN-1002/ct1.dcm"].startswith("failed on a cluster worker (RuntimeError in ")  # not its text
     assert summary.quarantine_reasons["failed on a cluster worker"] == 1
     assert summary.written == len(PYDICOM_FILES) - 1 + 2 * len(PATIENTS) - 1
     assert not (tmp_path / "out" / ".deidc-run").exists()

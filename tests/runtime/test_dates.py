@@ -119,13 +119,14 @@ def test_shift_value_unknown_vr():
 def test_invalid_values_raise(vr, value):
     with pytest.raises(DateFormatError) as info:
         shift_value(vr, value, DAY)
-    assert repr(value.split("\\")[-1]) in str(info.value)
+    assert str(info.value).startswith(f"invalid {vr}")
+    assert value.split("\\")[-1] not in str(info.value)  # the message goes into the audit: never the value
 
 
 def test_out_of_range_results_raise():
-    with pytest.raises(DateFormatError, match="00010101"):
+    with pytest.raises(DateFormatError, match="out of range once shifted"):
         shift_da("00010101", -DAY)
-    with pytest.raises(DateFormatError, match="9999"):
+    with pytest.raises(DateFormatError, match="out of range once shifted"):
         shift_dt("9999", 366 * DAY)
 
 
@@ -147,6 +148,6 @@ def test_batch_shift_fails_closed_per_value():
     from deidc.runtime.dates import shift_da_batch
 
     out = shift_da_batch(["20230230", "20190101", "00010101"], [86400, 86400, -86400])
-    assert isinstance(out[0], DateFormatError) and "20230230" in str(out[0])
+    assert isinstance(out[0], DateFormatError) and "20230230" not in str(out[0])
     assert out[1] == "20190102"
     assert isinstance(out[2], DateFormatError)  # before year 1: no such date
