@@ -1,6 +1,7 @@
 """`deidc diff A B --on DIR`: both rule files applied to real files, differing values listed."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -19,7 +20,7 @@ def _diff(tmp_path: Path, a: str, b: str, *extra: str) -> subprocess.CompletedPr
     shutil.copy(TEST_FILES / "CT_small.dcm", data / "ct.dcm")
     return subprocess.run([sys.executable, "-m", "deidc", "diff", str(tmp_path / "a.deid"), str(tmp_path / "b.deid"),
                            "--on", str(data), "--insecure-demo-key", *extra],
-                          capture_output=True, text=True, env={"COLUMNS": "200", "PATH": ""}, timeout=120)
+                          capture_output=True, text=True, env={"COLUMNS": "200", "PATH": "", "DEIDC_CACHE": os.environ["DEIDC_CACHE"]}, timeout=120)
 
 
 def test_values_that_differ_are_listed_per_file(tmp_path):
