@@ -61,6 +61,10 @@ def register(sub) -> None:
     p.add_argument("--max-phi-words", type=int, metavar="N", default=d.phi_words,
                    help=f"distinct collected PHI words per patient that `clean` compares against; more "
                         f"quarantine the patient's cleaned files (default: {d.phi_words})")
+    p.add_argument("--regex-timeout", type=_positive_seconds, metavar="SECONDS", default=d.regex_seconds,
+                   help=f"time one search with a rule's own /regex/ may take on one value (a `~` condition, "
+                        f"a `clean` pattern on one text); a longer one quarantines the file (default: "
+                        f"{d.regex_seconds:g})")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--ocr", choices=tuple(ENGINES), default="rapidocr",
                    help="OCR engine for pixels blocks (default: rapidocr; tesseract needs tesserocr)")
@@ -78,6 +82,17 @@ def register(sub) -> None:
                    help="with --engine dask: address of a running Dask scheduler (tcp://host:port); without "
                         "it --engine dask starts a local cluster of --workers processes")
     p.set_defaults(run=run)
+
+
+def _positive_seconds(text: str) -> float:
+    """A time limit: a number above 0 (0 would stop every search, a negative one none)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not seconds > 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text}")
+    return seconds
 
 
 def run(args: argparse.Namespace) -> int:
@@ -108,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_USAGE
     run_limits = limits.with_overrides(file_seconds=args.file_timeout, worker_memory=args.max_memory << 20,
                                        inflated_bytes=args.max_inflated << 20, clean_chars=args.max_clean_chars,
-                                       phi_words=args.max_phi_words)
+                                       phi_words=args.max_phi_words, regex_seconds=args.regex_timeout)
     limits.configure(run_limits)
     try:
         if args.overwrite and not args.resume and out.exists():

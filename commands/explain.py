@@ -16,6 +16,7 @@ from rich.text import Text
 from deidc.commands.common import compile_for_command, err_console, keys_for_command
 from deidc.runtime.explain import ElementExplanation, Explanation, UnknownTag, explain_dataset, select
 from deidc.runtime.files import NotDicom, read_dataset
+from deidc.runtime.limits import LimitExceeded
 
 COLUMNS = ("path", "name", "VR", "rule", "selector", "step", "action", "before", "after")
 
@@ -45,7 +46,11 @@ def run(args: argparse.Namespace) -> int:
     except (NotDicom, OSError) as err:
         err_console.print(f"[bold red]error:[/] cannot read {args.file}: {err}", markup=True, highlight=False)
         return 2
-    explanation = explain_dataset(result.plan, keys, ds)
+    try:
+        explanation = explain_dataset(result.plan, keys, ds)
+    except LimitExceeded as err:  # as `apply` would: the file is quarantined, and why
+        print(f"{args.file}: would be QUARANTINED ({err.kind}): {err}")
+        return 0
     rows = explanation.elements
     if getattr(args, "tag", None):
         try:

@@ -22,6 +22,7 @@ from deidc.compiler.selectors import ResolvedSelector, tag_of
 from deidc.dsl import ast
 from deidc.dsl.diagnostics import Diagnostic
 from deidc.runtime.clean import BUILTIN_PATTERNS
+from deidc.runtime.user_regex import compiled
 from deidc.runtime.keyed import validate_template
 
 DEFAULT_KEY = "key"
@@ -147,9 +148,9 @@ def _clean(action: ast.Clean, params: Parameters, diagnostics: list[Diagnostic])
 def _valid_regex(pattern: str, matcher, diagnostics: list[Diagnostic]) -> bool:
     if not pattern.startswith("/"):
         return False
-    body = pattern[1:pattern.rfind("/")]
+    body, _, flags = pattern[1:].rpartition("/")
     try:
-        regex.compile(body)
+        compiled(body, flags)  # as the runtime compiles it: the same package, the same flags
     except regex.error as err:
         diagnostics.append(Diagnostic("error", f"bad regex {pattern}: {err}", matcher.span, code="DC005"))
         return False

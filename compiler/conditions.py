@@ -2,15 +2,18 @@
 
 In: AST conditions. Out: `PlanCondition` trees over integer tags (values compared
 case-insensitively after stripping DICOM padding, any value of a multi-valued attribute counts).
+A `~` pattern is checked with its flags, by the package and flags the runtime matches it with,
+and keeps its origin: a search that overruns the run's regex limit names it.
 """
 from __future__ import annotations
 
 import regex
 
-from deidc.compiler.plan import AllTrue, AnyTrue, Not, PlanCondition, Present, ValueIn, ValueMatches
-from deidc.compiler.selectors import tag_of
+from deidc.compiler.plan import AllTrue, AnyTrue, Not, Origin, PlanCondition, Present, ValueIn, ValueMatches
+from deidc.compiler.selectors import selector_text, tag_of
 from deidc.dsl import ast
 from deidc.dsl.diagnostics import Diagnostic
+from deidc.runtime.user_regex import compiled
 
 
 def plan_condition(cond: ast.Condition, diagnostics: list[Diagnostic]) -> PlanCondition | None:
@@ -33,11 +36,13 @@ def plan_condition(cond: ast.Condition, diagnostics: list[Diagnostic]) -> PlanCo
         return ValueIn(tag, frozenset(str(v).upper() for v in cond.values))
     if isinstance(cond, ast.Matches):
         try:
-            regex.compile(cond.pattern)
+            compiled(cond.pattern, cond.flags)
         except regex.error as err:
             diagnostics.append(Diagnostic("error", f"bad regex: {err}", cond.span, code="DC005"))
             return None
-        return ValueMatches(tag, cond.pattern, cond.flags)
+        written = f"{selector_text(cond.attribute)} ~ /{cond.pattern}/{cond.flags}"
+        span = cond.span
+        return ValueMatches(tag, cond.pattern, cond.flags, Origin(span.file, span.line, span.column, written))
     if isinstance(cond, ast.Exists):
         return Present(tag)
     raise TypeError(cond)

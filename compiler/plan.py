@@ -198,6 +198,9 @@ class ValueMatches:
     tag: int
     pattern: str
     flags: str
+    # where the condition is written, for the reason a too-slow search gives; not compared, so
+    # the same condition written twice is still evaluated once
+    origin: Origin | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from deidc.compiler.plan import (
 )
 from deidc.dsl import ast
 from deidc.dsl.diagnostics import Diagnostic
+from deidc.runtime import user_regex
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,12 @@ def resolve_selector(sel: ast.Selector, diagnostics: list[Diagnostic]) -> Resolv
     if isinstance(sel, ast.NamePattern):
         try:
             tags = names.tags_matching_name(sel.pattern, sel.flags)
+        except TimeoutError:  # backtracks without bound: a compiler that never returns otherwise
+            diagnostics.append(Diagnostic(
+                "error", f"/{sel.pattern}/{sel.flags} ran longer than {names.NAME_PATTERN_SECONDS:g} s over the "
+                "data dictionary's keywords: it backtracks without bound", sel.span, code="DC005",
+                hint=user_regex.FIX_HINT))
+            return None
         except Exception as err:  # regex syntax error
             diagnostics.append(Diagnostic("error", f"bad regex: {err}", sel.span, code="DC005"))
             return None

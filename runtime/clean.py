@@ -11,11 +11,12 @@ never the PHI value itself. Matchers, in order:
           scored for the distinct words of the batch against the PHI words of a length that can
           reach it, with `rapidfuzz.process.cdist` (OCR-like and typing variants: `GALOWAY`, `Rebeca`).
 
-Time is linear in the length of the texts: every pattern scans a text once (a user's /regex/
-runs under a timeout), a match is checked against earlier ones in time proportional to its own
-length, and fuzzy scoring compares at most `limits.phi_words` PHI words of at most 64 letters
-with each distinct word. A text longer than `limits.clean_chars`, or a PHI set with more than
-`limits.phi_words` words, raises `LimitExceeded` (the file is quarantined, not cut short).
+Time is linear in the length of the texts: every pattern scans a text once (a rule's own /regex/
+scans it under `limits.regex_seconds`, or raises `RegexTooSlow` naming the rule), a match is
+checked against earlier ones in time proportional to its own length, and fuzzy scoring compares
+at most `limits.phi_words` PHI words of at most 64 letters with each distinct word. A text longer
+than `limits.clean_chars`, or a PHI set with more than `limits.phi_words` words, raises
+`LimitExceeded` (the file is quarantined, not cut short).
 """
 from __future__ import annotations
 
@@ -31,10 +32,8 @@ from rapidfuzz import fuzz, process
 from deidc.runtime import limits
 from deidc.runtime.limits import LimitExceeded
 from deidc.runtime.phi import FUZZY_LENGTHS, PhiSet, normalise
+from deidc.runtime.user_regex import RegexTooSlow, compiled, search_seconds
 
-# A rule's own /regex/ may backtrack catastrophically (`(a|aa)+b`): its scan of one text stops
-# after this many seconds and the file is quarantined. The built-in patterns are linear.
-USER_REGEX_SECONDS = 10.0
 # Fuzzy scores are computed in blocks of at most this many (word, PHI word) pairs (bytes of memory).
 _SCORE_BLOCK = 1 << 22
 
@@ -80,7 +79,6 @@ class CleanSpec:
     dates: str | None  # "shift", "remove", or None: dates are not looked for
 
 
-_FLAGS = {"i": regex.IGNORECASE, "m": regex.MULTILINE, "s": regex.DOTALL, "x": regex.VERBOSE}
 # A run of digits with the separators people write numbers with: `617 555 0142`, `(617) 555-0142`.
 _DIGIT_RUN = regex.compile(r"(?<![\w])\+?\(?\d[\d\s().-]{5,}\d(?![\w])")
 
@@ -89,11 +87,8 @@ _DIGIT_RUN = regex.compile(r"(?<![\w])\+?\(?\d[\d\s().-]{5,}\d(?![\w])")
 def _compile(pattern: str) -> regex.Pattern:
     if pattern in BUILTIN_PATTERNS:
         return regex.compile(BUILTIN_PATTERNS[pattern])
-    body, _, flags = pattern[1:].rpartition("/")
-    value = 0
-    for flag in flags:
-        value |= _FLAGS[flag]
-    return regex.compile(body, value)
+    body, _, flags = pattern[1:].rpartition("/")  # /re/flags as written
+    return compiled(body, flags)
 
 
 def _shift_date(text: str, layout: str, seconds: int) -> str:
@@ -132,16 +127,17 @@ def check_collected(values: Iterable[tuple[str, str]], phi_name: str) -> None:
             f"`clean` reads (limit clean_chars); raise it with --max-clean-chars")
 
 
-def clean_texts(texts: list[str], phi: PhiSet, spec: CleanSpec, shift_seconds: int, workers: int = 1
-                ) -> list[tuple[str, list[tuple[str, str]]]]:
+def clean_texts(texts: list[str], phi: PhiSet, spec: CleanSpec, shift_seconds: int, workers: int = 1,
+                rule: str | None = None) -> list[tuple[str, list[tuple[str, str]]]]:
     """Clean a batch of texts; return (new text, [(kind, matcher), ...]) for each. `workers`:
-    threads for the fuzzy scoring (rapidfuzz cdist; -1 = all cores). Raises `LimitExceeded`
-    beyond the limits of `check_clean_limits`, or when a rule's /regex/ runs too long."""
+    threads for the fuzzy scoring (rapidfuzz cdist; -1 = all cores). `rule`: where the `clean`
+    rule is written (file:line), for the reasons. Raises `LimitExceeded` beyond the limits of
+    `check_clean_limits`, or `RegexTooSlow` when a rule's /regex/ runs too long on a text."""
     check_clean_limits(texts, phi)
     edits = [_Edits(len(text)) for text in texts]
     hits: list[list[tuple[str, str]]] = [[] for _ in texts]
     for i, text in enumerate(texts):
-        _find_patterns(text, spec, shift_seconds, edits[i], hits[i])
+        _find_patterns(text, spec, shift_seconds, edits[i], hits[i], rule)
     _find_words(texts, phi, spec, edits, hits, workers)
     return [(_apply(text, e.items), h) for text, e, h in zip(texts, edits, hits)]
 
@@ -179,7 +175,7 @@ class _Edits:
             self.points[start] = 1
 
 
-def _find_patterns(text, spec: CleanSpec, seconds, edits: _Edits, hits) -> None:
+def _find_patterns(text, spec: CleanSpec, seconds, edits: _Edits, hits, rule: str | None = None) -> None:
     if spec.dates:
         for pattern, layout in _DATES:
             for m in pattern.finditer(text):
@@ -192,17 +188,16 @@ def _find_patterns(text, spec: CleanSpec, seconds, edits: _Edits, hits) -> None:
                 edits.add(m.start(), m.end(), new)
                 hits.append(("date", "dates " + spec.dates))
     for name in spec.patterns:
-        builtin = name in BUILTIN_PATTERNS
+        builtin = name in BUILTIN_PATTERNS  # ours, linear: no timeout
+        timeout = None if builtin else search_seconds()  # the whole scan of the text, all matches
         try:
-            for m in _compile(name).finditer(text, timeout=None if builtin else USER_REGEX_SECONDS):
+            for m in _compile(name).finditer(text, timeout=timeout):
                 if edits.free(m.start(), m.end()):
                     edits.add(m.start(), m.end(), "")
                     hits.append((name if builtin else "pattern", "regex"))
         except TimeoutError:
-            raise LimitExceeded(
-                f"the pattern {name} of a `clean` rule ran longer than {USER_REGEX_SECONDS:g} s on a text of "
-                f"{len(text):,} characters: it backtracks without bound; rewrite it without nested or "
-                f"overlapping repeats such as (a+)+ or (a|aa)+") from None
+            where = f" (rule {rule})" if rule else ""
+            raise RegexTooSlow(f"the pattern {name} of `clean`{where}", len(text), timeout) from None
 
 
 def _find_words(texts, phi: PhiSet, spec: CleanSpec, edits: list[_Edits], hits, workers: int = 1) -> None:

@@ -2,16 +2,16 @@
 
 In: Plan conditions and a pydicom Dataset. Out: one bool per condition, in Plan order. Values
 compare case-insensitively after stripping DICOM padding; for a multi-valued attribute any value
-counts.
+counts. A `~` pattern matches as its flags say (/re/imsx), and each search of one value stops
+after `limits.regex_seconds`: `RegexTooSlow` (the file is quarantined) names the condition and its
+rule, never the value.
 """
 from __future__ import annotations
 
-import functools
-
-import regex
 from pydicom.dataset import Dataset
 
 from deidc.compiler.plan import AllTrue, AnyTrue, Not, PlanCondition, Present, ValueIn, ValueMatches
+from deidc.runtime.user_regex import RegexTooSlow, compiled, search_seconds
 
 
 def _values(ds: Dataset, tag: int) -> list[str]:
@@ -23,17 +23,11 @@ def _values(ds: Dataset, tag: int) -> list[str]:
     return [str(v).strip(" \x00") for v in items]
 
 
-@functools.lru_cache(maxsize=128)
-def _compiled(pattern: str, flags: str):
-    return regex.compile(pattern, regex.IGNORECASE if "i" in flags else 0)
-
-
 def evaluate(cond: PlanCondition, ds: Dataset) -> bool:
     if isinstance(cond, ValueIn):
         return any(v.upper() in cond.values for v in _values(ds, cond.tag))
     if isinstance(cond, ValueMatches):
-        compiled = _compiled(cond.pattern, cond.flags)
-        return any(compiled.search(v) for v in _values(ds, cond.tag))
+        return _matches(cond, ds)
     if isinstance(cond, Present):
         return cond.tag in ds
     if isinstance(cond, AllTrue):
@@ -43,6 +37,20 @@ def evaluate(cond: PlanCondition, ds: Dataset) -> bool:
     if isinstance(cond, Not):
         return not evaluate(cond.item, ds)
     raise TypeError(cond)
+
+
+def _matches(cond: ValueMatches, ds: Dataset) -> bool:
+    pattern, seconds = compiled(cond.pattern, cond.flags), search_seconds()
+    for value in _values(ds, cond.tag):
+        try:
+            if pattern.search(value, timeout=seconds):
+                return True
+        except TimeoutError:
+            origin = cond.origin  # None: a Plan built by hand
+            what = (f"the condition {origin.selector} (rule {origin})" if origin else
+                    f"the condition ~ /{cond.pattern}/{cond.flags}")
+            raise RegexTooSlow(what, len(value), seconds) from None
+    return False
 
 
 def evaluate_all(conditions: list[PlanCondition], ds: Dataset) -> tuple[bool, ...]:

@@ -95,7 +95,8 @@ def clean_batch(files: list[DeferredFile], workers: int = 1) -> None:
                 texts_by_request.append(element_texts(ds, tag))
         texts = {text: None for texts in texts_by_request for text in texts}
         spec = CleanSpec(action.fuzzy, action.patterns, action.dates)
-        cleaned = dict(zip(texts, clean_texts(list(texts), requests[0][1], spec, seconds, workers)))
+        rules = ", ".join(sorted({request[5] for _, _, _, request in requests}))  # file:line, for reasons
+        cleaned = dict(zip(texts, clean_texts(list(texts), requests[0][1], spec, seconds, workers, rules)))
         with FileWarnings() as credit:
             for (ctx, _, changes, (ds, tag, _vr, _, path, origin)), element in zip(requests, texts_by_request):
                 credit.file = ctx.warnings

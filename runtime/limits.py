@@ -27,6 +27,11 @@ class Limits:
     clean_chars: int = 1 * MIB
     # distinct collected PHI words per patient that `clean` compares against
     phi_words: int = 10_000
+    # time one search with a rule file's own /regex/ may take: one value tested by a `~`
+    # condition, or one text scanned by a `clean` pattern (all its matches). Per search, not per
+    # file: a pattern that backtracks without bound (`(a|aa)+$`) takes hours on one value, a
+    # sound one milliseconds on `clean_chars` of text; `file_seconds` bounds the file's total.
+    regex_seconds: float = 1.0
 
 
 DEFAULT = Limits()

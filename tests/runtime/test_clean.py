@@ -509,12 +509,16 @@ def test_a_file_over_the_limit_fails_alone_and_its_batch_is_unchanged(deidentifi
         assert sorted(outcomes[i].changes, key=str) == sorted(alone_outcomes[i].changes, key=str)
 
 
-def test_a_user_regex_that_backtracks_without_bound_is_stopped(phi, monkeypatch):
-    monkeypatch.setattr(clean_module, "USER_REGEX_SECONDS", 0.2)
+def test_a_user_regex_that_backtracks_without_bound_is_stopped(phi):
+    limits.configure(limits.with_overrides(regex_seconds=0.2))
     spec = CleanSpec(None, ("/(a|aa)+b/",), None)
-    with pytest.raises(LimitExceeded) as info:
-        clean_texts(["a" * 60 + "!"], phi, spec, 0)
+    try:
+        with pytest.raises(LimitExceeded) as info:
+            clean_texts(["a" * 60 + "!"], phi, spec, 0, rule="rules.deid:7")
+    finally:
+        limits.configure(limits.DEFAULT)
     assert "/(a|aa)+b/" in str(info.value) and "backtracks" in str(info.value)
+    assert "(rule rules.deid:7)" in str(info.value) and "0.2 s" in str(info.value)
     assert clean("aab then", phi, spec) == "then"  # the same pattern, where it matches
 
 
