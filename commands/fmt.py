@@ -16,6 +16,7 @@ from pathlib import Path
 from deidc.commands.common import print_diagnostics
 from deidc.dsl.diagnostics import DeidError
 from deidc.dsl.printer import FormatError, format_text
+from deidc.dsl.source import read_rule_file
 
 
 def register(sub) -> None:
@@ -35,13 +36,7 @@ def run(args: argparse.Namespace) -> int:
     for name in args.files:
         path = Path(name)
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            print(f"{name}: error: cannot read rule file: {getattr(err, 'strerror', None) or err}",
-                  file=sys.stderr)
-            failed = True
-            continue
-        try:
+            text = read_rule_file(path)  # the reader every command uses: encoding, limits, binary
             formatted = format_text(text, name)
         except DeidError as err:
             print_diagnostics(err.diagnostics)

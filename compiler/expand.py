@@ -4,20 +4,30 @@ In: the parsed top-level `RuleFile` and the options selected for it. Out: `Scope
 source order, each with the conjunction of the `when` conditions around it. `use "name" with a, b`
 loads the shipped profile `rulesets/name.deid` (a `/` in the name reads as `-`) with options a and
 b; `include "file.deid"` loads a file relative to the including file. Both expand in place, so
-rules written after them are "later" in the precedence model. Cycles are errors.
+rules written after them are "later" in the precedence model. Cycles are errors. An included
+file must be a rule file — a regular file named *.deid (a link must lead to one) — else DC015 at
+the `include`, before the file is opened; errors in an included file (syntax, encoding, limits)
+are collected with the others, positioned in that file.
 """
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from deidc.compiler.names import did_you_mean
 from deidc.dsl import ast
-from deidc.dsl.diagnostics import Diagnostic, Span
+from deidc.dsl.diagnostics import DeidError, Diagnostic, Span
 from deidc.dsl.parser import parse_file
+from deidc.dsl.source import RULE_FILE_SUFFIX
 from deidc.resources import RULESETS_DIR
 
 LANGUAGE_VERSION = 1
+# Pseudo-file systems whose "regular" files are views of the system (/proc/self/environ holds the
+# environment, secrets included): never a rule file, whatever a link to them is called.
+PSEUDO_FILE_SYSTEMS = ("/proc", "/sys")
+INCLUDE_HINT = (f"`include` reads only rule files: regular files whose name ends in {RULE_FILE_SUFFIX} "
+                "(a link must lead to one too); if this file holds rules, rename it")
 
 
 @dataclass(frozen=True)
@@ -101,10 +111,16 @@ def _expand_reference(st: ast.Use | ast.Include, file: str, conditions, out, dia
         options = set(st.options)
     else:
         target = (Path(file).parent / st.path)
-        if not target.is_file():
+        problem = _include_problem(st.path, target)
+        if problem == "missing":
             diagnostics.append(Diagnostic(
                 "error", f"included file not found: {st.path}", st.span, code="DC013",
                 hint=f"paths are relative to {Path(file).parent or '.'}"))
+            return
+        if problem:
+            diagnostics.append(Diagnostic(
+                "error", f"included file is not a rule file: '{st.path}' {problem}", st.span,
+                code="DC015", hint=INCLUDE_HINT))
             return
         options = set()
     resolved = str(target.resolve())
@@ -113,5 +129,32 @@ def _expand_reference(st: ast.Use | ast.Include, file: str, conditions, out, dia
             "error", f"'{target.name}' includes itself (cycle: {' -> '.join(Path(s).name for s in stack)})",
             st.span, code="DC014", hint="remove one of the include/use statements"))
         return
-    child = parse_file(target)
+    try:
+        child = parse_file(target)
+    except DeidError as err:  # collected like every other error, so `lint` reports it too
+        diagnostics.extend(err.diagnostics)
+        return
     _expand(child, options, conditions, out, diagnostics, stack + [resolved], sources, st.span)
+
+
+def _include_problem(written: str, target: Path) -> str | None:
+    """Why `include "written"` (resolved to `target`) does not name a rule file: "missing" when
+    nothing is there, else the rest of a sentence; None when it is a rule file. The name is
+    checked before the file is looked at, so whether some other file exists is not revealed;
+    nothing is opened, so a FIFO cannot block and a device cannot be read."""
+    if not written.endswith(RULE_FILE_SUFFIX):
+        return f"(its name does not end in {RULE_FILE_SUFFIX})"
+    try:
+        mode = target.stat().st_mode  # follows links
+    except (OSError, ValueError):
+        return "missing"
+    if stat.S_ISDIR(mode):
+        return "(it is a directory, not a regular file)"
+    if not stat.S_ISREG(mode):
+        return "(it is a device, FIFO or socket, not a regular file)"
+    resolved = target.resolve()
+    if not resolved.name.endswith(RULE_FILE_SUFFIX):
+        return f"(it is a link to a file whose name does not end in {RULE_FILE_SUFFIX})"
+    if any(resolved.is_relative_to(root) for root in PSEUDO_FILE_SYSTEMS):
+        return f"(it is in {resolved.parts[0]}{resolved.parts[1]}, not a regular file)"
+    return None

@@ -12,7 +12,6 @@ In: a position in a source file and what went wrong. Out: text like a compiler p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 Severity = Literal["error", "warning", "note"]
@@ -41,31 +40,39 @@ class Diagnostic:
     code: str | None = None
 
     def render(self, source: str | None = None) -> str:
-        """The diagnostic as text; with `source` (the file's text) also the line and a caret."""
+        """The diagnostic as text; with `source` (the file's text, else read from the file) also
+        the line and a caret — one line, cut to ~120 characters, and only of text."""
         label = f"{self.severity}[{self.code}]" if self.code else self.severity
         out = [f"{self.span}: {label}: {self.message}"]
         text = source if source is not None else _read_source(self.span.file)
         if text is not None and self.span.line > 0:
-            lines = text.splitlines()
-            if self.span.line <= len(lines):
-                src_line = lines[self.span.line - 1]
+            from deidc.dsl.source import clip_line, showable
+
+            if text.startswith("\ufeff"):
+                text = text[1:]
+            lines = text.split("\n")  # lines as the parser counts them (not str.splitlines)
+            if self.span.line <= len(lines) and showable(lines[self.span.line - 1]):
                 width = 1
                 if self.span.end_line == self.span.line:
                     width = max(1, self.span.end_column - self.span.column)
+                # one line, cut to MAX_SHOWN_CHARS around the caret: never a block of a file
+                line = lines[self.span.line - 1].rstrip("\r").replace("\r", " ")
+                src_line, column, width = clip_line(line, self.span.column, width)
                 gutter = str(self.span.line)
                 pad = " " * len(gutter)
                 out.append(f"  {gutter} | {src_line}")
-                out.append(f"  {pad} | {' ' * (self.span.column - 1)}{'^' * width}")
+                out.append(f"  {pad} | {' ' * (column - 1)}{'^' * width}")
         if self.hint:
             out.append(f"  hint: {self.hint}")
         return "\n".join(out)
 
 
 def _read_source(file: str) -> str | None:
-    try:
-        return Path(file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
+    """What of `file` a diagnostic may show: nothing unless it is a regular file that reads as
+    a rule file (no FIFO, device or binary file; see `deidc.dsl.source.shown_text`)."""
+    from deidc.dsl.source import shown_text
+
+    return shown_text(file)
 
 
 class DeidError(Exception):

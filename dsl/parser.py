@@ -17,6 +17,7 @@ from lark import Token, Transformer_NonRecursive, v_args
 from deidc.dsl import ast
 from deidc.dsl.diagnostics import DeidError, Diagnostic, Span
 from deidc.dsl.nesting import check_nesting
+from deidc.dsl.source import check_text, read_rule_file
 from deidc.resources import GRAMMAR_PATH
 
 # message → snippets that produce it. Order matters: the first matching message wins.
@@ -80,7 +81,10 @@ def _lark() -> lark.Lark:
 
 
 def parse_text(text: str, path: str = "<string>") -> ast.RuleFile:
-    """Parse the text of a .deid file into a `RuleFile`; raise `DeidError` on a syntax error."""
+    """Parse the text of a .deid file into a `RuleFile`; raise `DeidError` on a syntax error.
+    The checks of `deidc.dsl.source` (control characters, size, line length) run first, and a
+    leading BOM is dropped, so columns count from the first real character."""
+    text = check_text(text, path)
     try:
         tree = _lark().parse(text)
     except lark.exceptions.UnexpectedInput as err:
@@ -102,15 +106,11 @@ def build_statements(tree: lark.Tree, path: str) -> list:
 
 
 def parse_file(path: str | Path) -> ast.RuleFile:
-    """Read and parse a .deid file."""
+    """Read and parse a .deid file. Every command reads rules through here (`deidc fmt` through
+    `read_rule_file`): a file that is not readable UTF-8 rule text is a diagnostic, never a
+    traceback (`deidc.dsl.source`)."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as err:
-        raise DeidError(Diagnostic(
-            "error", f"cannot read rule file: {err.strerror}", Span(str(p), 0, 0, 0, 0),
-            hint="check the path")) from None
-    return parse_text(text, str(p))
+    return parse_text(read_rule_file(p), str(p))
 
 
 @functools.lru_cache(maxsize=1)
@@ -173,12 +173,18 @@ def _syntax_diagnostic(err: lark.exceptions.UnexpectedInput, text: str, path: st
         if at_end:
             found = "end of file"
         elif isinstance(token, Token):
-            found = f"'{token}'"
+            found = f"'{_shorten(str(token))}'"
         else:
             found = f"'{getattr(err, 'char', '?')}'"
         message = f"unexpected {found}"
         hint = f"expected {expected}" if expected else None
     return Diagnostic("error", f"syntax error: {message}", span, hint=hint, code="DS001")
+
+
+def _shorten(token: str, limit: int = 40) -> str:
+    """A token as a message quotes it: its first line, at most `limit` characters."""
+    first = token.split("\n", 1)[0]
+    return first if len(first) <= limit and first == token else first[:limit] + "…"
 
 
 @functools.lru_cache(maxsize=1)

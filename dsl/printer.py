@@ -22,6 +22,7 @@ import lark
 from deidc.dsl import ast
 from deidc.dsl import parser as dsl_parser
 from deidc.dsl.diagnostics import Span
+from deidc.dsl.source import check_text
 
 INDENT = "    "
 
@@ -68,7 +69,7 @@ def _keywords() -> frozenset[str]:
 
 def parse_with_comments(text: str, path: str) -> tuple[ast.RuleFile, list[lark.Token], list[_Pos]]:
     """Parse like `parse_text` and also return the COMMENT tokens and the `{` positions."""
-
+    text = check_text(text, path)  # the checks parse_text makes before the parse; drops a BOM
     _COLLECTOR.comments, _COLLECTOR.lbraces = [], []
     try:
         tree = _lark().parse(text)
@@ -87,6 +88,7 @@ def format_text(text: str, path: str = "<string>", *, verify: bool = True) -> st
 
     With `verify` the result is parsed again and must give the same AST (spans aside), else
     `FormatError` — like black's safety check."""
+    text = check_text(text, path)
     rule_file, comments, lbraces = parse_with_comments(text, path)
     out = _Printer(text, comments, lbraces).file(rule_file)
     if verify:

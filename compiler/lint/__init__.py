@@ -29,6 +29,7 @@ from deidc.compiler.names import vrs_of_tag
 from deidc.compiler.plan import Origin, Plan, PlanRule
 from deidc.dsl.diagnostics import DeidError, Diagnostic, Span
 from deidc.dsl.parser import parse_file
+from deidc.dsl.source import shown_text
 from deidc.resources import RULESETS_DIR
 from deidc.runtime.dispatch import Dispatcher
 
@@ -39,10 +40,13 @@ COMPILER_NAMES = {
     "DS001": "syntax-error", "DC001": "unknown-keyword", "DC003": "unknown-vr", "DC005": "bad-regex",
     "DC007": "path-ends-in-item", "DC010": "unknown-option", "DC011": "unsupported-version",
     "DC012": "unknown-profile", "DC013": "include-not-found", "DC014": "include-cycle",
+    "DC015": "include-not-a-rule-file", "DS002": "not-a-rule-file", "DS003": "not-utf8",
+    "DS004": "file-too-large", "DS005": "line-too-long",
     "DC020": "bad-action", "DC021": "not-a-shift", "DC022": "unknown-secret", "DC023": "bad-fallback",
     "DC025": "empty-range", "DC026": "unknown-method-code", "DC027": "method-too-long",
     "DC028": "unknown-pattern", "DC029": "bad-fuzzy", "DC030": "vr-incompatible-action",
     "DC031": "bad-collect", "DC032": "unknown-phi-set", "DC033": "bad-quality",
+    "DC034": "file-meta-written-by-deidc",
 }
 
 
@@ -223,9 +227,8 @@ _SUPPRESSION = regex.compile(r"#\s*deidc:\s*ignore(-file)?\[([A-Z0-9, ]+)\]\s*\S
 def _suppressions(file: str) -> tuple[dict[int, frozenset[str]], frozenset[str]]:
     lines: dict[int, frozenset[str]] = {}
     whole: set[str] = set()
-    try:
-        text = Path(file).read_text(encoding="utf-8")
-    except OSError:
+    text = shown_text(file)  # None for what is no readable rule file (an included binary file)
+    if text is None:
         return {}, frozenset()
     for number, line in enumerate(text.splitlines(), 1):
         for m in _SUPPRESSION.finditer(line):
