@@ -16,9 +16,9 @@ from deidc.compiler.conditions import plan_condition
 from deidc.compiler.expand import Scoped
 from deidc.compiler.names import did_you_mean, vrs_of_tag
 from deidc.compiler.plan import (
-    AllTrue, CleanAction, HeaderRegionsFillOp, MarkerCode, Markers, OcrRedactOp, Origin, PhiCollection, PixelRule, Plan,
-    PlanCondition, PlanRule, PrivatePattern, RedactAllTextOp, RegionFillOp,
-    SecretSource, ShiftParam, Specificity, FileQuarantine,
+    FILE_META_OWNED, AllTrue, AnyDepthPattern, CleanAction, HeaderRegionsFillOp, MarkerCode, Markers, OcrRedactOp,
+    Origin, PhiCollection, PixelRule, Plan, PlanCondition, PlanRule, PrivatePattern, RedactAllTextOp, RegionFillOp,
+    SecretSource, ShiftParam, Specificity, FileQuarantine, TagPattern,
 )
 from deidc.compiler.selectors import ResolvedSelector, resolve_excepts, resolve_selector, tag_of
 from deidc.dsl import ast
@@ -128,6 +128,9 @@ def plan_rules(c: Compilation) -> None:
             action = plan_action(st.action, st.span.file, c.params, c.diagnostics)
             for sel in st.selectors:
                 resolved = resolve_selector(sel, c.diagnostics)
+                if resolved is not None and _owned_meta_tag(resolved) is not None:
+                    c.diagnostics.append(_owned_meta_error(_owned_meta_tag(resolved), sel.span))
+                    continue
                 if resolved is None or cond is False or action is None:
                     continue
                 check_action_vr(action, st.action, resolved, c.diagnostics)
@@ -143,14 +146,16 @@ def plan_rules(c: Compilation) -> None:
                 action = plan_action(entry.action, st.span.file, c.params, c.diagnostics)
                 if action is not None and cond is not False:
                     _add_rule(c, action, resolved, cond, None, origin(entry.span, text))
-        elif isinstance(st, (ast.DefaultRule, ast.PrivateDefault)):
+        elif isinstance(st, (ast.DefaultRule, ast.PrivateDefault, ast.UnknownDefault)):
             cond = c.condition_id(scoped.conditions)
-            text = "default" if isinstance(st, ast.DefaultRule) else "private *"
+            text, spec, target = (
+                ("default", Specificity.DEFAULT, c.plan.defaults) if isinstance(st, ast.DefaultRule) else
+                ("private *", Specificity.DEFAULT, c.plan.private_defaults) if isinstance(st, ast.PrivateDefault) else
+                ("unknown *", Specificity.UNKNOWN, c.plan.unknown_defaults))
             action = plan_action(st.action, st.span.file, c.params, c.diagnostics)
             if action is not None and cond is not False:
-                rule = PlanRule(len(c.plan.rules), action, Specificity.DEFAULT, origin(st.span, text), cond)
+                rule = PlanRule(len(c.plan.rules), action, spec, origin(st.span, text), cond)
                 c.plan.rules.append(rule)
-                target = c.plan.defaults if isinstance(st, ast.DefaultRule) else c.plan.private_defaults
                 target.append(rule.id)
         elif isinstance(st, ast.QuarantineStatement):
             cond = c.condition_id(scoped.conditions)
@@ -162,6 +167,36 @@ def plan_rules(c: Compilation) -> None:
             _add_collect(c, st)
         elif isinstance(st, ast.Pixels):
             _add_pixels(c, st, scoped.conditions)
+
+
+# How to do what a rule on a file meta element deidc writes meant to do, where there is a way.
+_OWNED_META_HINTS = {
+    0x00020002: "delete the rule: MediaStorageSOPClassUID follows SOPClassUID",
+    0x00020003: "delete the rule: MediaStorageSOPInstanceUID follows SOPInstanceUID (remap that, "
+                "e.g. `SOPInstanceUID -> remap uid`)",
+}
+
+
+def _owned_meta_tag(resolved: ResolvedSelector) -> int | None:
+    """The file meta element deidc writes itself that a selector names: a keyword or tag, or a
+    path that can end at the top level (`*/TransferSyntaxUID`). Broad selectors name none."""
+    if resolved.specificity == Specificity.TAG:
+        tag = resolved.tags[0]
+    elif resolved.path is not None and all(isinstance(s, AnyDepthPattern) for s in resolved.path.steps[:-1]):
+        leaf = resolved.path.steps[-1]
+        tag = leaf.element.tag if isinstance(getattr(leaf, "element", None), TagPattern) else None
+    else:
+        return None
+    return tag if tag in FILE_META_OWNED else None
+
+
+def _owned_meta_error(tag: int, span) -> Diagnostic:
+    keyword, why = FILE_META_OWNED[tag]
+    return Diagnostic(
+        "error", f"deidc writes this file-meta element itself: {keyword} ({tag >> 16:04X},{tag & 0xFFFF:04X}); {why}",
+        span, code="DC034",
+        hint=_OWNED_META_HINTS.get(tag, "delete the rule; broad selectors (`vr UI`, masks, `default`, "
+                                        "`unknown *`) leave this element alone too"))
 
 
 def _has_item_index(path) -> bool:
@@ -304,6 +339,7 @@ def order_indexes(c: Compilation) -> None:
     p.paths.sort(reverse=True)
     p.defaults.sort(reverse=True)
     p.private_defaults.sort(reverse=True)
+    p.unknown_defaults.sort(reverse=True)
     p.dummy_values = dict(DUMMY_VALUES)
 
 

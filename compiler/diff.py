@@ -10,14 +10,15 @@ change hidden behind a more specific rule in both files shows nowhere, while a n
 takes an attribute from a less specific one shows on that attribute only. The universe:
 
     tags              every dictionary keyword's tag (with its dictionary VR, the first of
-                      "US or SS") and every tag either Plan names
+                      "US or SS"; file meta elements included, except those deidc writes
+                      itself, which no rule decides) and every tag either Plan names
     private elements  every (group, creator, low byte) either Plan names (any group: 0009)
     private blocks    every creator either Plan names, at a low byte no element rule names
     masks             every mask either Plan has, at the mask value itself
     paths             every path either Plan has, resolved at the path itself when it has no
                       `*` step; otherwise the latest rule written with that same path
     VR defaults       the winning `vr XX` rule per VR
-    defaults          `default` and `private *`
+    defaults          `default`, `private *` and `unknown *`
     conditional rules rules under `when`, per selector and condition (latest wins), compared
                       on their own: they decide only for datasets that meet the condition
 """
@@ -28,7 +29,7 @@ from dataclasses import dataclass, replace
 from pydicom.datadict import dictionary_VR, keyword_dict, keyword_for_tag
 
 from deidc.compiler.plan import (
-    AnyDepthPattern, LookupAction, MaskPattern, PathPattern, Plan, PlanRule, PrivatePattern,
+    FILE_META_OWNED, AnyDepthPattern, LookupAction, MaskPattern, PathPattern, Plan, PlanRule, PrivatePattern,
     ShiftAction, StepPattern, TagPattern,
 )
 from deidc.compiler.show import format_action, format_condition
@@ -169,7 +170,7 @@ def diff_plans(plan_a: Plan, plan_b: Plan) -> list[Difference]:
             out.append(Difference(group, key, side_a, side_b))
 
     # tags
-    tags = set(keyword_dict.values()) | set(plan_a.by_tag) | set(plan_b.by_tag)
+    tags = (set(keyword_dict.values()) | set(plan_a.by_tag) | set(plan_b.by_tag)) - set(FILE_META_OWNED)
     for tag in sorted(tags):
         vr = _dict_vr(tag)
         keyword = keyword_for_tag(tag)
@@ -229,6 +230,8 @@ def diff_plans(plan_a: Plan, plan_b: Plan) -> list[Difference]:
             b.first_unconditional(plan_b.defaults))
     compare("defaults", "private *", a.first_unconditional(plan_a.private_defaults),
             b.first_unconditional(plan_b.private_defaults))
+    compare("defaults", "unknown *", a.first_unconditional(plan_a.unknown_defaults),
+            b.first_unconditional(plan_b.unknown_defaults))
 
     # conditional rules, per (selector, condition): the latest written wins
     def conditional(plan: Plan) -> dict[str, PlanRule]:

@@ -69,6 +69,7 @@ def format_plan(plan: Plan) -> str:
         ("private elements", Specificity.PRIVATE_ELEMENT, keyed(plan.by_private, private_key)),
         ("private creator blocks", Specificity.PRIVATE_BLOCK, keyed(plan.by_creator, lambda c: f'"{c}"')),
         ("masks", Specificity.MASK, [(plan.rules[r].origin.selector, [r]) for _, _, r in plan.masks]),
+        ("unknown elements", Specificity.UNKNOWN, [("unknown *", plan.unknown_defaults)]),
         ("VRs", Specificity.VR_OR_NAME, keyed(plan.by_vr, str)),
         ("name patterns", Specificity.VR_OR_NAME, keyed(plan.by_name, _tag)),
         ("defaults", Specificity.DEFAULT, [("default", plan.defaults), ("private *", plan.private_defaults)]),

@@ -389,6 +389,14 @@ class PrivateDefault:
 
 
 @dataclass(frozen=True)
+class UnknownDefault:
+    """`unknown * -> ACTION`: standard-group elements the data dictionary does not know."""
+
+    action: Action
+    span: Span
+
+
+@dataclass(frozen=True)
 class When:
     condition: Condition
     statements: tuple["Statement", ...]
@@ -454,7 +462,7 @@ class Pixels:
 
 Statement = Union[
     Version, Use, Include, Param, Option, Markers, Rule, PrivateBlock, DefaultRule,
-    PrivateDefault, When, QuarantineStatement, Collect, Pixels,
+    PrivateDefault, UnknownDefault, When, QuarantineStatement, Collect, Pixels,
 ]
 
 

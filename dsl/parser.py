@@ -301,6 +301,9 @@ class _AstBuilder(Transformer_NonRecursive):
     def private_default(self, meta, items):
         return ast.PrivateDefault(items[0], self._s(meta))
 
+    def unknown_default(self, meta, items):
+        return ast.UnknownDefault(items[0], self._s(meta))
+
     def private_block(self, meta, items):
         return ast.PrivateBlock(_string(items[0]), tuple(items[1:]), self._s(meta))
 

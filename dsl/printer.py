@@ -307,6 +307,8 @@ def simple_statement_text(s) -> str:
         return f"default -> {action_text(s.action)}"
     if isinstance(s, ast.PrivateDefault):
         return f"private * -> {action_text(s.action)}"
+    if isinstance(s, ast.UnknownDefault):
+        return f"unknown * -> {action_text(s.action)}"
     if isinstance(s, ast.QuarantineStatement):
         return f"quarantine {quote(s.reason)}"
     if isinstance(s, ast.Collect):

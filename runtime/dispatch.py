@@ -5,8 +5,16 @@ truth values of the Plan's conditions for this dataset. Out: the deciding `PlanR
 nothing applies and the element is kept). The first resolution of a key walks the Plan's indexes
 in precedence order; every later element with the same key is one dictionary look-up, so tags
 that only masks, VRs or patterns match cost nothing after their first sighting.
+
+Whether a standard element is one pydicom's data dictionary does not know (for `unknown *`) is
+asked of the dictionary, once per tag, on the tag's first sighting. The file meta elements deidc
+writes itself (`FILE_META_OWNED`) are never dispatched: the walk leaves them out.
 """
 from __future__ import annotations
+
+from functools import lru_cache
+
+from pydicom.datadict import dictionary_has_tag, mask_match
 
 from deidc.compiler.plan import (
     AnyDepthPattern, ExceptPatterns, MaskPattern, PathPattern, Plan, PlanRule, PrivatePattern,
@@ -27,6 +35,13 @@ def element_matches(pattern, tag: int, creator: str | None) -> bool:
                 and (pattern.group is None or pattern.group == tag >> 16)
                 and (pattern.low_byte is None or pattern.low_byte == tag & 0xFF))
     raise TypeError(pattern)
+
+
+@lru_cache(maxsize=4096)
+def unknown_standard(tag: int) -> bool:
+    """A standard-group (even) element that pydicom's data dictionary does not know: no entry, and
+    no repeating-group entry such as (60xx,3000) or (50xx,0010) either."""
+    return not (tag >> 16) & 1 and not dictionary_has_tag(tag) and mask_match(tag) is None
 
 
 def path_matches(path: PathPattern, levels: tuple[Level, ...]) -> bool:
@@ -109,8 +124,10 @@ class Dispatcher:
                          reverse=True)
             yield p.by_creator.get(creator, ())
         yield [rid for value, care, rid in p.masks if (tag & care) == value]
-        if not (tag >> 16) & 1:  # VR and name selectors choose standard attributes only
-            yield sorted(p.by_vr.get(vr, []) + p.by_name.get(tag, []), reverse=True)
+        if not (tag >> 16) & 1:
+            if p.unknown_defaults and unknown_standard(tag):  # before VR rules: a flipped bit keeps its VR
+                yield p.unknown_defaults
+            yield sorted(p.by_vr.get(vr, []) + p.by_name.get(tag, []), reverse=True)  # standard attributes only
         if (tag >> 16) & 1:  # `private *` first; `default` when none applies (e.g. under `when`)
             yield p.private_defaults
         yield p.defaults

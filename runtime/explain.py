@@ -6,10 +6,11 @@ rule (origin and selector text), the precedence step that chose it, the action, 
 before and after de-identification. The "after" values come from running the real
 `DatasetDeidentifier` on a copy, so they are exactly what `deidc apply` would write.
 
-The walk mirrors `runtime/walk.py`: the same ancestry levels, the same private-creator look-up
-and the same rule for entering sequences (only when they are kept or no rule applies); private
-creator elements and group lengths, which the runtime decides outside the dispatcher, are listed
-with the step that decides them.
+The walk mirrors `runtime/walk.py`: the file meta first (group 0002, at the top level), then the
+dataset, with the same ancestry levels, the same private-creator look-up and the same rule for
+entering sequences (only when they are kept or no rule applies); private creator elements, group
+lengths and the file meta elements deidc writes itself, which the runtime decides outside the
+dispatcher, are listed with the step that decides them.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 
 from deidc.compiler.names import did_you_mean
-from deidc.compiler.plan import KeepAction, Plan, PlanRule, Specificity
+from deidc.compiler.plan import FILE_META_OWNED, KeepAction, Plan, PlanRule, Specificity
 from deidc.compiler.show import format_action
 from deidc.runtime.conditions import evaluate_all
 from deidc.runtime.dispatch import Dispatcher, Level
@@ -40,12 +41,14 @@ STEP_NAMES = {
     Specificity.PRIVATE_ELEMENT: "private element",
     Specificity.PRIVATE_BLOCK: "private creator block",
     Specificity.MASK: "mask",
+    Specificity.UNKNOWN: "unknown element",
     Specificity.VR_OR_NAME: "VR or name",
     Specificity.DEFAULT: "default",
 }
 NO_RULE = "no rule: kept"
 CREATOR_STEP = "private creator: kept while its block holds data"
 GROUP_LENGTH_STEP = "group length: always removed"
+FILE_META_STEP = "file meta: written by deidc"
 ADDED_STEP = "added by deidc"
 
 
@@ -83,7 +86,9 @@ def explain_dataset(plan: Plan, keys: dict[str, bytes], ds: Dataset) -> Explanat
     after_ds = None if outcome.quarantine else deidentified
     conditions = evaluate_all(plan.conditions, ds)
     rows: list[ElementExplanation] = []
-    _walk(ds, (), Dispatcher(plan), conditions, after_ds, rows)
+    dispatcher = Dispatcher(plan)
+    _walk_meta(ds, dispatcher, conditions, after_ds, rows)
+    _walk(ds, (), dispatcher, conditions, after_ds, rows)
     if after_ds is not None:
         seen = {row.path for row in rows}
         _added(after_ds, (), seen, rows)
@@ -154,6 +159,27 @@ def _name(tag: int, creator: str | None) -> str:
             return f'"{creator}" {element & 0xFF:02x}' if creator is not None else f"(no creator) {element & 0xFF:02x}"
         return "(private)"
     return keyword_for_tag(tag) or "(unknown)"
+
+
+def _walk_meta(ds: Dataset, dispatcher: Dispatcher, conditions: tuple[bool, ...], after_ds: Dataset | None,
+               rows: list[ElementExplanation]) -> None:
+    """The file meta's elements: those deidc writes itself, and the others as the rules decide."""
+    meta = getattr(ds, "file_meta", None)
+    if meta is None:
+        return
+    after_meta = getattr(after_ds, "file_meta", None)
+    for tag in list(meta._dict):
+        vr = _vr_of(meta, tag)
+        path, before = format_path((), tag), display_value(meta[tag])
+        if after_ds is None:
+            after = NOT_WRITTEN
+        else:
+            after = display_value(after_meta[tag]) if after_meta is not None and tag in after_meta._dict else REMOVED
+        if tag in FILE_META_OWNED:
+            rows.append(ElementExplanation(path, tag, _name(tag, None), vr, None, None, None, FILE_META_STEP,
+                                           "Written by deidc", before, after))
+        else:
+            rows.append(_row(path, tag, vr, None, dispatcher.rule_for((), tag, vr, None, conditions), before, after))
 
 
 def _walk(ds: Dataset, ancestry: tuple[Level, ...], dispatcher: Dispatcher, conditions: tuple[bool, ...],

@@ -5,11 +5,12 @@ Out: a `DatasetOutcome` with the changes made (for the audit and the summary), t
 patient-ID mappings, or the reason the file must be quarantined.
 
 Order of work: conditions and file-level quarantines; the PHI sets `collect` names, from the
-original values; the walk (each element dispatched once, sequence items walked recursively with
-their ancestry); private creator elements kept only while their block still holds data; the
-deferred DA shifts and `clean`, for a whole batch of datasets at once; `replace AnotherAttribute`
-copies, which need the other attribute's new value; the
-PS3.15 markers; file meta MediaStorageSOPInstanceUID = the new SOPInstanceUID.
+original values; the walk (the file meta's elements, but for those deidc writes itself, then each
+element dispatched once, sequence items walked recursively with their ancestry); private creator
+elements kept only while their block still holds data; the deferred DA shifts and `clean`, for
+a whole batch of datasets at once; `replace AnotherAttribute` copies, which need the other
+attribute's new value; the PS3.15 markers; file meta MediaStorageSOPInstanceUID = the new
+SOPInstanceUID.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
-from deidc.compiler.plan import CleanAction, KeepAction, Plan, PlanRule, RemoveAction, Specificity
+from deidc.compiler.plan import FILE_META_OWNED, CleanAction, KeepAction, Plan, PlanRule, RemoveAction, Specificity
 from deidc.runtime.actions import ACTION_NAMES, FileContext, QuarantineFile, apply_action
 from deidc.runtime.texts import components
 from deidc.runtime.clean import check_collected
@@ -180,6 +181,7 @@ class DatasetDeidentifier:
             work.regions = ultrasound_regions(ds) if self.plan.pixels else []
             work.phi = {name: build_phi(sorted(set(_collected(ds, name, c.tags)) | set((shared_phi or {}).get(name, ()))))
                         for name, c in self.plan.collects.items()}
+            self._walk_meta(ds, conditions, ctx, work.outcome.changes)
             self._walk(ds, (), conditions, ctx, work.outcome.changes)
             work.ctx = ctx
         except QuarantineFile as q:
@@ -261,6 +263,25 @@ class DatasetDeidentifier:
         for block in {(t >> 16) << 8 | (t & 0xFF) for t in ds._dict if (t >> 16) & 1 and 0x10 <= t & 0xFFFF <= 0xFF}:
             if block not in live_blocks:
                 del ds._dict[((block >> 8) << 16) | (block & 0xFF)]
+
+    def _walk_meta(self, ds: Dataset, conditions: tuple[bool, ...], ctx: FileContext, changes: list[Change]) -> None:
+        """The file meta (group 0002), as top-level elements: the rules decide every element but
+        those deidc writes itself (`FILE_META_OWNED`, which the dispatcher gives no rule)."""
+        meta = getattr(ds, "file_meta", None)
+        if meta is None:
+            return
+        rule_for, context = self.dispatcher.rule_for, self.dispatcher.context_of(())
+        for tag in list(meta._dict):
+            if tag in FILE_META_OWNED:
+                continue
+            vr = _vr_of(meta, tag)
+            rule = rule_for((), tag, vr, None, conditions, context)
+            kind = type(rule.action) if rule is not None else None
+            if kind is RemoveAction:
+                del meta._dict[tag]
+                changes.append(Change(format_path((), tag), "remove", self._origins[rule.id]))
+            elif kind is not None and kind is not KeepAction:
+                self._apply(meta, tag, vr, rule, (), ctx, changes)
 
     def _walk_items(self, ds, tag, creator, ancestry, conditions, ctx, changes) -> None:
         value = ds[tag].value

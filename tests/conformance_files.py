@@ -104,8 +104,10 @@ def sequence(tag: int, *items: bytes, undefined: bool = False, implicit: bool = 
     return element(tag, vr, content, implicit)
 
 
-def part10(elements: list[Encoded], syntax: str, preamble: bytes = b"\x00" * 128) -> bytes:
-    """Preamble, DICM, file meta (pydicom's writer) and the dataset, elements sorted by tag."""
+def part10(elements: list[Encoded], syntax: str, preamble: bytes = b"\x00" * 128,
+           meta_extra: dict[str, object] | None = None) -> bytes:
+    """Preamble, DICM, file meta (pydicom's writer; `meta_extra`: more file meta elements by
+    keyword) and the dataset, elements sorted by tag."""
     by_tag = {e.tag: e for e in elements}
     sop_class = _uid_of(by_tag.get(0x00080016))
     sop_instance = _uid_of(by_tag.get(0x00080018))
@@ -114,6 +116,8 @@ def part10(elements: list[Encoded], syntax: str, preamble: bytes = b"\x00" * 128
     meta.MediaStorageSOPInstanceUID = sop_instance
     meta.TransferSyntaxUID = syntax
     meta.ImplementationClassUID = "1.2.826.0.1.3680043.8.498.9"
+    for keyword, value in (meta_extra or {}).items():
+        setattr(meta, keyword, value)
     buf = DicomBytesIO()
     write_file_meta_info(buf, meta, enforce_standard=True)
     return preamble + b"DICM" + buf.getvalue() + b"".join(e.data for e in sorted(elements, key=lambda e: e.tag))
@@ -406,7 +410,29 @@ def generated_files() -> dict[str, bytes]:
     files["generated/jpeg-baseline.dcm"] = _encapsulated(34)
     files["generated/large-native-explicit.dcm"] = _large_native(35, False)
     files["generated/large-native-implicit.dcm"] = _large_native(36, True)
+    for implicit in (False, True):
+        files[f"generated/file-meta-{'implicit' if implicit else 'explicit'}.dcm"] = part10(
+            base_elements(37 + implicit, implicit) + _unknown_elements(implicit),
+            ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian, meta_extra=IDENTIFYING_META)
     return files
+
+
+# The file meta elements that identify where a file came from or went (PS3.10 7.1), as a real
+# corpus held them; and standard-group elements the dictionary does not know (a flipped bit).
+IDENTIFYING_META = {
+    "SourceApplicationEntityTitle": "ST_AGNES_CT", "SendingApplicationEntityTitle": "AGNES_SEND",
+    "ReceivingApplicationEntityTitle": "AGNES_RECV", "SourcePresentationAddress": "dicom://agnes.example.org:104",
+    "PrivateInformationCreatorUID": "1.2.826.0.1.3680043.8.498.4711", "PrivateInformation": b"GALLOWAY JOHN",
+}
+
+
+def _unknown_elements(implicit: bool) -> list[Encoded]:
+    e = lambda tag, vr, value: element(tag, vr, value, implicit)  # noqa: E731
+    return [
+        e(0x00100011, "PN", PATIENT_NAME),  # PatientName (0010,0010) with a bit flipped
+        sequence(0x00081140, item(e(0x00081150, "UI", "1.2.840.10008.5.1.4.1.1.7"),
+                                  e(0x00081157, "LO", PATIENT_ID)), implicit=implicit),
+    ]
 
 
 GENERATED_NAMES = ("implicit/CT_small.dcm", "implicit/test-SR.dcm", "implicit/liver_1frame.dcm",
@@ -420,7 +446,8 @@ GENERATED_NAMES = ("implicit/CT_small.dcm", "implicit/test-SR.dcm", "implicit/li
                    "generated/charset-empty.dcm", "generated/charset-iso2022-ir100.dcm",
                    "generated/charset-utf8-explicit.dcm", "generated/charset-utf8-implicit.dcm",
                    "generated/jpeg-baseline.dcm", "generated/large-native-explicit.dcm",
-                   "generated/large-native-implicit.dcm")
+                   "generated/large-native-implicit.dcm", "generated/file-meta-explicit.dcm",
+                   "generated/file-meta-implicit.dcm")
 
 
 def write_generated(folder: Path) -> dict[str, Path]:

@@ -69,7 +69,8 @@ class TableRow:
 @lru_cache(maxsize=1)
 def table_e1_1() -> tuple[TableRow, ...]:
     """Table E.1-1 rows with a concrete tag (repeating groups as their 6000/5000 group; the
-    command and file meta groups, which rules never see, left out)."""
+    command group, which stored instances never hold, and the file meta group, whose only row
+    is MediaStorageSOPInstanceUID, written by deidc itself, left out)."""
     rows = []
     for row in json.loads((RULESETS_DIR / "ps3.15-table-e1-1.json").read_text(encoding="utf-8")):
         text = row["tag"].strip("()").upper()

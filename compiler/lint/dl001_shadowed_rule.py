@@ -66,6 +66,7 @@ def check(ctx):
         walk(sorted(group, reverse=True))
     walk(plan.defaults)
     walk(plan.private_defaults)
+    walk(plan.unknown_defaults)
 
     for rid, count in keys.items():
         rule = rules[rid]

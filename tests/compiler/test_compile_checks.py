@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from deidc.compiler import compile_or_raise, compile_rules
-from deidc.compiler.plan import KeepAction, LookupAction, QuarantineAction, RemapUidAction, ShiftAction
+from deidc.compiler.plan import KeepAction, LookupAction, QuarantineAction, RemapUidAction, ShiftAction, Specificity
 from deidc.dsl.diagnostics import DeidError
 from deidc.resources import RULESETS_DIR
 from deidc.runtime.dispatch import Dispatcher
@@ -260,7 +260,7 @@ BUG_CLEAN_VRS = (
     "including AE and CS ones (e.g. StationAETitle, ReasonForTheAttributeModification), while "
     "compiler/actions.py _ALLOWED_VRS[CleanAction] excludes AE and CS, so each is a DC030 error")
 KNOWN_BAD_OPTIONS: dict[str, str] = {}
-BASIC_OPTIONS = ["clean-descriptors", "clean-graphics", "clean-structured-content",
+BASIC_OPTIONS = ["clean-descriptors", "clean-graphics", "clean-structured-content", "keep-unknown-elements",
                  "retain-device-identity", "retain-institution-identity",
                  "retain-longitudinal-full-dates", "retain-longitudinal-modified-dates",
                  "retain-patient-characteristics", "retain-safe-private", "retain-uids"]
@@ -439,6 +439,65 @@ def test_unknown_keyword_in_a_condition_is_reported_once(compile_text):
 
 def test_action_error_on_a_rule_with_two_selectors_is_reported_once(compile_text):
     only(compile_text("PatientName, PatientID -> hash\n"), "DC022")
+
+
+# ---- unknown elements and the file meta group --------------------------------------------------
+
+
+def test_unknown_default_has_its_own_index_and_specificity(compile_text):
+    result = compile_text("default -> keep\nunknown * -> remove\nprivate * -> remove\n")
+    assert result.diagnostics == []
+    plan = result.plan
+    [rid] = plan.unknown_defaults
+    rule = plan.rules[rid]
+    assert (rule.origin.selector, rule.origin.line, rule.specificity) == ("unknown *", 2, Specificity.UNKNOWN)
+    assert Specificity.MASK > Specificity.UNKNOWN > Specificity.VR_OR_NAME
+    assert rid not in plan.defaults and rid not in plan.private_defaults
+    assert winner(plan, 0x00100011, "PN") is rule  # not in the dictionary
+    assert winner(plan, 0x00100010, "PN").origin.line == 1  # PatientName: default
+    assert winner(plan, 0x60023000, "OW").origin.line == 1  # overlay data (60xx,3000): known
+    assert winner(plan, 0x00191010, "LO", "ACME").origin.line == 3  # private
+
+
+@pytest.mark.parametrize("selector, column", [
+    ("TransferSyntaxUID", 1), ("(0002,0010)", 1), ("*/TransferSyntaxUID", 1),
+    ("PatientName, TransferSyntaxUID", 14),
+])
+def test_a_rule_on_a_file_meta_element_deidc_writes_is_an_error(compile_text, selector, column):
+    result = compile_text(f'# meta\n{selector} -> replace "1.2.840.10008.1.2"\n')
+    diag = only(result, "DC034")
+    assert diag.severity == "error"
+    assert diag.message.startswith("deidc writes this file-meta element itself: TransferSyntaxUID (0002,0010); ")
+    assert "transfer syntax" in diag.message
+    assert at(diag) == ("rules.deid", 2, column)
+    assert diag.hint and "delete the rule" in diag.hint
+    assert all(r.origin.selector != selector.split(", ")[-1] for r in result.plan.rules)
+
+
+@pytest.mark.parametrize("keyword", ["FileMetaInformationGroupLength", "FileMetaInformationVersion",
+                                     "MediaStorageSOPClassUID", "MediaStorageSOPInstanceUID", "TransferSyntaxUID",
+                                     "ImplementationClassUID", "ImplementationVersionName"])
+def test_every_file_meta_element_deidc_writes_is_refused(compile_text, keyword):
+    diag = only(compile_text(f"{keyword} -> remove\n"), "DC034")
+    assert keyword in diag.message
+
+
+def test_media_storage_sop_instance_uid_points_at_sop_instance_uid(compile_text):
+    diag = only(compile_text(KEY + "MediaStorageSOPInstanceUID -> remap uid\n"), "DC034")
+    assert "SOPInstanceUID" in diag.hint
+
+
+def test_broad_selectors_and_excepts_may_cover_file_meta_elements_deidc_writes(compile_text):
+    result = compile_text(KEY + "vr UI except SOPClassUID, TransferSyntaxUID -> remap uid\n"
+                          "(0002,xxxx) -> remove\ndefault -> remove\nunknown * -> remove\n")
+    assert result.errors == []  # the walk leaves those elements out (tests/runtime/test_walk.py)
+
+
+def test_rules_on_identifying_file_meta_elements_compile_and_decide(compile_text):
+    result = compile_text('default -> keep\nSourceApplicationEntityTitle -> replace "X"\nPrivateInformation -> remove\n')
+    assert result.diagnostics == []
+    assert winner(result.plan, 0x00020016, "AE").origin.line == 2
+    assert winner(result.plan, 0x00020102, "OB").origin.line == 3
 
 
 # ---- compile_or_raise ------------------------------------------------------------------------

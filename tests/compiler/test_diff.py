@@ -93,6 +93,24 @@ def test_private_and_conditional_groups(write_rules):
     assert sum(counts.values()) == 2
 
 
+def test_unknown_default_is_compared_with_the_defaults(write_rules):
+    diffs = _diff(write_rules, "default -> keep\n", "default -> keep\nunknown * -> remove\n")
+    assert [(d.group, d.key, d.a.action, d.b.action) for d in diffs] == [
+        ("defaults", "unknown *", "no rule: kept", "Remove")]
+    assert diffs[0].b.origin.endswith("b.deid:2")
+    assert _diff(write_rules, "unknown * -> remove\nvr PN -> empty\n", "vr PN -> empty\nunknown * -> remove\n") == []
+
+
+def test_rules_on_file_meta_elements_are_compared(write_rules):
+    diffs = _diff(write_rules, "default -> keep\n", "default -> keep\nSourceApplicationEntityTitle -> remove\n")
+    assert [(d.group, d.key) for d in diffs] == [("tags", "SourceApplicationEntityTitle (0002,0016)")]
+    # a broad rule does not reach what deidc writes itself, so no difference shows there
+    diffs = _diff(write_rules, "default -> keep\n", "default -> keep\nvr UI -> empty\n")
+    keys = {d.key for d in diffs}
+    assert "PrivateInformationCreatorUID (0002,0100)" in keys and "SOPInstanceUID (0008,0018)" in keys
+    assert not keys & {"TransferSyntaxUID (0002,0010)", "MediaStorageSOPInstanceUID (0002,0003)"}
+
+
 def test_ps315_basic_against_tcia_and_render():
     a = compile_rules(RULESETS / "ps3.15-basic.deid")
     b = compile_rules(RULESETS / "tcia.deid")

@@ -52,8 +52,8 @@ def test_format_plan_golden(workdir):
 
 def test_golden_names_every_section():
     text = GOLDEN.read_text(encoding="utf-8")
-    for title in ("paths", "tags", "private elements", "private creator blocks", "masks", "VRs",
-                  "name patterns", "defaults", "conditions", "file quarantines", "secrets", "shifts",
+    for title in ("paths", "tags", "private elements", "private creator blocks", "masks", "unknown elements",
+                  "VRs", "name patterns", "defaults", "conditions", "file quarantines", "secrets", "shifts",
                   "markers", "PHI sets", "pixels"):
         assert f"\n[{title}]" in text, title
     assert "<dir>" in text and "/tmp" not in text
@@ -95,13 +95,13 @@ def test_cli_compile_show(workdir):
     assert run.stderr == ""
     assert _machine_independent(run.stdout, workdir) == GOLDEN.read_text(encoding="utf-8")
     lines = run.stdout.splitlines()
-    assert lines[:2] == ["Plan from show.deid", "14 rules"]
+    assert lines[:2] == ["Plan from show.deid", "15 rules"]
     assert "private *                            -> Remove                                       show.deid:9" in lines
 
 
 def test_cli_compile_without_show(workdir):
     run = _deidc("compile", "show.deid", cwd=workdir)
-    assert (run.returncode, run.stdout, run.stderr) == (0, "show.deid: ok, 14 rules\n", "")
+    assert (run.returncode, run.stdout, run.stderr) == (0, "show.deid: ok, 15 rules\n", "")
 
 
 def test_cli_compile_with_option(tmp_path):

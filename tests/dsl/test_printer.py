@@ -62,6 +62,8 @@ def test_messy_golden() -> None:
     ("( 60XX , 3000 ) -> remove", "(60xx,3000) -> remove\n"),
     ('(0029,"Siemens",1f) -> keep', '(0029,"Siemens",1F) -> keep\n'),
     ("A -> keep; B -> remove", "A -> keep\nB -> remove\n"),
+    ("unknown  *->remove", "unknown * -> remove\n"),
+    ("when a = 1 { unknown * -> keep }", "when a = 1 {\n    unknown * -> keep\n}\n"),
     ("A -> keep  # c1\n\n\n\n# c2\nB -> remove\n# end", "A -> keep  # c1\n\n# c2\nB -> remove\n# end\n"),
     ('private "X" { 10 -> keep a0 -> remove }'.replace("a0 ->", "; a0 ->"),
      'private "X" {\n    10 -> keep;\n    A0 -> remove;\n}\n'),

@@ -162,7 +162,7 @@ def test_the_tcia_ruleset_cleans_the_same_file(deidc, phi_input, tmp_path):
     assert ds.StudyDescription == f"CT CHEST for DOB {birth:%m/%d/%Y}"  # non-PHI words kept
     assert ds.AdditionalPatientHistory == "Call or email re: asthma history"
     assert ds.ContentSequence[0].TextValue == "Patient reviewed, no change"
-    assert re.fullmatch(r"TCIA-\d{8}", ds.PatientID)
+    assert re.fullmatch(r"TCIA-\d{20}", ds.PatientID)
     assert ds.PatientName == ds.PatientID
     assert ds.PatientBirthDate == ""
     assert "ACME_NOTES" not in {str(e.value) for e in ds if e.tag.is_private_creator}

@@ -14,7 +14,7 @@ import pytest
 
 from deidc.commands import explain as explain_command
 from deidc.compiler import compile_rules
-from deidc.runtime.explain import REMOVED, UnknownTag, explain_dataset, select
+from deidc.runtime.explain import FILE_META_STEP, REMOVED, UnknownTag, explain_dataset, select
 from deidc.runtime.files import read_dataset
 from deidc.runtime.keys import resolve_keys
 
@@ -155,3 +155,26 @@ def test_command_reports_quarantine(tmp_path, files, capsys):
     assert explain_command.run(namespace(rules, dcm)) == 0
     first = capsys.readouterr().out.splitlines()[0]
     assert "QUARANTINED" in first and "no CT here" in first
+
+
+def test_unknown_elements_and_the_file_meta_are_explained(tmp_path):
+    rules = tmp_path / "u.deid"
+    rules.write_text('version 1\nunknown * -> remove\nSourceApplicationEntityTitle -> replace "X"\n'
+                     "default -> keep\n", encoding="utf-8")
+    plan = compile_rules(str(rules)).plan
+    ds = read_dataset(TEST_FILES / "CT_small.dcm")
+    ds.add_new(0x00100011, "PN", "GALLOWAY^JOHN")  # PatientName with a bit flipped: not in the dictionary
+    explanation = explain_dataset(plan, resolve_keys(plan, insecure_demo_key=True), ds)
+    unknown = by_path(explanation, "(0010,0011)")
+    assert (unknown.name, unknown.rule, unknown.selector, unknown.step) == (
+        "(unknown)", f"{rules}:2", "unknown *", "unknown element")
+    assert (unknown.before, unknown.after) == ("GALLOWAY^JOHN", REMOVED)
+    source = by_path(explanation, "(0002,0016)")
+    assert (source.name, source.rule, source.step) == ("SourceApplicationEntityTitle", f"{rules}:3", "tag")
+    assert (source.before, source.after) == ("CLUNIE1", "X")
+    assert [r.path for r in select(explanation, "SourceApplicationEntityTitle")] == ["(0002,0016)"]
+    syntax = by_path(explanation, "(0002,0010)")
+    assert syntax.rule is None and syntax.step == FILE_META_STEP and syntax.after == syntax.before
+    instance = by_path(explanation, "(0002,0003)")
+    assert instance.step == FILE_META_STEP and instance.after == instance.before  # no rule remaps SOPInstanceUID here
+    assert explanation.elements.index(syntax) < explanation.elements.index(unknown)  # file order: meta first

@@ -60,6 +60,8 @@ def _rules(statements, option: str | None, out: dict) -> dict:
                 out[(option, str(selector.children[0]))] = _action_text(action)
         elif node.data == "private_default":
             out[(option, "private *")] = _action_text(node.children[0])
+        elif node.data == "unknown_default":
+            out[(option, "unknown *")] = _action_text(node.children[0])
         elif node.data == "default_rule":
             out[(option, "default")] = _action_text(node.children[0])
     return out
@@ -89,8 +91,8 @@ def test_table_copy_matches_its_row_count(table_rows):
 def test_rendered_text_parses(tree):
     kinds = [child.data for child in tree.children if isinstance(child, lark.Tree)]
     assert kinds[0] == "version"
-    assert kinds.count("option") == 10
-    assert "private_default" in kinds and "default_rule" in kinds
+    assert kinds.count("option") == 11
+    assert "private_default" in kinds and "unknown_default" in kinds and "default_rule" in kinds
 
 
 def test_header_and_parameters(rendered, tree):
@@ -180,6 +182,27 @@ def test_file_meta_and_command_rows_are_skipped(rules, rendered):
     assert "# skipped (0002,0003) Media Storage SOP Instance UID" in rendered
 
 
+IDENTIFYING_META = ["SourceApplicationEntityTitle", "SendingApplicationEntityTitle",
+                    "ReceivingApplicationEntityTitle", "SourcePresentationAddress", "SendingPresentationAddress",
+                    "ReceivingPresentationAddress", "PrivateInformationCreatorUID", "PrivateInformation"]
+
+
+def test_identifying_file_meta_elements_are_removed(rules):
+    for keyword in IDENTIFYING_META:
+        assert rules[(None, keyword)] == "remove", keyword
+
+
+def test_unknown_elements_are_removed_unless_the_option_keeps_them(rules, rendered):
+    assert rules[(None, "unknown *")] == "remove"
+    assert rules[("keep-unknown-elements", "unknown *")] == "keep"
+    assert [key for key in rules if key[0] == "keep-unknown-elements"] == [("keep-unknown-elements", "unknown *")]
+    header = rendered.split("\nversion 1\n")[0]
+    assert "keep-unknown-elements" in header and "unknown *" in header
+    # the option is ours, not a column of the table: it adds no CID 7050 code
+    block = rendered.split("option keep-unknown-elements {")[1].split("}")[0]
+    assert "markers" not in block
+
+
 def test_small_table_renders_as_documented(parser):
     rows = [
         {"name": "Zeta", "tag": "(0010,0010)", "basicProfile": "X/Z", "rtnUIDsOpt": "K"},
@@ -197,6 +220,8 @@ def test_small_table_renders_as_documented(parser):
     assert got[("retain-uids", "PatientName")] == "keep"
     assert got[("clean-graphics", "(60xx,4000)")] == "clean phi"
     assert not any(selector == "MediaStorageSOPInstanceUID" for _, selector in got)
+    assert got[(None, "unknown *")] == "remove" and got[("keep-unknown-elements", "unknown *")] == "keep"
+    assert got[(None, "PrivateInformation")] == "remove"
     assert text.index("AccessionNumber ->") < text.index("PatientName ->")  # sorted by tag
     assert text == generator.render_ps315_ruleset(list(reversed(rows)))  # deterministic
 

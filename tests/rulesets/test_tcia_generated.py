@@ -8,10 +8,12 @@ import re
 from pathlib import Path
 
 import pytest
+from pydicom.datadict import dictionary_VR, tag_for_keyword
 
 from deidc.compiler import compile_rules
 from deidc.compiler.plan import KeepAction, RemapUidAction, RemoveAction
 from deidc.runtime.dispatch import Dispatcher
+from deidc.runtime.keyed import pseudonym, template_space
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "generate_tcia.py"
@@ -144,7 +146,7 @@ def test_collect_comes_before_the_rules(rendered):
     ("PersonName", "dummy"),                           # D replace
     ("EncapsulatedDocument", "dummy"),
     ("ReviewerName", "hash"),                          # Z hashname
-    ("PatientID", 'pseudonym "TCIA-{hmac:8}"'),        # Z lookup
+    ("PatientID", 'pseudonym "TCIA-{hmac:20}"'),       # Z lookup
     ("PatientName", "replace PatientID"),              # Z lookup of the patient ID
     ("ContentSequence", "keep"),                       # C process
     ("ReferencedImageSequence", "keep"),               # Z process
@@ -157,6 +159,41 @@ def test_collect_comes_before_the_rules(rendered):
 ])
 def test_standard_outcomes(rules, selector, action):
     assert rules[selector] == action
+
+
+IDENTIFYING_META = ["SourceApplicationEntityTitle", "SendingApplicationEntityTitle",
+                    "ReceivingApplicationEntityTitle", "SourcePresentationAddress", "SendingPresentationAddress",
+                    "ReceivingPresentationAddress", "PrivateInformationCreatorUID", "PrivateInformation"]
+
+
+def test_identifying_file_meta_elements_are_removed(rules, compiled):
+    dispatcher = Dispatcher(compiled.plan)
+    for keyword in IDENTIFYING_META:
+        assert rules[keyword] == "remove", keyword
+        tag = tag_for_keyword(keyword)
+        assert type(dispatcher.rule_for((), tag, dictionary_VR(tag), None, ()).action) is RemoveAction
+
+
+def test_unknown_elements_are_removed_unless_the_option_keeps_them(rules, rendered, compiled):
+    assert rules["unknown *"] == "remove"
+    assert rules["    unknown *"] == "keep"
+    assert "\noption keep-unknown-elements {\n" in rendered
+    header = rendered.split("\nversion 1\n")[0]
+    assert "keep-unknown-elements" in header and "unknown *" in header
+    flipped = 0x00100011  # PatientName with a bit flipped: not in the dictionary
+
+    def decides(plan):
+        return type(Dispatcher(plan).rule_for((), flipped, "PN", None, ()).action)
+
+    assert decides(compiled.plan) is RemoveAction
+    assert decides(compile_rules(SHIPPED, ("keep-unknown-elements",)).plan) is KeepAction
+
+
+def test_patient_id_pseudonyms_do_not_collide_for_ten_million_patients(rules):
+    template = rules["PatientID"].removeprefix('pseudonym "').removesuffix('"')
+    patients = 10_000_000
+    assert patients ** 2 / (2 * template_space(template)) < 1e-6  # the birthday bound
+    assert len(pseudonym(b"k", "P1", template)) <= 64  # PatientID is LO; PatientName (PN) copies it
 
 
 def test_command_and_file_meta_rows_are_skipped(rules, rendered):
@@ -185,6 +222,7 @@ def test_every_standard_row_has_one_rule_or_skip(standard_rows, rules, rendered)
     ('(0023,"GEMS_STDY_01",80)/(0008,1120)/(0008,1155)', "remap uid"),  # nested path, h
     ('(2001,"PHILIPS IMAGING DD 001",01)', "keep"),         # creator spellings merged
     ('private *', "remove"),
+    ('unknown *', "remove"),
     ('default', "keep"),
 ])
 def test_private_outcomes(rules, selector, action):
@@ -283,6 +321,8 @@ def test_small_tables_render_as_documented():
     assert "# skipped (0019,,30)" in text
     assert "# skipped (0019,AC\"ME\",31)" in text
     assert got["private *"] == "remove" and got["default"] == "keep"
+    assert got["unknown *"] == "remove" and got["    unknown *"] == "keep"
+    assert got["SourceApplicationEntityTitle"] == "remove"
     assert text.index("ReferencedImageSequence ->") < text.index("PatientSex ->")  # by tag
     assert text == generator.render_tcia_ruleset(list(reversed(standard)), list(reversed(kb)))
 

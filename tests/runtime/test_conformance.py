@@ -11,10 +11,12 @@ the routing), deid-data's files, samples/, and generated variants (tests/conform
 implicit VR versions of real files, nested undefined-length sequences and items, defined inside
 undefined, private sequences, empty / ISO 2022 / UTF-8 character sets, odd lengths, empty binary
 values, group lengths inside items, JPEG baseline, native pixel data past the first 64 KiB with
-elements after it). Rulesets: ps3.15-basic, ps3.15-basic with
-options, tcia (a fixed-answer OCR reads a PHI value of each file, so pixel redaction runs) and a
+elements after it, identifying file meta elements and standard elements the dictionary lacks).
+Rulesets: ps3.15-basic, ps3.15-basic with options, tcia (a fixed-answer OCR reads a PHI value of
+each file, so pixel redaction runs) and a
 `stress` rule file that keeps everything by default and changes a varied set of elements (non-ASCII
-replacements, private values, numbers, UIDs in items, the character set → pydicom's writer).
+replacements, private values, numbers, UIDs in items, file meta elements, unknown elements, the
+character set → pydicom's writer).
 
 `test_routing_summary` (last) prints how many files were routed and why, and pins the list:
 run with `-rP` to see it.
@@ -68,6 +70,9 @@ ReferencedStudySequence -> empty
 (0009,"ACME 1.1",01) -> replace "changed private"
 (0009,"ACME 1.1",02) -> replace 7
 (0011,"ACME INNER",01) -> remove
+SourceApplicationEntityTitle -> replace "X"
+ReceivingApplicationEntityTitle -> remove
+unknown * -> remove
 """
 
 RULESETS = {

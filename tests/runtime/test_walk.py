@@ -719,6 +719,86 @@ def test_group_lengths_are_dropped_everywhere(deidentifier, read_test_file):
     assert ds[0x00090010].value == "GEMS_IDEN_01"
 
 
+# ---- unknown standard elements and the file meta ---------------------------------------------
+
+# (0010,0010) and (0008,1155) with a bit flipped: standard groups, not in the dictionary
+FLIPPED_NAME, FLIPPED_UID = 0x00100011, 0x00081157
+
+
+def test_unknown_standard_elements_fall_to_unknown_default_at_any_depth(deidentifier, read_test_file):
+    ds = read_test_file("CT_small.dcm")
+    ds.add_new(FLIPPED_NAME, "PN", "GALLOWAY^JOHN")
+    ds.OtherPatientIDsSequence[0].add_new(FLIPPED_UID, "UI", "1.2.3.4")
+    ds.add_new(0x60003000, "OW", b"\x00\x01")  # overlay data: a repeating-group tag, known
+    outcome = deidentifier("""
+        default -> keep
+        vr PN -> replace "VR RULE"
+        unknown * -> remove
+    """).deidentify(ds)
+    assert FLIPPED_NAME not in ds and FLIPPED_UID not in ds.OtherPatientIDsSequence[0]
+    assert ds.PatientName == "VR RULE" and 0x60003000 in ds and ds.OtherPatientIDsSequence[0].PatientID == "ABCD1234"
+    removed = {c.path: c.rule for c in outcome.changes if c.action == "remove"}
+    assert set(removed) == {"(0010,0011)", "(0010,1002)[0]/(0008,1157)"}
+    assert all(rule.endswith(":5") for rule in removed.values())
+
+
+@pytest.mark.filterwarnings("ignore:VR lookup failed:UserWarning")  # pydicom: an unknown tag in implicit VR is UN
+def test_unknown_elements_of_an_implicit_vr_file_are_decided_too(deidentifier, read_test_file):
+    ds = read_test_file("rtplan.dcm")  # implicit VR: an unknown tag reads as UN
+    assert ds.file_meta.TransferSyntaxUID.is_implicit_VR
+    buf = io.BytesIO()
+    ds.add_new(FLIPPED_NAME, "PN", "GALLOWAY^JOHN")
+    ds.save_as(buf, enforce_file_format=True)
+    ds = pydicom.dcmread(io.BytesIO(buf.getvalue()))
+    assert ds[FLIPPED_NAME].VR == "UN"
+    deidentifier("default -> keep\nunknown * -> remove\n").deidentify(ds)
+    assert FLIPPED_NAME not in ds
+
+
+def test_without_unknown_default_unknown_elements_fall_to_vr_rules_and_default(deidentifier, read_test_file):
+    ds = read_test_file("CT_small.dcm")
+    ds.add_new(FLIPPED_NAME, "PN", "GALLOWAY^JOHN")
+    ds.add_new(FLIPPED_UID, "UI", "1.2.3.4")
+    deidentifier('default -> remove\nvr PN -> replace "X"\n').deidentify(ds)
+    assert ds[FLIPPED_NAME].value == "X" and FLIPPED_UID not in ds
+
+
+def test_rules_decide_file_meta_elements(deidentifier, read_test_file):
+    ds = read_test_file("CT_small.dcm")
+    meta = ds.file_meta
+    meta.SendingApplicationEntityTitle = "SENDER"
+    meta.PrivateInformationCreatorUID = "1.2.826.0.1.3680043.8.498.4711"
+    meta.PrivateInformation = b"GALLOWAY"
+    owned = {t: meta[t].value for t in (0x00020000, 0x00020001, 0x00020002, 0x00020010, 0x00020012, 0x00020013)}
+    old_instance = ds.SOPInstanceUID
+    outcome = deidentifier("""
+        SourceApplicationEntityTitle -> replace "X"
+        PrivateInformation -> remove
+        vr UI -> remap uid
+        default -> keep
+    """).deidentify(ds)
+    assert meta.SourceApplicationEntityTitle == "X"  # CT_small's own CLUNIE1
+    assert meta.SendingApplicationEntityTitle == "SENDER"
+    assert "PrivateInformation" not in meta
+    assert meta.PrivateInformationCreatorUID.startswith("2.25.")
+    assert {t: meta[t].value for t in owned} == owned  # `vr UI` does not reach what deidc writes
+    assert ds.SOPInstanceUID != old_instance and meta.MediaStorageSOPInstanceUID == ds.SOPInstanceUID
+    paths = {c.path: c.action for c in outcome.changes if c.path.startswith("(0002,")}
+    assert paths == {"(0002,0016)": "replace", "(0002,0102)": "remove", "(0002,0100)": "remap-uid"}
+    back = roundtrip(ds)
+    assert back.file_meta.SourceApplicationEntityTitle == "X" and "PrivateInformation" not in back.file_meta
+
+
+def test_default_and_unknown_default_leave_what_deidc_writes_in_the_file_meta(deidentifier, read_test_file):
+    ds = read_test_file("CT_small.dcm")
+    ds.file_meta.add_new(0x00020005, "UN", b"??")  # not in the dictionary
+    deidentifier("default -> remove\nunknown * -> remove\nSOPInstanceUID, SOPClassUID, Modality, "
+                 "StudyInstanceUID, SeriesInstanceUID -> keep\n").deidentify(ds)
+    assert sorted(f"{t:08X}" for t in ds.file_meta._dict) == [
+        "00020000", "00020001", "00020002", "00020003", "00020010", "00020012", "00020013"]
+    assert roundtrip(ds).file_meta.TransferSyntaxUID == ds.file_meta.TransferSyntaxUID
+
+
 # ---- markers ---------------------------------------------------------------------------------
 
 
