@@ -161,10 +161,11 @@ class Release:
                               if (space, value) in owner and identity != owner[(space, value)]), None)
                 if clash is not None:
                     space, rule, first = clash
+                    where = "this same file" if first == j else str(self.entries[first].path)
                     self._demote(j, COLLISION, (
-                        f"{COLLISION}: the rule at {rule} ({space}) gives this file's value the same result as "
-                        f"a different value in {self.entries[first].path}; released, the two would be one "
-                        "patient. Use a template with more digits (e.g. {hmac:20}, see `deidc lint`)"))
+                        f"{COLLISION}: the rule at {rule} ({space}) gives a value of this file the same result as "
+                        f"a different value in {where}; released, the two would be one identity. "
+                        "Use a template with more digits (e.g. {hmac:20}, see `deidc lint`)"))
 
     def summary(self) -> RunSummary:
         """The figures of every settled input (so far, or at the end)."""

@@ -23,6 +23,7 @@ PATIENTS = [f"MRN{n:07d}" for n in range(3592, 3592 + 14)]  # 14 patients, 10 ps
 
 def _inputs(root: Path) -> Path:
     source = pydicom.dcmread(TEST_FILES / "CT_small.dcm")
+    del source.OtherPatientIDsSequence  # one ID per patient here; two IDs of one file: below
     for n, patient in enumerate(PATIENTS):
         for k in range(2):  # two files per patient: a patient's own files share its pseudonym
             ds = source.copy()
@@ -69,3 +70,27 @@ def test_no_two_patients_share_a_pseudonym(deidc, tmp_path, workers):
     # both files of a losing patient are quarantined, never one of them
     losers = [Path(r["file"]).name[:2] for r in rows]
     assert all(losers.count(n) == 2 for n in losers)
+
+
+def test_two_ids_of_one_file_that_share_a_pseudonym_are_a_collision_too(deidc, tmp_path):
+    """CT_small's OtherPatientIDsSequence holds two other IDs: with this key and {hmac:1} one of
+    them gets the same pseudonym as another ID of the file, which would make them one identity."""
+    rules = tmp_path / "rules.deid"
+    rules.write_text(RULES)
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    ds = pydicom.dcmread(TEST_FILES / "CT_small.dcm")
+    ids = [ds.PatientID] + [item.PatientID for item in ds.OtherPatientIDsSequence]
+    from deidc.runtime import keyed
+
+    def collides(key: str) -> bool:
+        return len({keyed.pseudonym(key.encode(), i, "P{hmac:1}") for i in ids}) < len(set(ids))
+
+    key = next(k for k in (f"collision-test-key-{n:04d}-0123456789" for n in range(1000)) if collides(k))
+    ds.save_as(inputs / "one.dcm")
+    run = deidc("apply", rules, inputs, "-o", tmp_path / "out", "--no-progress", "--workers", "1", key=key)
+    assert run.returncode == 3
+    with (tmp_path / "out" / "quarantine.csv").open(newline="") as fh:
+        [row] = list(csv.DictReader(fh))
+    assert "a different value in this same file" in row["reason"]
+    assert not any(i in row["reason"] for i in ids)
