@@ -27,34 +27,21 @@ from files other than rule files: tags, VRs and PHI kinds come from pydicom's di
 are names and paths, origins are paths. What the rule files themselves say (a `when PatientID in
 (...)`) is kept, as in the rule files.
 
-No code from the cache. Unpickling runs code, so an entry is trusted only when all of these hold:
-- the folder is owned by the current user and not group- or world-writable (else it is neither
-  read nor written, and one line on stderr says why and how to fix it); it is created 0700;
-- the entry is a regular file, opened without following symlinks, owned by the user and not
-  group- or world-writable; entries are written 0600 whatever the umask, by an atomic rename;
-- its HMAC-SHA256, keyed by a random 32-byte secret kept in the folder (`secret`, 0600, created
-  exclusively and never through a symlink, owner and mode checked on every read), matches
-  (`hmac.compare_digest`); the MAC covers the entry's name too, so entries cannot be swapped;
-- and, as defence in depth, the pickle names only the classes a `CompileResult` is made of
-  (`_Unpickler.find_class`, after the "Restricting Globals" recipe of the pickle docs).
-An entry that fails is moved aside to NAME.rejected (evidence kept, one line on stderr) and the
-rules are compiled afresh. All work happens through one descriptor of the checked folder, so the
-folder cannot be swapped between check and use. Creating the secret removes the entries of older
-deidc versions (unauthenticated, and they held lookup tables). POSIX only: where the platform
-lacks O_NOFOLLOW or descriptor-relative calls, nothing is cached.
+No code from the cache. Unpickling runs code, so entries live in a `PrivateFolder`
+(compiler/private_folder.py): a folder that is the user's alone, whose files are read back only
+when they are the user's, 0600 and carry the HMAC the folder's own secret gives their name and
+bytes — a planted or altered entry is moved aside to NAME.rejected with one warning line, and the
+rules compiled afresh. As defence in depth, the pickle may name only the classes a `CompileResult`
+is made of (`_Unpickler.find_class`, after the "Restricting Globals" recipe of the pickle docs).
 """
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import hmac
 import io
 import json
 import os
 import pickle
-import re
-import secrets
-import stat
 import sys
 import time
 from functools import lru_cache
@@ -68,35 +55,29 @@ from deidc.compiler import CompileResult, compile_rules
 from deidc.compiler import plan as plan_module
 from deidc.compiler.actions import read_lookup_table
 from deidc.compiler.plan import LookupAction
+from deidc.compiler.private_folder import PrivateFolder
 from deidc.dsl.diagnostics import Diagnostic, Span
 
 PACKAGE = Path(__file__).resolve().parent.parent  # the deidc package: grammar, rulesets, modules
 MAGIC = b"deidc-plan 2\n"
 SUFFIX = ".plan"
-SECRET_NAME = "secret"
-SECRET_BYTES = 32
-_MAC_BYTES = hashlib.sha256().digest_size
-_SUPPORTED = (hasattr(os, "O_NOFOLLOW") and hasattr(os, "geteuid") and hasattr(os, "O_DIRECTORY")
-              and {os.open, os.link, os.rename, os.unlink} <= os.supports_dir_fd)  # rename: replace too
-_FLAGS = os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
-_warned: set[str] = set()
 
 
 def cached_compile(path: str | Path, options: tuple[str, ...] = ()) -> CompileResult:
     """`compile_rules`, through the cache. Syntax errors raise `DeidError`, as there."""
-    folder = _Folder.open(cache_folder())
+    folder = PrivateFolder.open(cache_folder(), MAGIC)
     if folder is None:
         return compile_rules(path, options)
     try:
         name = _key(path, options)
         if name is None:
             return compile_rules(path, options)
-        result = folder.load(name)
+        result = _load(folder, name)
         if result is None:
             started = time.time_ns()
             result = compile_rules(path, options)
             if not result.errors:
-                folder.store(name, result, started)
+                _store(folder, name, result, started)
         return result
     finally:
         folder.close()
@@ -223,207 +204,43 @@ class _Unpickler(pickle.Unpickler):
             raise pickle.UnpicklingError(f"{module}.{name} is not part of a compiled Plan") from None
 
 
-def _unpickle(data: bytes, start: int = 0):
+def _unpickle(data: bytes | memoryview, start: int = 0):
     stream = io.BytesIO(data)  # shares `data`'s buffer: no copy of a megabyte-sized Plan
     stream.seek(start)
     return _Unpickler(stream).load()
 
 
-# ---- the folder: checked once, then used through its descriptor -------------------------------
+# ---- an entry: the files the compile read, with their digests, then the pickled result ----------
 
 
-def _warn(message: str) -> None:
-    if message not in _warned:
-        _warned.add(message)
-        print(f"deidc: warning: {message}", file=sys.stderr)
-
-
-def _unsafe(st: os.stat_result) -> str | None:
-    """Why a folder or file must not be trusted, or None."""
-    uid = os.geteuid()
-    if st.st_uid != uid:
-        return f"it is owned by uid {st.st_uid}, not by you (uid {uid})"
-    if st.st_mode & 0o022:
-        return "group or others can write to it"
-    return None
-
-
-class _Folder:
-    def __init__(self, location: Path, fd: int, secret: bytes):
-        self.location, self.fd, self.secret = location, fd, secret
-
-    @classmethod
-    def open(cls, location: Path | None) -> _Folder | None:
-        if location is None or not _SUPPORTED:
-            return None
-        try:
-            fd = _open_directory(location)
-        except OSError:
-            return None  # a read-only home, a file in the way: just not cached
-        try:
-            st = os.fstat(fd)
-            problem = _unsafe(st)
-            if problem:
-                fix = (f"chmod 700 {location}" if st.st_uid == os.geteuid()
-                       else "set DEIDC_CACHE to a folder of your own")
-                _warn(f"not using the Plan cache {location}: {problem} (fix: {fix}, or DEIDC_CACHE=off)")
-            else:
-                secret = _secret(fd, location)
-                if secret is not None:
-                    return cls(location, fd, secret)
-        except OSError:
-            pass
-        os.close(fd)
+def _load(folder: PrivateFolder, name: str) -> CompileResult | None:
+    body = folder.read(name)
+    if body is None:
         return None
-
-    def close(self) -> None:
-        os.close(self.fd)
-
-    def _mac(self, name: str, body: bytes | memoryview) -> bytes:
-        mac = hmac.new(self.secret, MAGIC + name.encode() + b"\0", hashlib.sha256)
-        mac.update(body)
-        return mac.digest()
-
-    def load(self, name: str) -> CompileResult | None:
-        try:
-            fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | _FLAGS, dir_fd=self.fd)
-        except FileNotFoundError:
-            return None
-        except OSError:  # ELOOP: a symlink in place of an entry
-            return self._reject(name, "it is not a regular file")
-        try:
-            with os.fdopen(fd, "rb") as fh:
-                st = os.fstat(fh.fileno())
-                problem = "it is not a regular file" if not stat.S_ISREG(st.st_mode) else _unsafe(st)
-                data = None if problem else fh.read()
-        except OSError:
-            return None
-        if problem:
-            return self._reject(name, problem)
-        head = len(MAGIC) + _MAC_BYTES
-        if not data.startswith(MAGIC) or not hmac.compare_digest(
-                data[len(MAGIC):head], self._mac(name, memoryview(data)[head:])):
-            return self._reject(name, "it failed authentication")
-        try:
-            size = int.from_bytes(data[head:head + 4], "big")
-            manifest = json.loads(data[head + 4:head + 4 + size])
-            if any(_file_digest(file) != digest for file, digest in manifest):
-                return None  # a source changed: compile again (the new Plan replaces this one)
-            result = _unpickle(data, head + 4 + size)
-            if not isinstance(result, CompileResult):
-                raise pickle.UnpicklingError("not a CompileResult")
-        except Exception:  # noqa: BLE001 — authentic yet unreadable: someone holds the secret
-            return self._reject(name, "it holds something other than a compiled Plan")
-        try:
-            return _read_tables(result)
-        except (OSError, ValueError):
-            return None  # a table gone or broken: the compile says so, with a position
-
-    def _reject(self, name: str, why: str) -> None:
-        try:
-            os.replace(name, name + ".rejected", src_dir_fd=self.fd, dst_dir_fd=self.fd)
-            kept = f"moved to {name}.rejected"
-        except OSError:
-            kept = "left in place"
-        _warn(f"ignored Plan cache entry {self.location / name}: {why}; {kept} and compiled afresh "
-              f"(DEIDC_CACHE=off turns the cache off)")
-        return None
-
-    def store(self, name: str, result: CompileResult, started: int) -> None:
-        try:
-            files = _read_files(result)
-            manifest = [(file, _file_digest(file)) for file in files]
-            if any(d is None for _, d in manifest) or any(os.stat(f).st_mtime_ns >= started for f in files):
-                return  # a source gone or edited while it compiled: no entry that could be stale
-            listed = json.dumps(manifest).encode()
-            pickled = pickle.dumps(_with_tables(result, lambda file: {}), protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception:  # noqa: BLE001 — something unpicklable: just not cached
-            return
-        body = len(listed).to_bytes(4, "big") + listed + pickled
-        _write_new(self.fd, name, MAGIC + self._mac(name, body) + body)
-
-
-def _open_directory(location: Path) -> int:
-    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
     try:
-        return os.open(location, flags)
-    except FileNotFoundError:
-        pass
-    location.parent.mkdir(parents=True, exist_ok=True)
+        size = int.from_bytes(body[:4], "big")
+        manifest = json.loads(bytes(body[4:4 + size]))
+        if any(_file_digest(file) != digest for file, digest in manifest):
+            return None  # a source changed: compile again (the new Plan replaces this one)
+        result = _unpickle(body, 4 + size)
+        if not isinstance(result, CompileResult):
+            raise pickle.UnpicklingError("not a CompileResult")
+    except Exception:  # noqa: BLE001 — authentic yet unreadable: someone holds the secret
+        return folder.reject(name, "it holds something other than a compiled Plan")
     try:
-        os.mkdir(location, 0o700)
-    except FileExistsError:
-        return os.open(location, flags)
-    fd = os.open(location, flags)
-    if os.fstat(fd).st_uid == os.geteuid():
-        os.fchmod(fd, 0o700)  # whatever the umask
-    return fd
+        return _read_tables(result)
+    except (OSError, ValueError):
+        return None  # a table gone or broken: the compile says so, with a position
 
 
-def _write_new(folder: int, name: str, data: bytes) -> bool:
-    """Write `name` atomically and 0600, through a temporary created exclusively, never through a
-    symlink. An entry is replaced; the secret is only ever created (a hard link fails when it
-    exists), so two processes never end up with different secrets. False when it could not."""
-    temporary = f".new-{secrets.token_hex(8)}"
+def _store(folder: PrivateFolder, name: str, result: CompileResult, started: int) -> None:
     try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _FLAGS, 0o600, dir_fd=folder)
-    except OSError:
-        return False
-    written = False
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            os.fchmod(fh.fileno(), 0o600)  # whatever the umask
-            fh.write(data)
-        if name != SECRET_NAME:
-            os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
-            return True
-        os.link(temporary, name, src_dir_fd=folder, dst_dir_fd=folder, follow_symlinks=False)
-        written = True
-    except OSError:
-        pass
-    try:
-        os.unlink(temporary, dir_fd=folder)  # the secret's second name, or a failed write
-    except OSError:
-        pass
-    return written
-
-
-def _secret(folder: int, location: Path) -> bytes | None:
-    """The folder's HMAC key, created on first use; None (after a warning) if it is not safe."""
-    for attempt in range(2):
-        try:
-            fd = os.open(SECRET_NAME, os.O_RDONLY | os.O_NONBLOCK | _FLAGS, dir_fd=folder)
-        except FileNotFoundError:
-            if attempt:
-                return None  # neither made nor found (a full disk): just not cached
-            key = secrets.token_bytes(SECRET_BYTES)
-            if _write_new(folder, SECRET_NAME, key):
-                _remove_older_entries(folder)
-                return key
-            continue  # another process made it first: read theirs
-        except OSError:
-            break  # ELOOP: a symlink in its place
-        with os.fdopen(fd, "rb") as fh:
-            st = os.fstat(fh.fileno())
-            if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o077:
-                key = fh.read(SECRET_BYTES + 1)
-                if len(key) == SECRET_BYTES:
-                    return key
-        break
-    _warn(f"not using the Plan cache {location}: its key file is not a 0600 file of yours "
-          f"(fix: rm {location / SECRET_NAME}, or DEIDC_CACHE=off)")
-    return None
-
-
-_OLDER_ENTRY = re.compile(r"[0-9a-f]{32}\.plan|tmp[a-z0-9_]{8}\.partial")  # and nothing else of the folder's
-
-
-def _remove_older_entries(folder: int) -> None:
-    """Entries from before the secret cannot authenticate; those of deidc before version 2 of the
-    format also held lookup tables (patient IDs), as did their half-written `.partial` files."""
-    for name in os.listdir(folder):
-        if _OLDER_ENTRY.fullmatch(name):
-            try:
-                os.unlink(name, dir_fd=folder)
-            except OSError:
-                pass
+        files = _read_files(result)
+        manifest = [(file, _file_digest(file)) for file in files]
+        if any(d is None for _, d in manifest) or any(os.stat(f).st_mtime_ns >= started for f in files):
+            return  # a source gone or edited while it compiled: no entry that could be stale
+        listed = json.dumps(manifest).encode()
+        pickled = pickle.dumps(_with_tables(result, lambda file: {}), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 — something unpicklable: just not cached
+        return
+    folder.write(name, len(listed).to_bytes(4, "big") + listed + pickled)

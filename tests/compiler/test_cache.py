@@ -16,7 +16,7 @@ from pathlib import Path
 import pydicom
 import pytest
 
-from deidc.compiler import cache
+from deidc.compiler import cache, private_folder
 from deidc.compiler import compile_rules  # the real one: tests count cache.compile_rules calls
 from deidc.dsl.diagnostics import DeidError
 
@@ -480,8 +480,8 @@ def test_an_unsafe_secret_turns_the_cache_off(rules, monkeypatch, tmp_path, caps
         pytest.skip("chown to another uid needs root")
     folder = tmp_path / "cache"
     cache.cached_compile(rules)
-    secret = folder / cache.SECRET_NAME
-    assert sorted(p.name for p in folder.iterdir()) == sorted([cache.SECRET_NAME, _the_entry(folder).name])
+    secret = folder / private_folder.SECRET_NAME
+    assert sorted(p.name for p in folder.iterdir()) == sorted([private_folder.SECRET_NAME, _the_entry(folder).name])
     if how == "group-readable":
         os.chmod(secret, 0o640)
     elif how == "symlink":
