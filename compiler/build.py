@@ -15,8 +15,9 @@ from deidc.compiler.actions import Parameters, check_action_vr, plan_action
 from deidc.compiler.conditions import plan_condition
 from deidc.compiler.expand import Scoped
 from deidc.compiler.names import did_you_mean, vrs_of_tag
+from deidc.compiler.file_meta import FILE_META_OWNED
 from deidc.compiler.plan import (
-    FILE_META_OWNED, AllTrue, AnyDepthPattern, CleanAction, HeaderRegionsFillOp, MarkerCode, Markers, OcrRedactOp,
+    AllTrue, AnyDepthPattern, CleanAction, HeaderRegionsFillOp, MarkerCode, Markers, OcrRedactOp,
     Origin, PhiCollection, PixelRule, Plan, PlanCondition, PlanRule, PrivatePattern, RedactAllTextOp, RegionFillOp,
     SecretSource, ShiftParam, Specificity, FileQuarantine, TagPattern,
 )

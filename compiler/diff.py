@@ -28,8 +28,9 @@ from dataclasses import dataclass, replace
 
 from pydicom.datadict import dictionary_VR, keyword_dict, keyword_for_tag
 
+from deidc.compiler.file_meta import FILE_META_OWNED
 from deidc.compiler.plan import (
-    FILE_META_OWNED, AnyDepthPattern, LookupAction, MaskPattern, PathPattern, Plan, PlanRule, PrivatePattern,
+    AnyDepthPattern, LookupAction, MaskPattern, PathPattern, Plan, PlanRule, PrivatePattern,
     ShiftAction, StepPattern, TagPattern,
 )
 from deidc.compiler.show import format_action, format_condition

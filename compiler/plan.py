@@ -16,7 +16,7 @@ wins —
 — and between rules of equal specificity, the one written later wins (`use`/`include` expand in
 place, option blocks where they are declared). An `except` removes an element from that one rule
 only; a rule under `when` exists only for datasets that meet its condition. The file meta
-elements in `FILE_META_OWNED` are never dispatched (the walk leaves them to the writer) and a rule
+elements in `file_meta.FILE_META_OWNED` are never dispatched (the walk leaves them to the writer) and a rule
 naming them is a compile error. Whether a standard tag is one the dictionary does not know (for
 `unknown *`) is the one question the runtime asks of pydicom's dictionary, once per tag.
 """
@@ -36,22 +36,6 @@ class Specificity(IntEnum):
     PRIVATE_ELEMENT = 5
     TAG = 6
     PATH = 7
-
-
-# File meta elements (group 0002) that deidc writes itself, so no rule may decide them: the
-# writer computes the group length, keeps the header version, sets the Media Storage SOP Class
-# and Instance UIDs from the dataset's SOPClassUID and SOPInstanceUID, writes the output in the
-# input's transfer syntax, and keeps the implementation UID and name it read (or writes its own
-# when there are none). Tag -> (keyword, why), for the compiler's message.
-FILE_META_OWNED: dict[int, tuple[str, str]] = {
-    0x00020000: ("FileMetaInformationGroupLength", "it is the length of the group as written"),
-    0x00020001: ("FileMetaInformationVersion", "it is the version of the file meta header format"),
-    0x00020002: ("MediaStorageSOPClassUID", "it is set from SOPClassUID"),
-    0x00020003: ("MediaStorageSOPInstanceUID", "it is set from the new SOPInstanceUID"),
-    0x00020010: ("TransferSyntaxUID", "it states the transfer syntax the output is written in, the input's"),
-    0x00020012: ("ImplementationClassUID", "it names the implementation that wrote the file"),
-    0x00020013: ("ImplementationVersionName", "it names the implementation that wrote the file"),
-}
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 
 from deidc.compiler.names import did_you_mean
-from deidc.compiler.plan import FILE_META_OWNED, KeepAction, Plan, PlanRule, Specificity
+from deidc.compiler.file_meta import FILE_META_OWNED
+from deidc.compiler.plan import KeepAction, Plan, PlanRule, Specificity
 from deidc.compiler.show import format_action
 from deidc.runtime.conditions import evaluate_all
 from deidc.runtime.dispatch import Dispatcher, Level

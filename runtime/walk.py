@@ -23,7 +23,8 @@ from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
-from deidc.compiler.plan import FILE_META_OWNED, CleanAction, KeepAction, Plan, PlanRule, RemoveAction, Specificity
+from deidc.compiler.file_meta import FILE_META_OWNED
+from deidc.compiler.plan import CleanAction, KeepAction, Plan, PlanRule, RemoveAction, Specificity
 from deidc.runtime.actions import ACTION_NAMES, FileContext, QuarantineFile, apply_action
 from deidc.runtime.texts import components
 from deidc.runtime.clean import check_collected

@@ -19,7 +19,7 @@ Action mapping (table code -> deidc action):
     0002 (file meta) are skipped. The "(GGGG,EEEE) where GGGG is odd" row becomes `private * ->`.
 Not from the table:
     The file meta elements that name where a file came from or went, or hold private data
-    (IDENTIFYING_META, PS3.10 Table 7.1-1, all Type 3) -> remove; deidc writes the other file
+    (IDENTIFYING_FILE_META, PS3.10 Table 7.1-1, all Type 3) -> remove; deidc writes the other file
     meta elements itself.
     Standard-group elements the data dictionary does not know -> `unknown * -> remove` (nothing
     says they are safe: a PHI attribute whose tag lost a bit, a non-standard use of a standard
@@ -38,6 +38,7 @@ import re
 import sys
 from pathlib import Path
 
+from deidc.compiler.file_meta import IDENTIFYING_FILE_META
 from deidc.dsl.printer import format_text
 from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
 
@@ -72,20 +73,6 @@ COLLECT_PHI = ["collect PatientName, PatientID, OtherPatientNames, OtherPatientI
                "    PatientAddress as phi"]
 TAG_RE = re.compile(r"\(([0-9A-FX]{4}),([0-9A-FX]{4})\)")
 COMMENT_COLUMN = 48
-# File meta elements (PS3.10 Table 7.1-1, all Type 3) that name the applications and network
-# addresses a file came from or went to, or carry private data: removed. (Table E.1-1 lists only
-# MediaStorageSOPInstanceUID of group 0002, which deidc writes itself, as it does the group
-# length, version, SOP class, transfer syntax and implementation elements.)
-IDENTIFYING_META = {
-    "SourceApplicationEntityTitle": "the AE title of the application that created the file",
-    "SendingApplicationEntityTitle": "the AE title of the application that sent it",
-    "ReceivingApplicationEntityTitle": "the AE title of the application that received it",
-    "SourcePresentationAddress": "the network address of the source",
-    "SendingPresentationAddress": "the network address of the sender",
-    "ReceivingPresentationAddress": "the network address of the receiver",
-    "PrivateInformationCreatorUID": "who wrote the private information",
-    "PrivateInformation": "private data of the application that wrote the file",
-}
 UNKNOWN_OPTION = "keep-unknown-elements"
 
 HEADER = """\
@@ -176,7 +163,7 @@ def _line(statement: str, comment: str, indent: str = "") -> str:
 
 def _meta_lines() -> list[str]:
     lines = []
-    for keyword, what in IDENTIFYING_META.items():
+    for keyword, what in IDENTIFYING_FILE_META.items():
         tag = tag_for_keyword(keyword)
         if tag is None or tag >> 16 != 0x0002:
             raise ValueError(f"{keyword} is not a file meta element of the data dictionary")

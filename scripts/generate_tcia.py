@@ -26,7 +26,7 @@ Standard table ("TCIA Implementation", then "TCIA Profile" and the dictionary VR
     and 0002 (file meta) are skipped with a comment.
 Not from the tables:
     The file meta elements that name where a file came from or went, or hold private data
-    (IDENTIFYING_META, PS3.10 Table 7.1-1, all Type 3) -> remove; deidc writes the other file
+    (IDENTIFYING_FILE_META, PS3.10 Table 7.1-1, all Type 3) -> remove; deidc writes the other file
     meta elements itself.
     Standard-group elements the data dictionary does not know -> `unknown * -> remove`; the
     option keep-unknown-elements (`unknown * -> keep`) keeps them.
@@ -56,6 +56,7 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
+from deidc.compiler.file_meta import IDENTIFYING_FILE_META
 from deidc.dsl.printer import format_text
 from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
 
@@ -112,20 +113,6 @@ KB_STEP_RE = re.compile(r'\((?P<group>[0-9A-Fa-f]{4}),(?:(?P<element>[0-9A-Fa-f]
                         r'|,(?P<orphan>[0-9A-Fa-f]{2})'
                         r'|"?(?P<creator>.*?)",(?P<low>[0-9A-Fa-f]{2}))\)(?:\[<(?P<item>\d+)>\])?')
 COMMENT_COLUMN = 48
-# File meta elements (PS3.10 Table 7.1-1, all Type 3) that name the applications and network
-# addresses a file came from or went to, or carry private data: removed. (TCIA's table lists only
-# MediaStorageSOPInstanceUID of group 0002, which deidc writes itself, as it does the group
-# length, version, SOP class, transfer syntax and implementation elements.)
-IDENTIFYING_META = {
-    "SourceApplicationEntityTitle": "the AE title of the application that created the file",
-    "SendingApplicationEntityTitle": "the AE title of the application that sent it",
-    "ReceivingApplicationEntityTitle": "the AE title of the application that received it",
-    "SourcePresentationAddress": "the network address of the source",
-    "SendingPresentationAddress": "the network address of the sender",
-    "ReceivingPresentationAddress": "the network address of the receiver",
-    "PrivateInformationCreatorUID": "who wrote the private information",
-    "PrivateInformation": "private data of the application that wrote the file",
-}
 UNKNOWN_OPTION = "keep-unknown-elements"
 
 HEADER = """\
@@ -450,7 +437,7 @@ def _line(statement: str, comment: str) -> str:
 
 def _meta_lines() -> list[str]:
     lines = []
-    for keyword, what in IDENTIFYING_META.items():
+    for keyword, what in IDENTIFYING_FILE_META.items():
         tag = tag_for_keyword(keyword)
         if tag is None or tag >> 16 != 0x0002:
             raise ValueError(f"{keyword} is not a file meta element of the data dictionary")
