@@ -1,8 +1,9 @@
 """Passes that turn flattened statements into an indexed Plan.
 
-In: `Scoped` statements from `expand`. Out: a `Plan` whose indexes (by tag, private element,
-creator, mask, VR, name, path, default) list rule ids best-first, so the runtime's dispatch is a
-few dictionary look-ups. Each pass is a plain function of the shared `Compilation`.
+In: `Scoped` statements from `expand`. Out: a `Plan` whose indexes (`plan.INDEXES`: by path, tag,
+private element, creator, mask, VR, name, and the catch-alls) list rule ids best-first, so the
+runtime's dispatch is a few dictionary look-ups. Each pass is a plain function of the shared
+`Compilation`.
 """
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ from deidc.compiler.expand import Scoped
 from deidc.compiler.names import did_you_mean, vrs_of_tag
 from deidc.compiler.file_meta import FILE_META_OWNED
 from deidc.compiler.plan import (
-    AllTrue, AnyDepthPattern, CleanAction, HeaderRegionsFillOp, MarkerCode, Markers, OcrRedactOp,
+    DEFAULTS, INDEXES, PRIVATE_DEFAULTS, UNKNOWN_DEFAULTS,
+    AllTrue, AnyDepthPattern, CleanAction, HeaderRegionsFillOp, Keyed, MarkerCode, Markers, OcrRedactOp,
     Origin, PhiCollection, PixelRule, Plan, PlanCondition, PlanRule, PrivatePattern, RedactAllTextOp, RegionFillOp,
-    SecretSource, ShiftParam, Specificity, FileQuarantine, TagPattern,
+    RuleIndex, SecretSource, ShiftParam, Specificity, FileQuarantine, TagPattern, index_contents,
 )
 from deidc.compiler.selectors import ResolvedSelector, resolve_excepts, resolve_selector, tag_of
 from deidc.dsl import ast
@@ -119,6 +121,12 @@ def collect_parameters(c: Compilation) -> None:
     c.plan.shifts = dict(c.params.shifts)
 
 
+# The statements whose rules select no element by name: the catch-all index each one fills.
+CATCH_ALLS: dict[type, RuleIndex] = {
+    ast.DefaultRule: DEFAULTS, ast.PrivateDefault: PRIVATE_DEFAULTS, ast.UnknownDefault: UNKNOWN_DEFAULTS,
+}
+
+
 def plan_rules(c: Compilation) -> None:
     """Every rule × selector becomes one PlanRule; ids grow in source order (later = larger)."""
     for scoped in c.statements:
@@ -147,17 +155,14 @@ def plan_rules(c: Compilation) -> None:
                 action = plan_action(entry.action, st.span.file, c.params, c.diagnostics)
                 if action is not None and cond is not False:
                     _add_rule(c, action, resolved, cond, None, origin(entry.span, text))
-        elif isinstance(st, (ast.DefaultRule, ast.PrivateDefault, ast.UnknownDefault)):
+        elif isinstance(st, tuple(CATCH_ALLS)):
             cond = c.condition_id(scoped.conditions)
-            text, spec, target = (
-                ("default", Specificity.DEFAULT, c.plan.defaults) if isinstance(st, ast.DefaultRule) else
-                ("private *", Specificity.DEFAULT, c.plan.private_defaults) if isinstance(st, ast.PrivateDefault) else
-                ("unknown *", Specificity.UNKNOWN, c.plan.unknown_defaults))
+            index = CATCH_ALLS[type(st)]
             action = plan_action(st.action, st.span.file, c.params, c.diagnostics)
             if action is not None and cond is not False:
-                rule = PlanRule(len(c.plan.rules), action, spec, origin(st.span, text), cond)
+                rule = PlanRule(len(c.plan.rules), action, index.specificity, origin(st.span, index.selector), cond)
                 c.plan.rules.append(rule)
-                target.append(rule.id)
+                index_contents(c.plan, index).append(rule.id)
         elif isinstance(st, ast.QuarantineStatement):
             cond = c.condition_id(scoped.conditions)
             if cond is not False:
@@ -210,24 +215,39 @@ def _add_rule(c: Compilation, action, resolved: ResolvedSelector, cond, excepts,
     p = c.plan
     if excepts is not None:  # an except by item index makes dispatch depend on the index too
         p.indexed_paths |= any(_has_item_index(path) for path in excepts.paths)
-    if resolved.specificity == Specificity.PATH:
-        p.paths.append(rule.id)
+    if resolved.path is not None:
         p.indexed_paths |= _has_item_index(resolved.path)
-    elif resolved.specificity == Specificity.TAG:
-        p.by_tag.setdefault(resolved.tags[0], []).append(rule.id)
-    elif resolved.private is not None and resolved.private.low_byte is not None:
-        key = (resolved.private.group, resolved.private.creator, resolved.private.low_byte)
-        p.by_private.setdefault(key, []).append(rule.id)
-    elif resolved.private is not None:
-        p.by_creator.setdefault(resolved.private.creator, []).append(rule.id)
-    elif resolved.mask is not None:
-        p.masks.append((resolved.mask.value, resolved.mask.care, rule.id))
+    index, keys = _filed_under(resolved)
+    contents = index_contents(p, index)
+    for key in keys:
+        if index.keyed is Keyed.MASK:
+            contents.append((*key, rule.id))
+        elif isinstance(contents, dict):
+            contents.setdefault(key, []).append(rule.id)
+        else:
+            contents.append(rule.id)
+
+
+# The index of a rule with a selector, by the selector's specificity and what it is keyed by.
+_SELECTOR_INDEXES = {(index.specificity, index.keyed): index for index in INDEXES if index.keyed is not Keyed.NOTHING}
+
+
+def _filed_under(resolved: ResolvedSelector) -> tuple[RuleIndex, list]:
+    """The index a selector's rule goes in, and the keys it is filed under there."""
+    private, mask = resolved.private, resolved.mask
+    if resolved.path is not None:
+        keyed, keys = Keyed.PATH, [None]
+    elif private is not None and private.low_byte is not None:
+        keyed, keys = Keyed.PRIVATE_ELEMENT, [(private.group, private.creator, private.low_byte)]
+    elif private is not None:
+        keyed, keys = Keyed.CREATOR, [private.creator]
+    elif mask is not None:
+        keyed, keys = Keyed.MASK, [(mask.value, mask.care)]
     elif resolved.vrs:
-        for vr in resolved.vrs:
-            p.by_vr.setdefault(vr, []).append(rule.id)
-    else:
-        for tag in resolved.tags:
-            p.by_name.setdefault(tag, []).append(rule.id)
+        keyed, keys = Keyed.VR, sorted(resolved.vrs)
+    else:  # a keyword or tag (one tag), or a name pattern (the tags it finds)
+        keyed, keys = Keyed.TAG, list(resolved.tags)
+    return _SELECTOR_INDEXES[resolved.specificity, keyed], keys
 
 
 PHONE_KEYWORDS = frozenset({"PatientTelephoneNumbers", "ReferringPhysicianTelephoneNumbers",
@@ -332,16 +352,16 @@ def _add_markers(c: Compilation, st: ast.Markers) -> None:
 
 def order_indexes(c: Compilation) -> None:
     """Sort every index best-first: within one specificity the later rule (larger id) wins."""
-    p = c.plan
-    for index in (p.by_tag, p.by_private, p.by_creator, p.by_vr, p.by_name):
-        for key in index:
-            index[key] = sorted(index[key], reverse=True)
-    p.masks.sort(key=lambda m: -m[2])
-    p.paths.sort(reverse=True)
-    p.defaults.sort(reverse=True)
-    p.private_defaults.sort(reverse=True)
-    p.unknown_defaults.sort(reverse=True)
-    p.dummy_values = dict(DUMMY_VALUES)
+    for index in INDEXES:
+        contents = index_contents(c.plan, index)
+        if index.keyed is Keyed.MASK:
+            contents.sort(key=lambda m: -m[2])
+        elif isinstance(contents, dict):
+            for key in contents:
+                contents[key] = sorted(contents[key], reverse=True)
+        else:
+            contents.sort(reverse=True)
+    c.plan.dummy_values = dict(DUMMY_VALUES)
 
 
 PASSES = (collect_parameters, plan_rules, check_phi_sets, order_indexes)

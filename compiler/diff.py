@@ -18,9 +18,13 @@ takes an attribute from a less specific one shows on that attribute only. The un
     paths             every path either Plan has, resolved at the path itself when it has no
                       `*` step; otherwise the latest rule written with that same path
     VR defaults       the winning `vr XX` rule per VR
-    defaults          `default`, `private *` and `unknown *`
+    defaults          the catch-alls: `default`, `private *` and `unknown *`
     conditional rules rules under `when`, per selector and condition (latest wins), compared
                       on their own: they decide only for datasets that meet the condition
+
+The keys come from the Plan's indexes as `plan.INDEXES` declares them: each group takes the keys
+of every index keyed by what the group is about (tags, private elements, creators, masks, paths,
+VRs; the catch-alls by their selector).
 """
 from __future__ import annotations
 
@@ -30,14 +34,12 @@ from pydicom.datadict import dictionary_VR, keyword_dict, keyword_for_tag
 
 from deidc.compiler.file_meta import FILE_META_OWNED
 from deidc.compiler.plan import (
-    AnyDepthPattern, LookupAction, MaskPattern, PathPattern, Plan, PlanRule, PrivatePattern,
-    ShiftAction, StepPattern, TagPattern,
+    INDEXES, AnyDepthPattern, Keyed, LookupAction, MaskPattern, PathPattern, Plan, PlanRule, PrivatePattern,
+    ShiftAction, StepPattern, TagPattern, index_contents,
 )
 from deidc.compiler.show import format_action, format_condition
 from deidc.runtime.dispatch import Dispatcher
 
-GROUPS = ("tags", "private elements", "private blocks", "masks", "paths", "VR defaults",
-          "defaults", "conditional rules")
 NO_RULE = "no rule: kept"
 ANY_PRIVATE_GROUP = 0x0009  # the representative odd group for `(gggg,"CREATOR",xx)`
 
@@ -106,8 +108,10 @@ class _Side:
         never match such an element, so they are left out of its view of the Plan: the same
         decisions, without trying hundreds of nested paths on every dictionary tag."""
         if depth not in self._dispatchers:
-            paths = [rid for rid in self.plan.paths if _min_depth(self.plan.rules[rid].path) <= depth]
-            self._dispatchers[depth] = Dispatcher(replace(self.plan, paths=paths))
+            shallow = {index.field: [rid for rid in index_contents(self.plan, index)
+                                     if _min_depth(self.plan.rules[rid].path) <= depth]
+                       for index in INDEXES if index.keyed is Keyed.PATH}
+            self._dispatchers[depth] = Dispatcher(replace(self.plan, **shallow))
         return self._dispatchers[depth]
 
     def resolve(self, tag: int, vr: str, creator: str | None = None,
@@ -159,54 +163,66 @@ def _levels(path: PathPattern) -> tuple[tuple[int, str | None, int | None], ...]
     return tuple(levels) if levels else None
 
 
-def diff_plans(plan_a: Plan, plan_b: Plan) -> list[Difference]:
-    """Every key of the universe (module docstring) whose effective decision differs."""
-    a, b = _Side(plan_a), _Side(plan_b)
-    out: list[Difference] = []
+def _keys(a: _Side, b: _Side, keyed: Keyed) -> set:
+    """Every key either Plan files rules under in its indexes keyed so (masks: value and care)."""
+    keys = set()
+    for plan in (a.plan, b.plan):
+        for index in INDEXES:
+            if index.keyed is keyed:
+                contents = index_contents(plan, index)
+                keys |= {(value, care) for value, care, _ in contents} if keyed is Keyed.MASK else set(contents)
+    return keys
 
-    def compare(group: str, key: str, rule_a: PlanRule | None, rule_b: PlanRule | None) -> None:
-        side_a, id_a = a.describe(rule_a)
-        side_b, id_b = b.describe(rule_b)
-        if id_a != id_b:
-            out.append(Difference(group, key, side_a, side_b))
 
-    # tags
-    tags = (set(keyword_dict.values()) | set(plan_a.by_tag) | set(plan_b.by_tag)) - set(FILE_META_OWNED)
+def _filed(plan: Plan, keyed: Keyed, key=None) -> list[int]:
+    """The rule ids the Plan files under `key` in its indexes keyed so (all of them for paths and
+    catch-alls), best first."""
+    ids = []
+    for index in INDEXES:
+        if index.keyed is keyed:
+            contents = index_contents(plan, index)
+            ids += contents.get(key, []) if isinstance(contents, dict) else contents
+    return sorted(ids, reverse=True)
+
+
+def _tags(a: _Side, b: _Side):
+    tags = (set(keyword_dict.values()) | _keys(a, b, Keyed.TAG)) - set(FILE_META_OWNED)
     for tag in sorted(tags):
         vr = _dict_vr(tag)
         keyword = keyword_for_tag(tag)
         key = f"{keyword} {_tag_text(tag)}" if keyword else _tag_text(tag)
-        compare("tags", key, a.resolve(tag, vr), b.resolve(tag, vr))
+        yield key, a.resolve(tag, vr), b.resolve(tag, vr)
 
-    # private elements
-    private_keys = set(plan_a.by_private) | set(plan_b.by_private)
-    for group, creator, low in sorted(private_keys, key=lambda k: (k[0] or -1, k[1], k[2])):
+
+def _private_elements(a: _Side, b: _Side):
+    for group, creator, low in sorted(_keys(a, b, Keyed.PRIVATE_ELEMENT), key=lambda k: (k[0] or -1, k[1], k[2])):
         tag = _private_tag(group, low)
-        compare("private elements", _private_text(group, creator, low),
-                a.resolve(tag, "UN", creator), b.resolve(tag, "UN", creator))
+        yield _private_text(group, creator, low), a.resolve(tag, "UN", creator), b.resolve(tag, "UN", creator)
 
-    # private creator blocks: at a low byte that no element rule of either Plan names
-    tags_named = set(plan_a.by_tag) | set(plan_b.by_tag)
-    for creator in sorted(set(plan_a.by_creator) | set(plan_b.by_creator)):
+
+def _private_blocks(a: _Side, b: _Side):
+    """Each creator at a low byte that no element rule of either Plan names."""
+    private_keys, tags_named = _keys(a, b, Keyed.PRIVATE_ELEMENT), _keys(a, b, Keyed.TAG)
+    for creator in sorted(_keys(a, b, Keyed.CREATOR)):
         named = {low for g, c, low in private_keys if c == creator and g in (None, ANY_PRIVATE_GROUP)}
         free = [low for low in range(256)
                 if low not in named and _private_tag(None, low) not in tags_named]
-        if not free:
-            continue
-        tag = _private_tag(None, free[0])
-        compare("private blocks", _private_text(None, creator, None),
-                a.resolve(tag, "UN", creator), b.resolve(tag, "UN", creator))
+        if free:
+            tag = _private_tag(None, free[0])
+            yield _private_text(None, creator, None), a.resolve(tag, "UN", creator), b.resolve(tag, "UN", creator)
 
-    # masks: at the mask value itself
-    masks = {(value, care) for value, care, _ in plan_a.masks} | {(value, care) for value, care, _ in plan_b.masks}
-    for value, care in sorted(masks):
+
+def _masks(a: _Side, b: _Side):
+    """Each mask at the mask value itself."""
+    for value, care in sorted(_keys(a, b, Keyed.MASK)):
         vr = _dict_vr(value)
-        compare("masks", _mask_text(value, care), a.resolve(value, vr), b.resolve(value, vr))
+        yield _mask_text(value, care), a.resolve(value, vr), b.resolve(value, vr)
 
-    # paths
+
+def _paths(a: _Side, b: _Side):
     paths: dict[PathPattern, str] = {}
-    for plan in (plan_a, plan_b):
-        for rid in sorted(plan.paths):
+    for plan in (a.plan, b.plan):
+        for rid in sorted(_filed(plan, Keyed.PATH)):
             rule = plan.rules[rid]
             paths.setdefault(rule.path, rule.origin.selector)
     for path, text in sorted(paths.items(), key=lambda kv: kv[1]):
@@ -214,27 +230,25 @@ def diff_plans(plan_a: Plan, plan_b: Plan) -> list[Difference]:
         if levels is not None:
             (tag, creator, _), ancestry = levels[-1], levels[:-1]
             vr = "UN" if creator is not None else _dict_vr(tag)
-            rule_a = a.resolve(tag, vr, creator, ancestry)
-            rule_b = b.resolve(tag, vr, creator, ancestry)
+            yield text, a.resolve(tag, vr, creator, ancestry), b.resolve(tag, vr, creator, ancestry)
         else:
-            rule_a = a.first_unconditional(r for r in plan_a.paths if plan_a.rules[r].path == path)
-            rule_b = b.first_unconditional(r for r in plan_b.paths if plan_b.rules[r].path == path)
-        compare("paths", text, rule_a, rule_b)
+            yield text, *(side.first_unconditional(r for r in _filed(side.plan, Keyed.PATH)
+                                                    if side.plan.rules[r].path == path) for side in (a, b))
 
-    # VR defaults
-    for vr in sorted(set(plan_a.by_vr) | set(plan_b.by_vr)):
-        compare("VR defaults", f"vr {vr}", a.first_unconditional(plan_a.by_vr.get(vr, ())),
-                b.first_unconditional(plan_b.by_vr.get(vr, ())))
 
-    # defaults
-    compare("defaults", "default", a.first_unconditional(plan_a.defaults),
-            b.first_unconditional(plan_b.defaults))
-    compare("defaults", "private *", a.first_unconditional(plan_a.private_defaults),
-            b.first_unconditional(plan_b.private_defaults))
-    compare("defaults", "unknown *", a.first_unconditional(plan_a.unknown_defaults),
-            b.first_unconditional(plan_b.unknown_defaults))
+def _vr_defaults(a: _Side, b: _Side):
+    for vr in sorted(_keys(a, b, Keyed.VR)):
+        yield f"vr {vr}", *(side.first_unconditional(_filed(side.plan, Keyed.VR, vr)) for side in (a, b))
 
-    # conditional rules, per (selector, condition): the latest written wins
+
+def _defaults(a: _Side, b: _Side):
+    """The catch-alls, by selector (`default`, `private *`, `unknown *`)."""
+    for index in sorted((i for i in INDEXES if i.keyed is Keyed.NOTHING), key=lambda i: i.selector):
+        yield index.selector, *(side.first_unconditional(index_contents(side.plan, index)) for side in (a, b))
+
+
+def _conditional_rules(a: _Side, b: _Side):
+    """Per (selector, condition): the latest written wins."""
     def conditional(plan: Plan) -> dict[str, PlanRule]:
         found: dict[str, PlanRule] = {}
         for rule in plan.rules:  # in id order: a later rule replaces an earlier one
@@ -243,10 +257,28 @@ def diff_plans(plan_a: Plan, plan_b: Plan) -> list[Difference]:
                 found[key] = rule
         return found
 
-    cond_a, cond_b = conditional(plan_a), conditional(plan_b)
+    cond_a, cond_b = conditional(a.plan), conditional(b.plan)
     for key in sorted(set(cond_a) | set(cond_b)):
-        compare("conditional rules", key, cond_a.get(key), cond_b.get(key))
+        yield key, cond_a.get(key), cond_b.get(key)
 
+
+# The groups of differences, in the order they are reported: each yields (key, rule a, rule b).
+_GROUPS = (("tags", _tags), ("private elements", _private_elements), ("private blocks", _private_blocks),
+           ("masks", _masks), ("paths", _paths), ("VR defaults", _vr_defaults), ("defaults", _defaults),
+           ("conditional rules", _conditional_rules))
+GROUPS = tuple(group for group, _ in _GROUPS)
+
+
+def diff_plans(plan_a: Plan, plan_b: Plan) -> list[Difference]:
+    """Every key of the universe (module docstring) whose effective decision differs."""
+    a, b = _Side(plan_a), _Side(plan_b)
+    out: list[Difference] = []
+    for group, keys in _GROUPS:
+        for key, rule_a, rule_b in keys(a, b):
+            side_a, id_a = a.describe(rule_a)
+            side_b, id_b = b.describe(rule_b)
+            if id_a != id_b:
+                out.append(Difference(group, key, side_a, side_b))
     return out
 
 

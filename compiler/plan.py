@@ -19,11 +19,15 @@ only; a rule under `when` exists only for datasets that meet its condition. The 
 elements in `file_meta.FILE_META_OWNED` are never dispatched (the walk leaves them to the writer) and a rule
 naming them is a compile error. Whether a standard tag is one the dictionary does not know (for
 `unknown *`) is the one question the runtime asks of pydicom's dictionary, once per tag.
+
+`PRECEDENCE` (after the Plan) declares this order once, as data: the Plan's rule indexes, best
+first. The compiler fills and sorts them from it, the dispatcher tries them in its order, and
+`--show`, `diff` and lint read them from it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import IntEnum
+from enum import Enum, IntEnum
 from typing import Union
 
 
@@ -52,6 +56,8 @@ class Origin:
 
 
 # ---- actions ---------------------------------------------------------------------------------
+# Each is declared in compiler/action_specs.py (ACTIONS: its name, AST node, VRs, parameters,
+# .deid text), which checks `PlanAction` lists them all; runtime/actions.py has its handler.
 
 
 @dataclass(frozen=True)
@@ -333,6 +339,7 @@ class FileQuarantine:
 @dataclass
 class Plan:
     rules: list[PlanRule] = field(default_factory=list)
+    # the rule indexes (ids best-first): `PRECEDENCE` below says what each holds and where it ranks
     by_tag: dict[int, list[int]] = field(default_factory=dict)
     by_private: dict[tuple[int | None, str, int], list[int]] = field(default_factory=dict)
     by_creator: dict[str, list[int]] = field(default_factory=dict)
@@ -353,3 +360,82 @@ class Plan:
     dummy_values: dict[str, str] = field(default_factory=dict)
     indexed_paths: bool = False  # some path names an item index: dispatch must key on it
     sources: list[str] = field(default_factory=list)  # rule files, in load order
+
+
+# ---- precedence, as data ---------------------------------------------------------------------
+
+
+class ElementKind(Enum):
+    """What an element is, as far as precedence is concerned."""
+
+    STANDARD = "standard"  # even group, in pydicom's data dictionary (repeating groups included)
+    UNKNOWN = "unknown"  # even group, not in the dictionary (`unknown *`)
+    PRIVATE = "private"  # odd group
+
+
+ANY_ELEMENT = frozenset(ElementKind)
+EVEN_GROUP = frozenset({ElementKind.STANDARD, ElementKind.UNKNOWN})
+ODD_GROUP = frozenset({ElementKind.PRIVATE})
+UNKNOWN_ONLY = frozenset({ElementKind.UNKNOWN})
+
+
+class Keyed(Enum):
+    """What an index files its rules under, which gives the shape of its Plan field."""
+
+    PATH = "path"  # list[int]: path rules, tried against the element's ancestry
+    TAG = "tag"  # dict[tag, list[int]]
+    PRIVATE_ELEMENT = "private element"  # dict[(odd group or None, CREATOR, low byte), list[int]]
+    CREATOR = "creator"  # dict[CREATOR, list[int]]
+    MASK = "mask"  # list[(value, care, rule id)]
+    VR = "vr"  # dict[VR, list[int]]
+    NOTHING = "nothing"  # list[int]: a catch-all; each rule can decide every element it applies to
+
+
+@dataclass(frozen=True)
+class RuleIndex:
+    """One of the Plan's rule indexes: which rules it holds, and for which elements."""
+
+    field: str  # the Plan attribute that holds it
+    specificity: Specificity  # of every rule it holds
+    keyed: Keyed
+    applies_to: frozenset[ElementKind]  # the elements its rules can decide
+    step: str  # the precedence step that chose one of its rules, as `deidc explain` prints it
+    title: str  # its section in `deidc compile --show`
+    selector: str | None = None  # a catch-all's selector text, as written and printed
+
+
+PATHS = RuleIndex("paths", Specificity.PATH, Keyed.PATH, ANY_ELEMENT, "path", "paths")
+BY_TAG = RuleIndex("by_tag", Specificity.TAG, Keyed.TAG, ANY_ELEMENT, "tag", "tags")
+BY_PRIVATE = RuleIndex("by_private", Specificity.PRIVATE_ELEMENT, Keyed.PRIVATE_ELEMENT, ODD_GROUP,
+                       "private element", "private elements")
+BY_CREATOR = RuleIndex("by_creator", Specificity.PRIVATE_BLOCK, Keyed.CREATOR, ODD_GROUP,
+                       "private creator block", "private creator blocks")
+MASKS = RuleIndex("masks", Specificity.MASK, Keyed.MASK, ANY_ELEMENT, "mask", "masks")
+UNKNOWN_DEFAULTS = RuleIndex("unknown_defaults", Specificity.UNKNOWN, Keyed.NOTHING, UNKNOWN_ONLY,
+                             "unknown element", "unknown elements", "unknown *")
+BY_VR = RuleIndex("by_vr", Specificity.VR_OR_NAME, Keyed.VR, EVEN_GROUP, "VR or name", "VRs")
+BY_NAME = RuleIndex("by_name", Specificity.VR_OR_NAME, Keyed.TAG, EVEN_GROUP, "VR or name", "name patterns")
+PRIVATE_DEFAULTS = RuleIndex("private_defaults", Specificity.DEFAULT, Keyed.NOTHING, ODD_GROUP,
+                             "default", "defaults", "private *")
+DEFAULTS = RuleIndex("defaults", Specificity.DEFAULT, Keyed.NOTHING, ANY_ELEMENT, "default", "defaults", "default")
+
+# The precedence model: ranks, best first. The dispatcher takes the first rank that has a rule
+# for the element (meeting its condition, not excepted). Within a rank the indexes' rules tie and
+# the later written (larger id) wins; `private *` is a rank of its own, above `default`.
+PRECEDENCE: tuple[tuple[RuleIndex, ...], ...] = (
+    (PATHS,),
+    (BY_TAG,),
+    (BY_PRIVATE,),
+    (BY_CREATOR,),
+    (MASKS,),
+    (UNKNOWN_DEFAULTS,),  # above VR rules: a tag that lost a bit still says PN
+    (BY_VR, BY_NAME),
+    (PRIVATE_DEFAULTS,),
+    (DEFAULTS,),
+)
+INDEXES: tuple[RuleIndex, ...] = tuple(index for rank in PRECEDENCE for index in rank)
+
+
+def index_contents(plan: Plan, index: RuleIndex):
+    """The Plan field that holds `index` (shaped as `index.keyed` says)."""
+    return getattr(plan, index.field)

@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import fields
 
 from deidc.compiler.plan import (
-    AllTrue, Not, Plan, PlanCondition, PlanRule, Present, Specificity, ValueIn, ValueMatches,
+    INDEXES, AllTrue, Keyed, Not, Plan, PlanCondition, PlanRule, Present, RuleIndex, ValueIn, ValueMatches,
+    index_contents,
 )
 
 
@@ -54,32 +55,49 @@ def _rule(key: str, rule: PlanRule, shadowed: int) -> str:
     return f"{key:<36} -> {format_action(rule.action):<44} {rule.origin}{extra}"
 
 
+def _private_key(key) -> str:
+    group = "gggg" if key[0] is None else f"{key[0]:04X}"
+    return f'({group},"{key[1]}",{key[2]:02X})'
+
+
+# How a key of a keyed index prints.
+_KEY_TEXT = {Keyed.TAG: _tag, Keyed.PRIVATE_ELEMENT: _private_key, Keyed.CREATOR: lambda c: f'"{c}"',
+             Keyed.VR: str}
+
+
+def _entries(plan: Plan, index: RuleIndex) -> list[tuple[str, list[int]]]:
+    """(printed key, rule ids best-first) per key of one index; paths and masks one per rule."""
+    contents = index_contents(plan, index)
+    if index.keyed is Keyed.NOTHING:
+        return [(index.selector, contents)]
+    if index.keyed is Keyed.PATH:
+        return [(plan.rules[rid].origin.selector, [rid]) for rid in contents]
+    if index.keyed is Keyed.MASK:
+        return [(plan.rules[rid].origin.selector, [rid]) for _, _, rid in contents]
+    shown = _KEY_TEXT[index.keyed]
+    return [(shown(k), contents[k]) for k in sorted(contents, key=_sort_key)]
+
+
+def _sort_key(key):
+    return key if isinstance(key, (int, str)) else str(key)  # a private element's key tuple: as text
+
+
+def _sections(plan: Plan) -> list[str]:
+    """One section per title, in precedence order; a section of several catch-alls (`default`,
+    `private *`) lists them by selector text."""
+    out = []
+    for title in dict.fromkeys(index.title for index in INDEXES):
+        indexes = sorted((index for index in INDEXES if index.title == title), key=lambda i: i.selector or "")
+        entries = [(k, ids) for index in indexes for k, ids in _entries(plan, index) if ids]
+        if entries:
+            out.append(f"\n[{title}] specificity {int(indexes[0].specificity)}: the winning rule per key (later wins)")
+            out.extend(_rule(k, plan.rules[ids[0]], len(ids) - 1) for k, ids in entries)
+    return out
+
+
 def format_plan(plan: Plan) -> str:
     out = [f"Plan from {', '.join(plan.sources)}", f"{len(plan.rules)} rules"]
-    def keyed(index, show) -> list[tuple[str, list[int]]]:
-        return [(show(k), ids) for k, ids in sorted(index.items(), key=lambda kv: kv[0] if isinstance(kv[0], (int, str)) else str(kv[0]))]
-
-    def private_key(k) -> str:
-        group = "gggg" if k[0] is None else f"{k[0]:04X}"
-        return f'({group},"{k[1]}",{k[2]:02X})'
-
-    sections = [
-        ("paths", Specificity.PATH, [(plan.rules[i].origin.selector, [i]) for i in plan.paths]),
-        ("tags", Specificity.TAG, keyed(plan.by_tag, _tag)),
-        ("private elements", Specificity.PRIVATE_ELEMENT, keyed(plan.by_private, private_key)),
-        ("private creator blocks", Specificity.PRIVATE_BLOCK, keyed(plan.by_creator, lambda c: f'"{c}"')),
-        ("masks", Specificity.MASK, [(plan.rules[r].origin.selector, [r]) for _, _, r in plan.masks]),
-        ("unknown elements", Specificity.UNKNOWN, [("unknown *", plan.unknown_defaults)]),
-        ("VRs", Specificity.VR_OR_NAME, keyed(plan.by_vr, str)),
-        ("name patterns", Specificity.VR_OR_NAME, keyed(plan.by_name, _tag)),
-        ("defaults", Specificity.DEFAULT, [("default", plan.defaults), ("private *", plan.private_defaults)]),
-    ]
-    for title, spec, entries in sections:
-        entries = [(k, ids) for k, ids in entries if ids]
-        if not entries:
-            continue
-        out.append(f"\n[{title}] specificity {int(spec)}: the winning rule per key (later wins)")
-        out.extend(_rule(k, plan.rules[ids[0]], len(ids) - 1) for k, ids in entries)
+    out.extend(_sections(plan))
     if plan.conditions:
         out.append("\n[conditions]")
         out.extend(f"#{i} {format_condition(c)}" for i, c in enumerate(plan.conditions))

@@ -3,8 +3,8 @@
 In: a Plan and, per element, its ancestry (enclosing sequences), tag, VR, private creator and the
 truth values of the Plan's conditions for this dataset. Out: the deciding `PlanRule` (or None:
 nothing applies and the element is kept). The first resolution of a key walks the Plan's indexes
-in precedence order; every later element with the same key is one dictionary look-up, so tags
-that only masks, VRs or patterns match cost nothing after their first sighting.
+in the order `plan.PRECEDENCE` declares; every later element with the same key is one dictionary
+look-up, so tags that only masks, VRs or patterns match cost nothing after their first sighting.
 
 Whether a standard element is one pydicom's data dictionary does not know (for `unknown *`) is
 asked of the dictionary, once per tag, on the tag's first sighting. The file meta elements deidc
@@ -12,13 +12,13 @@ writes itself (`FILE_META_OWNED`) are never dispatched: the walk leaves them out
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from pydicom.datadict import dictionary_has_tag, mask_match
 
 from deidc.compiler.plan import (
-    AnyDepthPattern, ExceptPatterns, MaskPattern, PathPattern, Plan, PlanRule, PrivatePattern,
-    TagPattern,
+    INDEXES, PRECEDENCE, AnyDepthPattern, ElementKind, ExceptPatterns, Keyed, MaskPattern, PathPattern, Plan,
+    PlanRule, PrivatePattern, TagPattern, index_contents,
 )
 
 # One level of an element's path: (tag, private creator or None, item index or None).
@@ -85,10 +85,35 @@ class Dispatcher:
         self.plan = plan
         self.rules = plan.rules
         self._memo: dict[tuple, PlanRule | None] = {}
-        uses_paths = bool(plan.paths) or any(r.excepts and r.excepts.paths for r in plan.rules)
+        self._lookups: dict = {}
+        # per kind of element, per rank of the precedence: the candidate look-ups of the indexes
+        # that hold rules for that kind
+        self._ranks = {kind: self._ranks_for(kind) for kind in ElementKind}
+        # whether some rule decides unknown standard elements otherwise than known ones
+        self._asks_dictionary = self._ranks[ElementKind.STANDARD] != self._ranks[ElementKind.UNKNOWN]
+        uses_paths = any(index.keyed is Keyed.PATH and index_contents(plan, index) for index in INDEXES)
+        uses_paths = uses_paths or any(r.excepts and r.excepts.paths for r in plan.rules)
         self._ancestry_mode = 2 if plan.indexed_paths else (1 if uses_paths else 0)
-        self._paths_by_tag, self._paths_by_private, self._paths_other = _index_paths(plan)
-        self._path_rank = {rid: n for n, rid in enumerate(plan.paths)}
+
+    def _ranks_for(self, kind: ElementKind) -> list[tuple]:
+        """Per rank, the functions that give an element's candidates (best first) in the indexes
+        that apply to this kind of element and hold rules; ranks with none are left out."""
+        ranks = []
+        for rank in PRECEDENCE:
+            lookups = tuple(self._lookup(index) for index in rank
+                            if kind in index.applies_to and index_contents(self.plan, index))
+            if lookups:
+                ranks.append(lookups)
+        return ranks
+
+    def _lookup(self, index):
+        if index not in self._lookups:  # one per index, shared by the kinds of element
+            contents = index_contents(self.plan, index)
+            if index.keyed is Keyed.PATH:
+                self._lookups[index] = _PathLookup(contents, self.rules)
+            else:
+                self._lookups[index] = partial(_LOOKUPS[index.keyed], contents)
+        return self._lookups[index]
 
     def context_of(self, ancestry: tuple[Level, ...]) -> tuple:
         """The part of an element's ancestry the Plan's rules can tell apart (memo key part):
@@ -113,32 +138,21 @@ class Dispatcher:
             self._memo[key] = rule
             return rule
 
-    def _candidates(self, tag: int, vr: str, creator: str | None):
-        """Rule-id lists in precedence order (each list already best-first)."""
-        p = self.plan
-        yield self._path_candidates(tag, creator)
-        yield p.by_tag.get(tag, ())
-        if creator is not None:
-            low = tag & 0xFF
-            yield sorted(p.by_private.get((tag >> 16, creator, low), []) + p.by_private.get((None, creator, low), []),
-                         reverse=True)
-            yield p.by_creator.get(creator, ())
-        yield [rid for value, care, rid in p.masks if (tag & care) == value]
-        if not (tag >> 16) & 1:
-            if p.unknown_defaults and unknown_standard(tag):  # before VR rules: a flipped bit keeps its VR
-                yield p.unknown_defaults
-            yield sorted(p.by_vr.get(vr, []) + p.by_name.get(tag, []), reverse=True)  # standard attributes only
-        if (tag >> 16) & 1:  # `private *` first; `default` when none applies (e.g. under `when`)
-            yield p.private_defaults
-        yield p.defaults
+    def _kind(self, tag: int) -> ElementKind:
+        if (tag >> 16) & 1:
+            return ElementKind.PRIVATE
+        if self._asks_dictionary and unknown_standard(tag):
+            return ElementKind.UNKNOWN
+        return ElementKind.STANDARD
 
-    def _path_candidates(self, tag: int, creator: str | None) -> list[int]:
-        """The path rules whose last step can match this element, in the Plan's order: a real
-        ruleset has hundreds of paths (private sequences), and each element can end few of them."""
-        ids = self._paths_by_tag.get(tag, []) + self._paths_other
-        if creator is not None:
-            ids = ids + self._paths_by_private.get((creator, tag & 0xFF), [])
-        return sorted(ids, key=self._path_rank.__getitem__)
+    def _candidates(self, tag: int, vr: str, creator: str | None):
+        """Rule-id lists, one per rank in precedence order (each list best-first; the rules of
+        indexes that tie are merged, the later written first)."""
+        for lookups in self._ranks[self._kind(tag)]:
+            if len(lookups) == 1:
+                yield lookups[0](tag, vr, creator)
+            else:
+                yield sorted([rid for lookup in lookups for rid in lookup(tag, vr, creator)], reverse=True)
 
     def _resolve(self, levels: tuple[Level, ...], vr: str, conditions: tuple[bool, ...]) -> PlanRule | None:
         tag, creator, _ = levels[-1]
@@ -155,19 +169,60 @@ class Dispatcher:
         return None
 
 
-def _index_paths(plan: Plan) -> tuple[dict[int, list[int]], dict[tuple[str, int], list[int]], list[int]]:
-    """Path rules by what their last step matches: a tag, a private (creator, element byte), or
-    anything else (masks, a trailing `*`), which is always tried."""
-    by_tag: dict[int, list[int]] = {}
-    by_private: dict[tuple[str, int], list[int]] = {}
-    other: list[int] = []
-    for rid in plan.paths:
-        last = plan.rules[rid].path.steps[-1]
-        element = getattr(last, "element", None)
-        if isinstance(element, TagPattern):
-            by_tag.setdefault(element.tag, []).append(rid)
-        elif isinstance(element, PrivatePattern) and element.low_byte is not None:
-            by_private.setdefault((element.creator, element.low_byte), []).append(rid)
-        else:
-            other.append(rid)
-    return by_tag, by_private, other
+# An element's candidates in one index, by what the index is keyed by: f(contents, tag, vr, creator).
+def _by_tag(contents: dict, tag: int, vr: str, creator: str | None):
+    return contents.get(tag, ())
+
+
+def _by_private_element(contents: dict, tag: int, vr: str, creator: str | None):
+    if creator is None:
+        return ()
+    low = tag & 0xFF
+    return sorted(contents.get((tag >> 16, creator, low), []) + contents.get((None, creator, low), []), reverse=True)
+
+
+def _by_creator(contents: dict, tag: int, vr: str, creator: str | None):
+    return () if creator is None else contents.get(creator, ())
+
+
+def _by_mask(contents: list, tag: int, vr: str, creator: str | None):
+    return [rid for value, care, rid in contents if (tag & care) == value]
+
+
+def _by_vr(contents: dict, tag: int, vr: str, creator: str | None):
+    return contents.get(vr, ())
+
+
+def _every_rule(contents: list, tag: int, vr: str, creator: str | None):
+    return contents
+
+
+_LOOKUPS = {Keyed.TAG: _by_tag, Keyed.PRIVATE_ELEMENT: _by_private_element, Keyed.CREATOR: _by_creator,
+            Keyed.MASK: _by_mask, Keyed.VR: _by_vr, Keyed.NOTHING: _every_rule}
+
+
+class _PathLookup:
+    """The path rules whose last step can match an element, in the Plan's order: a real ruleset
+    has hundreds of paths (private sequences), and each element can end few of them. Indexed by
+    what the last step matches: a tag, a private (creator, element byte), or anything else
+    (masks, a trailing `*`), which is always tried."""
+
+    def __init__(self, paths: list[int], rules: list[PlanRule]):
+        self.ending_in_tag: dict[int, list[int]] = {}
+        self.ending_in_private: dict[tuple[str, int], list[int]] = {}
+        self.ending_elsewhere: list[int] = []
+        self.rank = {rid: n for n, rid in enumerate(paths)}
+        for rid in paths:
+            element = getattr(rules[rid].path.steps[-1], "element", None)
+            if isinstance(element, TagPattern):
+                self.ending_in_tag.setdefault(element.tag, []).append(rid)
+            elif isinstance(element, PrivatePattern) and element.low_byte is not None:
+                self.ending_in_private.setdefault((element.creator, element.low_byte), []).append(rid)
+            else:
+                self.ending_elsewhere.append(rid)
+
+    def __call__(self, tag: int, vr: str, creator: str | None) -> list[int]:
+        ids = self.ending_in_tag.get(tag, []) + self.ending_elsewhere
+        if creator is not None:
+            ids = ids + self.ending_in_private.get((creator, tag & 0xFF), [])
+        return sorted(ids, key=self.rank.__getitem__)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from deidc.compiler.plan import PlanRule
+from deidc.compiler.plan import INDEXES, Keyed, Plan, PlanRule, RuleIndex, index_contents
 from deidc.dsl.diagnostics import Diagnostic
 
 
@@ -30,11 +30,30 @@ def _always(rule: PlanRule) -> bool:
     return rule.condition is None and rule.excepts is None
 
 
+def _competing(plan: Plan, index: RuleIndex) -> list[tuple[object, list[int]]]:
+    """(key, rule ids best-first) per key of one index: the rules that select the same elements
+    (the same tag, creator, VR, mask or path; a catch-all's rules all together)."""
+    contents = index_contents(plan, index)
+    if index.keyed is Keyed.NOTHING:
+        return [(index.field, contents)]
+    if isinstance(contents, dict):
+        return list(contents.items())
+    groups = defaultdict(list)
+    for entry in contents:
+        if index.keyed is Keyed.MASK:
+            value, care, rid = entry
+            groups[(value, care)].append(rid)
+        else:
+            groups[plan.rules[entry].path].append(entry)
+    return [(key, sorted(ids, reverse=True)) for key, ids in groups.items()]
+
+
 def check(ctx):
     plan = ctx.plan
     rules = plan.rules
     keys = defaultdict(int)  # rule id -> number of keys it is indexed under
     lost = defaultdict(list)  # rule id -> winners, one per key where it loses
+    taken = defaultdict(dict)  # per kind of key: key -> the rule that always wins there
 
     def walk(ids):
         winner = None
@@ -44,29 +63,19 @@ def check(ctx):
                 lost[rid].append(winner)
             elif _always(rules[rid]):
                 winner = rules[rid]
+        return winner
 
-    for index in (plan.by_tag, plan.by_private, plan.by_creator, plan.by_vr):
-        for ids in index.values():
-            walk(ids)
-    for tag, ids in plan.by_name.items():
-        above = next((rules[r] for r in plan.by_tag.get(tag, ()) if _always(rules[r])), None)
-        if above is not None:  # a keyword/tag rule takes this attribute from every name pattern
-            for rid in ids:
-                keys[rid] += 1
-                lost[rid].append(above)
-        else:
-            walk(ids)
-    masks = defaultdict(list)
-    for value, care, rid in plan.masks:
-        masks[(value, care)].append(rid)
-    paths = defaultdict(list)
-    for rid in plan.paths:
-        paths[rules[rid].path].append(rid)
-    for group in (*masks.values(), *paths.values()):
-        walk(sorted(group, reverse=True))
-    walk(plan.defaults)
-    walk(plan.private_defaults)
-    walk(plan.unknown_defaults)
+    for index in INDEXES:  # best first
+        for key, ids in _competing(plan, index):
+            above = taken[index.keyed].get(key)
+            if above is not None:  # a more specific index takes the key (a tag rule, a name pattern's tag)
+                for rid in ids:
+                    keys[rid] += 1
+                    lost[rid].append(above)
+                continue
+            winner = walk(ids)
+            if winner is not None:
+                taken[index.keyed][key] = winner
 
     for rid, count in keys.items():
         rule = rules[rid]

@@ -24,9 +24,10 @@ from functools import lru_cache
 
 from pydicom.datadict import DicomDictionary, keyword_for_tag
 
-from deidc.compiler.plan import Specificity
+from deidc.compiler.plan import INDEXES, ElementKind, Keyed, Plan, RuleIndex, index_contents
 from deidc.compiler.show import format_action as _format
 from deidc.dsl.diagnostics import Diagnostic
+from deidc.runtime.dispatch import excluded
 
 SHOWN = 4
 
@@ -46,30 +47,64 @@ def _name(tag: int) -> str:
     return keyword_for_tag(tag) or f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
 
 
+def _vrs_of(tag: int) -> list[str]:
+    entry = DicomDictionary.get(tag)
+    return [v.strip() for v in entry[0].split(" or ")] if entry else []
+
+
+# The indexes whose keys say which dictionary attributes their rules select (tags, VRs, masks).
+DICTIONARY_INDEXES = tuple(index for index in INDEXES if ElementKind.STANDARD in index.applies_to
+                           and index.keyed in (Keyed.TAG, Keyed.VR, Keyed.MASK))
+
+
+def _selected(plan: Plan) -> dict[int, set[int]]:
+    """Rule id -> the dictionary tags it selects."""
+    selected = defaultdict(set)
+    for index in DICTIONARY_INDEXES:
+        contents = index_contents(plan, index)
+        if index.keyed is Keyed.MASK:
+            for value, care, rid in contents:
+                selected[rid].update(t for t in DicomDictionary if (t & care) == value)
+            continue
+        for key, ids in contents.items():
+            tags = _tags_with_vr(key) if index.keyed is Keyed.VR else (key,)
+            for rid in ids:
+                selected[rid].update(tags)
+    return selected
+
+
+def _rules_at(plan: Plan, index: RuleIndex, tag: int) -> list[int]:
+    """The rules of one of DICTIONARY_INDEXES that select `tag`."""
+    contents = index_contents(plan, index)
+    if index.keyed is Keyed.MASK:
+        return [rid for value, care, rid in contents if (tag & care) == value]
+    if index.keyed is Keyed.VR:
+        return [rid for vr in _vrs_of(tag) for rid in contents.get(vr, ())]
+    return list(contents.get(tag, ()))
+
+
+def _excepts(rule, tag: int) -> bool:
+    """Whether the rule's `except` takes this top-level attribute out of it."""
+    return rule.excepts is not None and any(
+        excluded(rule.excepts, ((tag, None, None),), vr) for vr in _vrs_of(tag) or ["UN"])
+
+
 def check(ctx):
     plan = ctx.plan
     rules = plan.rules
-    selected = defaultdict(set)  # rule id -> dictionary tags it selects
-    for tag, ids in plan.by_name.items():
-        for rid in ids:
-            selected[rid].add(tag)
-    for vr, ids in plan.by_vr.items():
-        for rid in ids:
-            selected[rid].update(_tags_with_vr(vr))
-    for value, care, rid in plan.masks:
-        selected[rid].update(t for t in DicomDictionary if (t & care) == value)
-    for rid, tags in sorted(selected.items()):
+    for rid, tags in sorted(_selected(plan).items()):
         rule = rules[rid]
-        if not ctx.in_file(rule.origin):
+        above = [index for index in DICTIONARY_INDEXES if index.specificity > rule.specificity]
+        if not above or not ctx.in_file(rule.origin):  # a tag rule: nothing here ranks above it
             continue
         excluded = rule.excepts.tags if rule.excepts else frozenset()
         conflicts = []
         for tag in sorted(tags - excluded):
-            better = list(plan.by_tag.get(tag, ()))
-            if rule.specificity == Specificity.VR_OR_NAME:
-                better += [m for v, c, m in plan.masks if (tag & c) == v]
+            better = [other for index in above for other in _rules_at(plan, index, tag)]
             for other_id in sorted(better, reverse=True):
                 other = rules[other_id]
+                if _excepts(other, tag):  # its `except` leaves this attribute to the others
+                    continue
                 if other_id < rid and other.action != rule.action:
                     conflicts.append((tag, other))
                     break

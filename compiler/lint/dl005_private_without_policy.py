@@ -21,18 +21,26 @@ Good:
 """
 from __future__ import annotations
 
-from deidc.compiler.plan import KeepAction
+from deidc.compiler.plan import INDEXES, ODD_GROUP, ElementKind, KeepAction, Keyed, index_contents
 from deidc.dsl.diagnostics import Diagnostic
+
+
+# The catch-alls that decide private elements nobody named: `private *` and `default`.
+PRIVATE_CATCH_ALLS = tuple(index for index in INDEXES
+                           if index.keyed is Keyed.NOTHING and ElementKind.PRIVATE in index.applies_to)
 
 
 def check(ctx):
     plan = ctx.plan
-    if plan.private_defaults:
+    rules = []
+    for index in PRIVATE_CATCH_ALLS:
+        ids = index_contents(plan, index)
+        if ids and index.applies_to == ODD_GROUP:
+            return  # a rule for private elements only (`private *`), whatever it does, is a policy
+        rules += [plan.rules[i] for i in ids]
+    if any(rule.condition is None and not isinstance(rule.action, KeepAction) for rule in rules):
         return
-    if any(plan.rules[i].condition is None and not isinstance(plan.rules[i].action, KeepAction)
-           for i in plan.defaults):
-        return
-    keep_default = next((plan.rules[i] for i in plan.defaults if ctx.in_file(plan.rules[i].origin)), None)
+    keep_default = next((rule for rule in rules if ctx.in_file(rule.origin)), None)
     yield Diagnostic(
         "warning", "private elements that no rule names are kept: there is no `private *` rule and no "
                    "`default` that removes",

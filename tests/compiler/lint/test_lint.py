@@ -117,3 +117,11 @@ def test_selected_option_overriding_base_rules_is_not_shadowing(tmp_path):
                      "PatientSex -> remove\nPatientSex -> empty\ndefault -> remove\n", encoding="utf-8")
     assert [(d.span.line, d.code) for d in lint_file(rules)] == [(6, "DL001")]
     assert [(d.span.line, d.code) for d in lint_file(rules, ("keep-age",))] == [(6, "DL001")]
+
+
+def test_a_specific_rule_whose_except_leaves_the_attribute_does_not_take_it(tmp_path):
+    """DL002 once said `vr PN` lost PatientName to a rule whose `except` takes PatientName out."""
+    rules = tmp_path / "except.deid"
+    rules.write_text("version 1\nPatientName, PatientID except PatientName -> remove\nvr PN -> dummy\n"
+                     "default -> keep\n", encoding="utf-8")
+    assert [d.code for d in lint_file(rules) if d.code == "DL002"] == []
