@@ -2,51 +2,31 @@
 
 In: an AST action, the selector it applies to, the parameters in scope. Out: a Plan action, or
 diagnostics: VR-incompatible actions (a date shift on a PN), unknown parameters or keys, bad
-pseudonym templates, missing lookup tables.
+pseudonym templates, missing lookup tables. What each action is (its classes, the VRs it fits,
+its defaults) is declared in `compiler/action_specs.py`; this module holds the conversions.
 """
 from __future__ import annotations
 
 import csv
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
 import regex
 
 from deidc.compiler import names
+from deidc.compiler.action_specs import (
+    BY_PLAN, DEFAULT_KEY, DEFAULT_QUARANTINE_REASON, DEFAULT_UID_ROOT, spec_of,
+)
 from deidc.compiler.plan import (
-    CleanAction, CopyNewValueAction, DummyAction, EmptyAction, HashAction, KeepAction,
-    LookupAction, PlanAction, PseudonymAction, QuarantineAction, RemapUidAction, RemoveAction,
-    ReplaceAction, SecretSource, ShiftAction, ShiftParam,
+    CleanAction, CopyNewValueAction, HashAction, LookupAction, PlanAction, PseudonymAction,
+    QuarantineAction, RemapUidAction, ReplaceAction, SecretSource, ShiftAction, ShiftParam,
 )
 from deidc.compiler.selectors import ResolvedSelector, tag_of
 from deidc.dsl import ast
 from deidc.dsl.diagnostics import Diagnostic
-from deidc.runtime.clean import BUILTIN_PATTERNS
-from deidc.runtime.user_regex import compiled
-from deidc.runtime.keyed import validate_template
-
-DEFAULT_KEY = "key"
-DEFAULT_UID_ROOT = "2.25"
-
-# Which VRs each action can act on; None = any VR.
-_ALLOWED_VRS: dict[type, frozenset[str] | None] = {
-    ShiftAction: names.DATE_VRS,
-    RemapUidAction: frozenset({"UI"}),
-    # hex or template text fits neither dates, UIDs, numbers nor ages
-    HashAction: names.TEXT_VRS - {"DA", "DT", "TM", "UI", "AS", "DS", "IS"},
-    PseudonymAction: names.TEXT_VRS - {"DA", "DT", "TM", "UI", "AS", "DS", "IS"},
-    LookupAction: names.TEXT_VRS,
-    # free text, coded text the clean-descriptors option names (AE, CS), and SR/binary content
-    CleanAction: (names.TEXT_VRS - {"DA", "DT", "TM", "UI"}) | {"SQ", "OB", "UN"},
-}
-_FIX_HINT = {
-    ShiftAction: "date shifts apply to DA, DT and TM; use `empty` or `remove` here",
-    RemapUidAction: "UID remapping applies to UI; use `hash` or `pseudonym` for other identifiers",
-    HashAction: "keyed hashes apply to text VRs; use `remap uid` for UIDs and `shift` for dates",
-    PseudonymAction: "pseudonyms apply to text VRs; use `remap uid` for UIDs",
-    LookupAction: "lookup tables apply to text VRs",
-    CleanAction: "clean applies to free text (LO, SH, ST, LT, UT, UC, PN) and SR content",
-}
+from deidc.compiler.patterns import BUILTIN_PATTERNS, compiled
+from deidc.compiler.templates import validate_template
 
 
 @dataclass
@@ -70,9 +50,9 @@ def check_action_vr(planned: PlanAction, action: ast.Action, selector: ResolvedS
 
 def _convert(action: ast.Action, file: str, params: Parameters,
              diagnostics: list[Diagnostic]) -> PlanAction | None:
-    simple = {ast.Keep: KeepAction, ast.Remove: RemoveAction, ast.Empty: EmptyAction, ast.Dummy: DummyAction}
-    if type(action) in simple:
-        return simple[type(action)]()
+    plan_class = spec_of(action).plan
+    if not dataclasses.fields(plan_class):  # keep, remove, empty, dummy
+        return plan_class()
     if isinstance(action, ast.ReplaceConstant):
         return ReplaceAction(action.value)
     if isinstance(action, ast.ReplaceFrom):
@@ -103,7 +83,7 @@ def _convert(action: ast.Action, file: str, params: Parameters,
         key = _key(action.key, action.span, params, diagnostics)
         return key and RemapUidAction(key, action.root or DEFAULT_UID_ROOT)
     if isinstance(action, ast.Quarantine):
-        return QuarantineAction(action.reason or "a rule quarantines files with this attribute")
+        return QuarantineAction(action.reason or DEFAULT_QUARANTINE_REASON)
     if isinstance(action, ast.Clean):
         return _clean(action, params, diagnostics)
     raise TypeError(action)
@@ -209,7 +189,8 @@ def _check_vr(planned: PlanAction, action: ast.Action, selector: ResolvedSelecto
             diagnostics.append(Diagnostic(
                 "error", f"{selector.text} holds numbers; '{planned.value}' is not one", action.span,
                 code="DC030", hint="replace it with a number, or use `empty`"))
-    allowed = _ALLOWED_VRS.get(type(planned))
+    spec = BY_PLAN[type(planned)]
+    allowed = spec.vrs
     if allowed is None:
         return
     bad = sorted(selector.possible_vrs - allowed)
@@ -218,10 +199,5 @@ def _check_vr(planned: PlanAction, action: ast.Action, selector: ResolvedSelecto
         # the elements it cannot act on, so warn.
         severity = "warning" if selector.possible_vrs & allowed else "error"
         diagnostics.append(Diagnostic(
-            severity, f"{_verb(planned)} cannot apply to {selector.text} ({', '.join(bad)})",
-            action.span, code="DC030", hint=_FIX_HINT[type(planned)]))
-
-
-def _verb(planned: PlanAction) -> str:
-    return {ShiftAction: "a date shift", RemapUidAction: "UID remapping", HashAction: "a keyed hash",
-            PseudonymAction: "a pseudonym", LookupAction: "a lookup", CleanAction: "clean"}[type(planned)]
+            severity, f"{spec.misfit} cannot apply to {selector.text} ({', '.join(bad)})",
+            action.span, code="DC030", hint=spec.misfit_hint))

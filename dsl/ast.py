@@ -93,6 +93,8 @@ class NamePattern:
 Selector = Union[Keyword, Tag, TagMask, PrivateTag, Path, VrSelector, NamePattern]
 
 # ---- actions ---------------------------------------------------------------------------------
+# One node per alternative of `?action`; each action is declared in compiler/action_specs.py
+# (ACTIONS), which pairs the node with its Plan class and checks `Action` lists them all.
 
 
 @dataclass(frozen=True)

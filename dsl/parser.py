@@ -52,9 +52,26 @@ SYNTAX_ERROR_EXAMPLES: dict[str, list[str]] = {
     ],
 }
 
+
+def action_keywords(grammar: str) -> list[str]:
+    """The words that start an action, once each, in the order grammar.lark's `?action` rule
+    lists them: each alternative's leading literals (`"remap" "uid" uid_root? using?` → remap uid).
+    The actions are declared in compiler/action_specs.py, which the parser cannot import (dsl/
+    sits below compiler/); tests/compiler/test_action_specs.py checks the two agree."""
+    rule = regex.search(r"^\?action:(.*\n(?:[ \t]+\|.*\n)*)", grammar, regex.M)
+    if rule is None:
+        raise ValueError("grammar.lark has no `?action:` rule")
+    words: list[str] = []
+    for alternative in rule.group(1).splitlines():
+        lead = regex.match(r'\s*\|?\s*((?:"[^"]+"\s*)+)', alternative)
+        if lead is not None:
+            words.append(" ".join(regex.findall(r'"([^"]+)"', lead.group(1))))
+    return list(dict.fromkeys(words))
+
+
 HINTS: dict[str, str] = {
     "missing '->' between the selector and the action": "write a rule as `SELECTOR -> ACTION`, e.g. `PatientName -> empty`",
-    "unknown action": "actions are keep, remove, empty, dummy, replace, hash, pseudonym, lookup, shift, remap uid, quarantine, clean",
+    "unknown action": "actions are " + ", ".join(action_keywords(GRAMMAR_PATH.read_text(encoding="utf-8"))),
     "a tag must be written (gggg,eeee) with four hex digits on each side": "e.g. (0010,0010); use x for any digit, as in (50xx,xxxx)",
     "a string is not closed": 'strings are written in double quotes on one line, e.g. "ANONYMOUS"',
     "a block is not closed with '}'": "every `{` opened by private, option, when or pixels needs a matching `}`",

@@ -16,6 +16,7 @@ from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 
+from deidc.compiler.action_specs import ACTIONS
 from deidc.compiler.plan import (
     CleanAction, CopyNewValueAction, DummyAction, EmptyAction, HashAction, KeepAction, LookupAction, Plan,
     PlanAction, PseudonymAction, QuarantineAction, RemapUidAction, RemoveAction, ReplaceAction,
@@ -243,12 +244,13 @@ HANDLERS: dict[type, Callable[..., bool]] = {
     RemapUidAction: do_remap_uid, QuarantineAction: do_quarantine, CleanAction: do_clean,
 }
 
-ACTION_NAMES: dict[type, str] = {
-    KeepAction: "keep", RemoveAction: "remove", EmptyAction: "empty", ReplaceAction: "replace",
-    DummyAction: "dummy", CopyNewValueAction: "replace-from", HashAction: "hash",
-    PseudonymAction: "pseudonym", LookupAction: "lookup", ShiftAction: "shift",
-    RemapUidAction: "remap-uid", QuarantineAction: "quarantine", CleanAction: "clean",
-}
+# Plan action class → the action's name in audits, from the declaration of the actions.
+ACTION_NAMES: dict[type, str] = {spec.plan: spec.name for spec in ACTIONS}
+
+if set(HANDLERS) != set(ACTION_NAMES):  # a declared action without a handler, or the reverse
+    raise TypeError("runtime/actions.py HANDLERS and compiler/action_specs.py ACTIONS disagree: "
+                      f"no handler for {sorted(c.__name__ for c in set(ACTION_NAMES) - set(HANDLERS))}, "
+                      f"undeclared {sorted(c.__name__ for c in set(HANDLERS) - set(ACTION_NAMES))}")
 
 
 def apply_action(ctx: FileContext, ds: Dataset, tag: int, vr: str, action: PlanAction) -> bool:

@@ -22,31 +22,16 @@ Good:
 """
 from __future__ import annotations
 
-from deidc.compiler.plan import (
-    CleanAction, HashAction, LookupAction, PseudonymAction, RemapUidAction, ShiftAction,
-)
+from deidc.compiler.action_specs import action_parameters
 from deidc.dsl import ast
 from deidc.dsl.diagnostics import Diagnostic
-
-
-def _uses(action) -> set[str]:
-    used = set()
-    while isinstance(action, LookupAction):
-        action = action.fallback
-    if isinstance(action, (HashAction, PseudonymAction, RemapUidAction)):
-        used.add(action.key)
-    elif isinstance(action, ShiftAction):
-        used.add(action.shift)
-    elif isinstance(action, CleanAction) and action.date_shift:
-        used.add(action.date_shift)
-    return used
 
 
 def check(ctx):
     plan = ctx.full_plan
     used: set[str] = set()
     for rule in plan.rules:
-        used |= _uses(rule.action)
+        used |= action_parameters(rule.action)
     used |= {shift.key for name, shift in plan.shifts.items() if name in used}
     seen = set()
     for scoped in ctx.full_statements:

@@ -258,7 +258,7 @@ BUG_CLEAN_VRS = (
     "BUG: the shipped ps3.15-basic profile does not compile with this option: "
     "scripts/generate_ps315.py maps table code C to `clean phi` for every non-date attribute, "
     "including AE and CS ones (e.g. StationAETitle, ReasonForTheAttributeModification), while "
-    "compiler/actions.py _ALLOWED_VRS[CleanAction] excludes AE and CS, so each is a DC030 error")
+    "the clean entry's vrs in compiler/action_specs.py excludes AE and CS, so each is a DC030 error")
 KNOWN_BAD_OPTIONS: dict[str, str] = {}
 BASIC_OPTIONS = ["clean-descriptors", "clean-graphics", "clean-structured-content", "keep-unknown-elements",
                  "retain-device-identity", "retain-institution-identity",
