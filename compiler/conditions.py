@@ -13,7 +13,7 @@ from deidc.compiler.plan import AllTrue, AnyTrue, Not, Origin, PlanCondition, Pr
 from deidc.compiler.selectors import selector_text, tag_of
 from deidc.dsl import ast
 from deidc.dsl.diagnostics import Diagnostic
-from deidc.runtime.user_regex import compiled
+from deidc.compiler.patterns import compiled
 
 
 def plan_condition(cond: ast.Condition, diagnostics: list[Diagnostic]) -> PlanCondition | None:

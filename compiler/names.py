@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from pydicom.datadict import RepeatersDictionary, dictionary_VR, keyword_dict
 
-from deidc.runtime import user_regex
+from deidc.compiler import patterns
 
 VALID_VRS = frozenset(
     "AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN "
@@ -57,7 +57,7 @@ def tags_matching_name(pattern: str, flags: str) -> tuple[int, ...]:
     """Tags of all dictionary keywords that the regex finds (search, not full match). Raises
     `regex.error` for a bad pattern, `TimeoutError` when the search of all the keywords takes
     longer than `NAME_PATTERN_SECONDS`."""
-    compiled = user_regex.compiled(pattern, flags)
+    compiled = patterns.compiled(pattern, flags)
     deadline = time.monotonic() + NAME_PATTERN_SECONDS
     found = []
     for kw, tag in keyword_dict.items():

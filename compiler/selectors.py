@@ -14,7 +14,7 @@ from deidc.compiler.plan import (
 )
 from deidc.dsl import ast
 from deidc.dsl.diagnostics import Diagnostic
-from deidc.runtime import user_regex
+from deidc.compiler.patterns import FIX_HINT
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def resolve_selector(sel: ast.Selector, diagnostics: list[Diagnostic]) -> Resolv
             diagnostics.append(Diagnostic(
                 "error", f"/{sel.pattern}/{sel.flags} ran longer than {names.NAME_PATTERN_SECONDS:g} s over the "
                 "data dictionary's keywords: it backtracks without bound", sel.span, code="DC005",
-                hint=user_regex.FIX_HINT))
+                hint=FIX_HINT))
             return None
         except Exception as err:  # regex syntax error
             diagnostics.append(Diagnostic("error", f"bad regex: {err}", sel.span, code="DC005"))

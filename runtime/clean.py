@@ -29,28 +29,15 @@ import numpy as np
 import regex
 from rapidfuzz import fuzz, process
 
+from deidc.compiler.patterns import BUILTIN_PATTERNS, compiled
 from deidc.runtime import limits
 from deidc.runtime.limits import LimitExceeded
 from deidc.runtime.phi import FUZZY_LENGTHS, PhiSet, normalise
-from deidc.runtime.user_regex import RegexTooSlow, compiled, search_seconds
+from deidc.runtime.user_regex import RegexTooSlow, search_seconds
 
 # Fuzzy scores are computed in blocks of at most this many (word, PHI word) pairs (bytes of memory).
 _SCORE_BLOCK = 1 << 22
 
-BUILTIN_PATTERNS = {
-    "ssn": r"(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)",
-    "phone": r"(?<![\w-])(?:\+?1[-. ]?)?\(?\d{3}\)?[-. ]?\d{3}[-. ]\d{4}(?![\w-])",
-    # starts only where a run of address characters starts: tried inside a long run of letters
-    # with no `@`, every start scanned to the end of the run (quadratic)
-    "email": r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
-    "mrn": r"(?<![\w.])\d{7,}(?![\w.])",
-    # A capitalised name right after a word that introduces a person the record is not about:
-    # relatives and contacts (HIPAA Safe Harbor counts them), and the patient named in prose.
-    # (Staff named with a title — `Dr. Mark Lee` — are not PHI of the patient and stay.)
-    "person": (r"(?<=\b(?:[Cc]ontact|[Dd]iscussed with|[Ss]poke (?:with|to)|[Ww]ife|[Hh]usband|[Mm]other|"
-               r"[Ff]ather|[Ss]on|[Dd]aughter|[Ss]pouse|[Ss]ister|[Bb]rother|[Gg]uardian|[Ff]riend|"
-               r"[Nn]eighbou?r):? )(?!(?:Dr|Mr|Mrs|Ms|Prof)\b)[A-Z][a-z]+(?: [A-Z][a-z]+)?"),
-}
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 MONTHS_SHORT = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
 # date layouts found in free text: (regex, strptime layout)

@@ -11,7 +11,8 @@ from __future__ import annotations
 from pydicom.dataset import Dataset
 
 from deidc.compiler.plan import AllTrue, AnyTrue, Not, PlanCondition, Present, ValueIn, ValueMatches
-from deidc.runtime.user_regex import RegexTooSlow, compiled, search_seconds
+from deidc.compiler.patterns import compiled
+from deidc.runtime.user_regex import RegexTooSlow, search_seconds
 
 
 def _values(ds: Dataset, tag: int) -> list[str]:

@@ -17,22 +17,20 @@ import hashlib
 import hmac
 import re
 
+from deidc.compiler.templates import PLACEHOLDER_RE, validate_template
+
 __all__ = [
     "keyed_digest",
     "remap_uid",
     "keyed_hash",
     "pseudonym",
     "validate_template",
-    "template_space",
     "shift_offset",
 ]
 
 MAX_UID_LEN = 64
 _DIGEST_HEX = 64  # SHA-256 -> 64 hex characters
 _UID_ROOT_RE = re.compile(r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*")
-_PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
-_PLACEHOLDER_BODY_RE = re.compile(r"(hmac|hex):([0-9]+)")
-_MAX_PLACEHOLDER_LEN = 64
 
 
 def keyed_digest(key: bytes, value: str, purpose: str) -> bytes:
@@ -71,43 +69,6 @@ def keyed_hash(key: bytes, value: str, length: int) -> str:
     return keyed_digest(key, value, "hash").hex().upper()[:length]
 
 
-def validate_template(template: str) -> str | None:
-    """Return an error message for a bad pseudonym template, or None if valid.
-
-    Placeholders are ``{hmac:N}`` and ``{hex:N}`` with 1 <= N <= 64; every other
-    character is literal. Braces are reserved: a brace outside a well-formed
-    placeholder is an error (there is no escaping).
-    """
-    for m in _PLACEHOLDER_RE.finditer(template):
-        body = _PLACEHOLDER_BODY_RE.fullmatch(m.group(1))
-        if body is None:
-            return (
-                f"unknown placeholder {m.group(0)!r} in template {template!r}; "
-                "expected {hmac:N} or {hex:N}"
-            )
-        n = int(body.group(2))
-        if not 1 <= n <= _MAX_PLACEHOLDER_LEN:
-            return (
-                f"placeholder {m.group(0)!r} in template {template!r}: "
-                f"N must be 1..{_MAX_PLACEHOLDER_LEN}"
-            )
-    rest = _PLACEHOLDER_RE.sub("", template)
-    if "{" in rest or "}" in rest:
-        return f"unbalanced brace in template {template!r}"
-    return None
-
-
-def template_space(template: str) -> int:
-    """How many different pseudonyms a (valid) template can give: placeholders of one kind repeat
-    the same characters, so only the longest of each kind counts (hex reads the digest's leading
-    bits, hmac its low-order digits: independent while both are short; at most 2**256)."""
-    longest = {"hmac": 0, "hex": 0}
-    for m in _PLACEHOLDER_RE.finditer(template):
-        kind, n = m.group(1).split(":")
-        longest[kind] = max(longest[kind], int(n))
-    return min(10 ** longest["hmac"] * 16 ** longest["hex"], 2**256)
-
-
 def pseudonym(key: bytes, value: str, template: str) -> str:
     """Render ``template`` for ``value``; raises ValueError for a bad template.
 
@@ -131,7 +92,7 @@ def pseudonym(key: bytes, value: str, template: str) -> str:
             return as_hex[:n_int]
         return str(as_int % 10**n_int).zfill(n_int)
 
-    return _PLACEHOLDER_RE.sub(render, template)
+    return PLACEHOLDER_RE.sub(render, template)
 
 
 def shift_offset(key: bytes, value: str, low: int, high: int) -> int:

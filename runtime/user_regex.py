@@ -1,9 +1,8 @@
-"""A rule file's own regular expressions: compiled with the flags they are written with, matched
-under a time limit.
+"""A rule file's own regular expressions, matched under a time limit.
 
-In: a pattern and its flags as a rule file writes them (`/re/imsx`), and where it was written.
-Out: the compiled pattern (`compiled`), the timeout a search of one value gets
-(`search_seconds`), and `RegexTooSlow` to raise when a search overruns it.
+In: a search of a value with a rule's pattern (compiled by `deidc.compiler.patterns.compiled`,
+with the flags written after it). Out: the timeout the search gets (`search_seconds`), and
+`RegexTooSlow` to raise when it overruns.
 
 A pattern such as `(a|aa)+$` or `^(.*?,){11}P` backtracks without bound: on a value of 40 or 80
 characters it runs for hours. Every search of a DICOM value with a rule's pattern (a `~`
@@ -19,33 +18,9 @@ lookbehind), and the compiler checks patterns with the same package and flags as
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
-import regex
-
+from deidc.compiler.patterns import FIX_HINT
 from deidc.runtime import limits
 from deidc.runtime.limits import LimitExceeded
-
-# the flags the language allows after a /regex/ (grammar.lark: REGEX, PATTERN_LIST)
-FLAGS = {"i": regex.IGNORECASE, "m": regex.MULTILINE, "s": regex.DOTALL, "x": regex.VERBOSE}
-
-FIX_HINT = ("simplify the pattern: no nested or overlapping repeats such as (a+)+, (a|aa)+ or "
-            "(.*?,){11}, which try exponentially many ways to fail; a possessive repeat (a++) or an "
-            "atomic group (?>...) does not retry")
-
-
-def flag_bits(flags: str) -> int:
-    """`imsx` as written after a /regex/ → the `regex` flags."""
-    value = 0
-    for flag in flags:
-        value |= FLAGS[flag]
-    return value
-
-
-@lru_cache(maxsize=512)  # a Plan's patterns, compiled once per process
-def compiled(pattern: str, flags: str = "") -> regex.Pattern:
-    """The pattern compiled with its flags; raises `regex.error` when it is not a regex."""
-    return regex.compile(pattern, flag_bits(flags))
 
 
 def search_seconds() -> float:

@@ -23,7 +23,7 @@ import math
 
 from deidc.compiler.plan import LookupAction, PseudonymAction
 from deidc.dsl.diagnostics import Diagnostic
-from deidc.runtime.keyed import template_space
+from deidc.compiler.templates import template_space
 
 ARCHIVE = 10_000_000  # patients in a large archive
 TOLERATED = 1e-6  # chance that any two of them share a pseudonym

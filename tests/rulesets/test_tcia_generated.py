@@ -13,7 +13,8 @@ from pydicom.datadict import dictionary_VR, tag_for_keyword
 from deidc.compiler import compile_rules
 from deidc.compiler.plan import KeepAction, RemapUidAction, RemoveAction
 from deidc.runtime.dispatch import Dispatcher
-from deidc.runtime.keyed import pseudonym, template_space
+from deidc.compiler.templates import template_space
+from deidc.runtime.keyed import pseudonym
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "generate_tcia.py"

@@ -135,7 +135,7 @@ def test_shift_offset_empty_range():
 
 
 def test_template_space_counts_the_longest_placeholder_of_each_kind():
-    from deidc.runtime.keyed import template_space
+    from deidc.compiler.templates import template_space
     assert template_space("P{hmac:8}") == 10**8
     assert template_space("{hmac:3}-{hmac:5}") == 10**5  # the same digits repeated
     assert template_space("{hex:2}{hmac:2}") == 256 * 100
