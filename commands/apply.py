@@ -16,7 +16,7 @@ from rich.table import Table
 
 from deidc.commands.common import compile_for_command, err_console, keys_for_command
 from deidc.runtime import limits, outdir
-from deidc.runtime.batch import NoInputs, RunInterrupted, RunStopped, RunSummary, run_batch
+from deidc.runtime.batch import NoInputs, RunInterrupted, RunOptions, RunStopped, RunSummary, run_batch
 from deidc.runtime.journal import RUN_DIR, JournalMismatch
 from deidc.runtime.files import CODECS
 from deidc.runtime.cluster import ClusterUnavailable
@@ -132,11 +132,12 @@ def run(args: argparse.Namespace) -> int:
     except OSError as err:
         err_console.print(f"[bold red]error:[/] cannot prepare the output folder {out}: {err.strerror or err}")
         return EXIT_STOPPED
+    options = RunOptions(engine=args.engine, scheduler=args.scheduler, codec=args.codec, ocr_name=args.ocr,
+                         preview_dir=Path(args.preview) if args.preview else None, resume=args.resume,
+                         follow_symlinks=args.follow_symlinks, run_limits=run_limits,
+                         rule_options=tuple(args.option))
     try:
-        summary = _run_with_progress(plan, keys, source, out, max(1, args.workers), not args.no_progress,
-                                     args.ocr, Path(args.preview) if args.preview else None,
-                                     args.engine, args.scheduler, args.codec, args.resume,
-                                     args.follow_symlinks, run_limits, tuple(args.option))
+        summary = _run_with_progress(plan, keys, source, out, max(1, args.workers), not args.no_progress, options)
     except (ClusterUnavailable, NoInputs, JournalMismatch) as err:
         err_console.print(f"[bold red]error:[/] {err}")
         return EXIT_USAGE
@@ -185,10 +186,8 @@ def _check_paths(source: Path, out: Path, overwrite: bool, resume: bool) -> str 
     return outdir.check_output_folder(out, overwrite, resume)
 
 
-def _run_with_progress(plan, keys, source: Path, out: Path, workers: int, show: bool, ocr_name: str,
-                       preview: Path | None, engine: str = "local", scheduler: str | None = None,
-                       codec: str = "fast", resume: bool = False, follow_symlinks: bool = False,
-                       run_limits: limits.Limits | None = None, options: tuple[str, ...] = ()) -> RunSummary:
+def _run_with_progress(plan, keys, source: Path, out: Path, workers: int, show: bool,
+                       options: RunOptions) -> RunSummary:
     columns = (TextColumn("[bold]de-identifying"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[quarantined]} quarantined"), TimeRemainingColumn())
     # auto_refresh=False: no refresh thread, so worker processes can be forked safely.
@@ -206,10 +205,7 @@ def _run_with_progress(plan, keys, source: Path, out: Path, workers: int, show: 
                 last_refresh = now
 
         summary = run_batch(plan, keys, source, out, workers, on_file,
-                            on_start=lambda total: progress.update(task, total=total),
-                            ocr_name=ocr_name, preview_dir=preview, engine=engine, scheduler=scheduler,
-                            codec=codec, resume=resume, follow_symlinks=follow_symlinks,
-                            run_limits=run_limits, options=options)
+                            on_start=lambda total: progress.update(task, total=total), options=options)
         progress.refresh()
         return summary
 

@@ -1,7 +1,7 @@
 """A folder of DICOM files × Plan → output tree, mappings, audit and quarantine list.
 
-In: a compiled Plan, resolved keys, an input folder, an output folder, a worker count.
-Out, under OUT/:
+In: a compiled Plan, resolved keys, an input folder, an output folder, a worker count, and
+`RunOptions` (engine, reader, OCR, resume, limits, ...). Out, under OUT/:
     <PatientID>/<StudyInstanceUID>/<SeriesInstanceUID>/<SOPInstanceUID>.dcm   (new values)
     mappings/uid_mapping.csv, mappings/patid_mapping.csv                      (id_old,id_new)
     audit.jsonl        one line per changed element: file, path, action, rule file:line
@@ -24,6 +24,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from deidc.compiler.plan import Plan
@@ -32,10 +33,25 @@ from deidc.runtime.inputs import discover_inputs
 from deidc.runtime.journal import RUN_DIR, Journal
 from deidc.runtime.pool import SupervisedPool, WorkerLost
 from deidc.runtime.release import Input, Release, RunStopped, RunSummary, settled_result
-from deidc.runtime.worker import FileResult, quarantine
+from deidc.runtime.worker import FileResult, PatientPhi, WorkerSetup, quarantine
 
 BATCH = 16  # files a worker de-identifies together (shared cleaning); memory stays flat in the corpus
 STAGING = f"{RUN_DIR}/staging"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How `run_batch` goes about a run (what it de-identifies, and where to, are its arguments)."""
+    engine: str = "local"  # local: the supervised pool of this machine; dask: a Dask cluster (`cluster`)
+    scheduler: str | None = None  # dask: a running scheduler's address; None starts a local cluster
+    codec: str = "fast"  # fast: the byte-level engine, handing the reference engine the files it cannot
+    #                      copy; reference: pydicom reads and writes every file
+    ocr_name: str = "rapidocr"  # the OCR engine of pixels blocks
+    preview_dir: Path | None = None  # a PNG of every redacted frame goes here
+    resume: bool = False  # continue the interrupted run journaled in the output folder
+    follow_symlinks: bool = False  # follow links inside the input folder (else each is quarantined)
+    run_limits: limits.Limits | None = None  # None: this process's (`limits.current()`)
+    rule_options: tuple[str, ...] = ()  # the rule file's options selected (the run's fingerprint has them)
 
 
 class NoInputs(ValueError):
@@ -64,15 +80,16 @@ def _rel(path: Path, root: Path, given: Path) -> str:
     return path.name if path == given and not given.is_dir() else str(path.relative_to(root))
 
 
-def run_fingerprint(plan: Plan, keys: dict[str, bytes], input_root: Path, entries: list[Input], codec: str,
-                    run_limits: limits.Limits, options: tuple[str, ...] = ()) -> str:
+def run_fingerprint(plan: Plan, keys: dict[str, bytes], input_root: Path, entries: list[Input],
+                    options: RunOptions) -> str:
     """What must be the same for `--resume` to continue a run: the rule files' contents, the
     options, the keys (as keyed digests: never the key), the input, the engine and the limits that
     decide outcomes. The time and memory limits may change between attempts."""
+    run_limits = options.run_limits or limits.current()
     digest = hashlib.sha256()
     for source in plan.sources:
         digest.update(source.encode() + b"\0" + hashlib.sha256(Path(source).read_bytes()).digest())
-    digest.update("\0".join(sorted(options)).encode() + b"\1" + codec.encode())
+    digest.update("\0".join(sorted(options.rule_options)).encode() + b"\1" + options.codec.encode())
     for name in sorted(keys):
         digest.update(name.encode() + hmac.new(keys[name], b"deidc run fingerprint", "sha256").digest())
     digest.update(os.fsencode(input_root.resolve()) + b"\1")
@@ -84,16 +101,14 @@ def run_fingerprint(plan: Plan, keys: dict[str, bytes], input_root: Path, entrie
     return digest.hexdigest()
 
 
-def patient_phi(files: list[str], plan: Plan, workers: int,
-                run_limits: limits.Limits | None = None) -> tuple[dict[str, dict[str, list[tuple[str, str]]]], dict[str, str]]:
+def patient_phi(files: list[str], setup: WorkerSetup, workers: int) -> tuple[PatientPhi, dict[str, str]]:
     """The PHI of every patient, over all of their files: a name or an institution that one file
     holds is also looked for in the text and pixels of the patient's other files. Also the files
     that killed or stalled a worker (path → reason): pass 2 quarantines them without a retry."""
-    run_limits = run_limits or limits.current()
+    run_limits = setup.run_limits
     found: list = []
     lost: dict[str, str] = {}
-    with SupervisedPool(workers, worker.gather_phi_batch, worker.init_phi_worker,
-                        (plan, worker.STATE.get("codec", "fast"), run_limits)) as pool:
+    with SupervisedPool(workers, worker.gather_phi_batch, _init_pool_worker, (setup,)) as pool:
         for task_id, result in _supervised(pool, files, run_limits, chunk=64):
             if isinstance(result, WorkerLost):
                 lost[files[task_id]] = _lost_reason(result, run_limits)
@@ -103,7 +118,7 @@ def patient_phi(files: list[str], plan: Plan, workers: int,
 
 
 def _supervised(pool: SupervisedPool, paths: list[str], run_limits: limits.Limits,
-                chunk: int, indices: list[int] | None = None) -> Iterator[tuple[int, object]]:
+                chunk: int) -> Iterator[tuple[int, object]]:
     """Run `paths` on the pool in chunks; a chunk whose worker is lost is run again file by
     file; yield (position, result of one file) for each file, or (position, WorkerLost) for a
     file that lost its worker on its own."""
@@ -130,7 +145,7 @@ def _lost_reason(lost: WorkerLost, run_limits: limits.Limits) -> str:
     return f"{lost.reason} while processing this file"
 
 
-def merge_phi(found: Iterable[tuple[str, dict] | None]) -> dict[str, dict[str, list[tuple[str, str]]]]:
+def merge_phi(found: Iterable[tuple[str, dict] | None]) -> PatientPhi:
     """`gather_phi` results, in any order and from any worker, merged per patient (sorted, so the
     merge does not depend on which worker read which file)."""
     merged: dict[str, dict[str, set[tuple[str, str]]]] = {}
@@ -144,30 +159,30 @@ def merge_phi(found: Iterable[tuple[str, dict] | None]) -> dict[str, dict[str, l
     return {p: {n: sorted(v) for n, v in names.items()} for p, names in merged.items()}
 
 
-def _init_pass2(*args) -> None:
-    worker.confine(args[-1])  # the run's limits, last of init_worker's arguments
-    worker.init_worker(*args)
+def _init_pool_worker(setup: WorkerSetup) -> None:
+    """A worker process of the local pool (either pass): capped to the run's limits, configured."""
+    worker.confine(setup.run_limits)
+    worker.configure(setup)
 
 
-def _results(todo: list[int], entries: list[Input], plan: Plan, keys: dict[str, bytes], root: Path,
-             staging: Path, workers: int, ocr_name: str, preview_dir: Path | None, engine: str,
-             scheduler: str | None, codec: str, run_limits: limits.Limits) -> Iterator[tuple[int, FileResult]]:
-    """(input index, result) for every index of `todo`, as each file finishes."""
-    if engine not in ("local", "dask"):
-        raise ValueError(f"unknown engine {engine!r}: choose local or dask")
-    worker.STATE["codec"] = codec  # pass 1 reads with the same engine
+def _results(todo: list[int], entries: list[Input], setup: WorkerSetup, workers: int,
+             options: RunOptions) -> Iterator[tuple[int, FileResult]]:
+    """(input index, result) for every index of `todo`, as each file finishes. `setup` is the
+    workers' but for the PHI pass 1 shares (found here, or on the cluster)."""
+    if options.engine not in ("local", "dask"):
+        raise ValueError(f"unknown engine {options.engine!r}: choose local or dask")
+    run_limits = setup.run_limits
     files = [i for i, e in enumerate(entries) if e.refused is None]
-    dask = engine == "dask"
-    shared, lost = {}, {}
-    if plan.collects and not dask:  # dask: pass 1 runs on the cluster too, inside cluster_results
+    dask = options.engine == "dask"
+    lost = {}
+    if setup.plan.collects and not dask:  # dask: pass 1 runs on the cluster too, inside cluster_results
         phi_paths = [str(entries[i].path) for i in files]
-        shared, lost = patient_phi(phi_paths, plan, workers, run_limits)
-    # several workers (a cluster: always): one OCR thread each, or their thread pools fight over the cores
-    args = (plan, keys, str(root), str(staging), ocr_name, str(preview_dir) if preview_dir else None,
-            shared, 1 if workers > 1 or dask else 0, codec, run_limits)
+        shared, lost = patient_phi(phi_paths, setup, workers)
+        setup = replace(setup, shared_phi=shared)
     if dask:
         from deidc.runtime.cluster import cluster_results  # lazy: dask is imported only when used
-        yield from zip(todo, cluster_results([str(entries[i].path) for i in todo], args, workers, scheduler))
+        paths = [str(entries[i].path) for i in todo]
+        yield from zip(todo, cluster_results(paths, setup, workers, options.scheduler))
         return
     paths_left = []
     for i in todo:
@@ -179,7 +194,7 @@ def _results(todo: list[int], entries: list[Input], plan: Plan, keys: dict[str, 
         quarantine(result, "killed or stalled its worker", reason)
         yield i, result
     size = max(1, min(BATCH, -(-len(paths_left) // (workers * 4))))  # enough batches to keep workers busy
-    with SupervisedPool(workers, worker.process_files, _init_pass2, args) as pool:
+    with SupervisedPool(workers, worker.process_files, _init_pool_worker, (setup,)) as pool:
         for position, result in _supervised(pool, [str(entries[i].path) for i in paths_left], run_limits, size):
             i = paths_left[position]
             if isinstance(result, WorkerLost):
@@ -200,24 +215,22 @@ def _size(path: Path) -> int:
 
 def run_batch(plan: Plan, keys: dict[str, bytes], input_root: Path, out: Path, workers: int,
               on_file: Callable[[FileResult], None] | None = None,
-              on_start: Callable[[int], None] | None = None, ocr_name: str = "rapidocr",
-              preview_dir: Path | None = None, engine: str = "local",
-              scheduler: str | None = None, codec: str = "fast", *, resume: bool = False,
-              follow_symlinks: bool = False, run_limits: limits.Limits | None = None,
-              options: tuple[str, ...] = ()) -> RunSummary:
-    """`codec`: "fast" (the byte-level engine, with the reference engine for files it cannot
-    copy) or "reference" (pydicom reads and writes every file). `resume`: continue the interrupted
-    run journaled in `out` (the same rules, options, key and input; else `JournalMismatch`).
-    Raises `NoInputs`, `RunStopped` (output full or unwritable) and `RunInterrupted` (Ctrl-C)."""
-    run_limits = run_limits or limits.current()
+              on_start: Callable[[int], None] | None = None, *, options: RunOptions = RunOptions()) -> RunSummary:
+    """`on_start(number of inputs)` once, `on_file(result)` for each input as it settles.
+    `options.resume`: continue the interrupted run journaled in `out` (the same rules, options,
+    key and input; else `JournalMismatch`). Raises `NoInputs`, `RunStopped` (output full or
+    unwritable) and `RunInterrupted` (Ctrl-C)."""
+    if options.run_limits is None:
+        options = replace(options, run_limits=limits.current())
+    resume = options.resume
     started = time.perf_counter()
-    root, entries = list_inputs(input_root, follow_symlinks)
+    root, entries = list_inputs(input_root, options.follow_symlinks)
     if not entries:
         raise NoInputs(f"input {input_root} holds no files")
     if on_start:
         on_start(len(entries))
-    fingerprint = run_fingerprint(plan, keys, input_root, entries, codec, run_limits, options)
-    release = Release(out, entries, codec)
+    fingerprint = run_fingerprint(plan, keys, input_root, entries, options)
+    release = Release(out, entries, options.codec)
     try:
         release.journal = (Journal.resume if resume else Journal.start)(out, fingerprint, len(entries))
     except OSError as err:
@@ -239,8 +252,11 @@ def run_batch(plan: Plan, keys: dict[str, bytes], input_root: Path, out: Path, w
         todo = [i for i, e in enumerate(entries) if e.refused is None and i not in journal.settled]
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True, exist_ok=True)
-        for i, result in _results(todo, entries, plan, keys, root, staging, workers, ocr_name, preview_dir,
-                                  engine, scheduler, codec, run_limits):
+        # several workers (a cluster: always): one OCR thread each, or their thread pools fight over the cores
+        ocr_threads = 1 if workers > 1 or options.engine == "dask" else 0
+        setup = WorkerSetup(plan, keys, root, staging, options.ocr_name, options.preview_dir,
+                            ocr_threads=ocr_threads, codec=options.codec, run_limits=options.run_limits)
+        for i, result in _results(todo, entries, setup, workers, options):
             release.settle(i, result, on_file)
         release.settle_collisions()
     except KeyboardInterrupt:

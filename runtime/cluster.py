@@ -1,8 +1,8 @@
 """`deidc apply --engine dask`: the batch's two passes over a file list, run on a Dask cluster.
 
-In: the input paths and the setup tuple `batch._results` gives `worker.init_worker` (plan, keys,
-input_root, staging, ocr_name, preview_dir, shared, ocr_threads, ...), a worker count and, optionally,
-the address of a running Dask scheduler (tcp://host:port or tls://host:port).
+In: the input paths and the `worker.WorkerSetup` of the run (Plan, keys, folders, options; no
+shared PHI yet), a worker count and, optionally, the address of a running Dask scheduler
+(tcp://host:port or tls://host:port).
 Out: one `FileResult` per input, in input order, exactly as the local engine yields them; the
 parent (`run_batch`) still publishes the staged files and writes mappings, audit and quarantine.
 
@@ -16,7 +16,7 @@ Losing the scheduler itself stops the run with `ClusterUnavailable` instead of b
 Assumes a filesystem shared by client and workers: workers read the inputs and write staged files
 under OUT/.deidc-run/staging by path (both made absolute here). Workers need this version of deidc
 installed, and should run one thread each (`dask worker --nthreads 1`): the worker state is per
-process, so a worker's threads take turns. Start them with the Dask config
+process (`worker.configure`), so a worker's threads take turns. Start them with the Dask config
 `distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_: null`, as `_connect` does for its
 LocalCluster. The keys travel to the workers inside the setup, so reach a remote scheduler over
 tls:// on any network you do not trust.
@@ -34,12 +34,13 @@ import uuid
 from collections import deque
 from concurrent.futures import CancelledError
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from deidc.runtime import batch, worker
 from deidc.runtime.audit import summarise_error
-from deidc.runtime.worker import FileResult
+from deidc.runtime.worker import FileResult, WorkerSetup
 
 # distributed is imported inside the functions that need it: importing this module stays cheap
 
@@ -58,14 +59,13 @@ _LOCK = threading.Lock()
 _READY: str | None = None  # token of the setup this worker process is initialised with
 
 
-def _run_chunk(phase: str, token: str, setup: tuple, paths: list[str]) -> list[Any]:
-    """One task: initialise the worker process once per setup, then run the phase on each path."""
+def _run_chunk(phase: str, token: str, setup: WorkerSetup, paths: list[str]) -> list[Any]:
+    """One task: configure the worker process once per setup, then run the phase on each path."""
     global _READY
-    # worker.STATE is per process; a worker with several threads runs one chunk at a time
+    # the worker's setup is per process; a worker with several threads runs one chunk at a time
     with _LOCK:
         if _READY != token:
-            worker.init_worker(*setup)  # pass 1 too: it reads files as pass 2 will (same options)
-            worker.STATE["plan"] = setup[0]  # what gather_phi reads
+            worker.configure(setup)  # pass 1 too: it reads files as pass 2 will (same options)
             _READY = token
         if phase == "phi":
             return [worker.gather_phi(path) for path in paths]
@@ -75,21 +75,21 @@ def _run_chunk(phase: str, token: str, setup: tuple, paths: list[str]) -> list[A
 # ---- client side -----------------------------------------------------------------------------
 
 
-def cluster_results(paths: list[str], args: tuple, workers: int, address: str | None) -> Iterator[FileResult]:
+def cluster_results(paths: list[str], setup: WorkerSetup, workers: int, address: str | None) -> Iterator[FileResult]:
     """Pass 1 and pass 2 of the batch on a Dask cluster; FileResults in input order."""
-    plan, keys, input_root, staging, ocr_name, preview_dir, _, *rest = args  # rest: ocr_threads, ...
     # absolute paths: a worker's working directory is not the client's
     paths = [os.path.abspath(p) for p in paths]
-    root = os.path.abspath(input_root)
-    setup = (plan, keys, root, os.path.abspath(staging), ocr_name,
-             os.path.abspath(preview_dir) if preview_dir else None, {}, *rest)
+    root = os.path.abspath(setup.input_root)
+    preview_dir = setup.preview_dir
+    setup = replace(setup, input_root=Path(root), staging=Path(os.path.abspath(setup.staging)),
+                    preview_dir=Path(os.path.abspath(preview_dir)) if preview_dir else None, shared_phi={})
     client, cluster = _connect(address, workers)
     try:
         slots = max(1, sum(client.nthreads().values())) if address else workers
         run = _Runner(client, slots)
-        if plan.collects:
+        if setup.plan.collects:
             found = run.ordered("phi", setup, paths, lambda path, err: None)  # None: pass 2 says why
-            setup = setup[:6] + (batch.merge_phi(found),) + setup[7:]
+            setup = replace(setup, shared_phi=batch.merge_phi(found))
         yield from run.ordered("file", setup, paths, lambda path, err: _failed(path, root, err))
     finally:
         client.close()
@@ -139,7 +139,7 @@ class _Runner:
         self.window = WINDOW * slots
         self.held = 4 * self.window
 
-    def ordered(self, phase: str, setup: tuple, paths: list[str],
+    def ordered(self, phase: str, setup: WorkerSetup, paths: list[str],
                 on_error: Callable[[str, BaseException], Any]) -> Iterator[Any]:
         from distributed import wait
 

@@ -1,11 +1,11 @@
 """One worker process of a batch: pass 1 (the PHI of each file) and pass 2 (read, de-identify,
-stage), in batches of files, with the state the worker is initialised with once.
+stage), in batches of files, with the setup the worker is configured with once.
 
-In: paths, and (once, `init_worker`) the Plan, keys, folders and options. Out: per file of pass 1,
-(patient key, collected PHI) or None; per file of pass 2, a `FileResult` — the staged output's
-temporary path and everything the parent needs for the summary, mappings, audit and quarantine
-list. Any failure quarantines its own file only (fail closed). Used by the local process pool
-(`batch`) and by Dask workers (`cluster`) alike.
+In: paths, and (once, `configure`) a `WorkerSetup`: the Plan, keys, folders and options. Out:
+per file of pass 1, (patient key, collected PHI) or None; per file of pass 2, a `FileResult` — the
+staged output's temporary path and everything the parent needs for the summary, mappings, audit
+and quarantine list. Any failure quarantines its own file only (fail closed). Used by the local
+process pool (`batch`) and by Dask workers (`cluster`) alike.
 """
 from __future__ import annotations
 
@@ -59,27 +59,99 @@ class OutputFailure(Exception):
     """Writing to the output folder failed (disk full, read-only, permissions): not this file's fault."""
 
 
-STATE: dict = {}  # this process's Plan, deidentifier, folders and options (init_worker)
+PatientPhi = dict[str, dict[str, list[tuple[str, str]]]]  # patient key → collect name → (kind, value)
+
+
+@dataclass(frozen=True)
+class WorkerSetup:
+    """What every worker process of a run is given once: plain data, pickled once per worker (the
+    Plan is the bulk of it). `batch` and `cluster` build it; `configure` makes it this process's.
+    Paths may be given as text. The dicts are shared, never changed."""
+    plan: Plan
+    keys: dict[str, bytes]
+    input_root: Path  # what a result's `input` is relative to
+    staging: Path  # where pass 2 writes the staged outputs
+    ocr_name: str = "rapidocr"
+    preview_dir: Path | None = None  # a PNG of every redacted frame goes here
+    shared_phi: PatientPhi = field(default_factory=dict)  # pass 1's result, for pass 2
+    ocr_threads: int = 0  # 0: all cores (a single process); 1 in a pool, where workers share the cores
+    codec: str = "fast"  # both passes read with the same engine
+    run_limits: limits.Limits = field(default_factory=limits.current)
+
+    def __post_init__(self) -> None:
+        for name in ("input_root", "staging", "preview_dir"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, Path):
+                object.__setattr__(self, name, Path(value))
+
+
+@dataclass(frozen=True)
+class _Configured:
+    """This process's setup and what it builds from it once: the deidentifier (and its OCR engine)."""
+    setup: WorkerSetup
+    deidentifier: DatasetDeidentifier
+
+
+_configured: _Configured | None = None  # set by `configure`, once per process (per run, on Dask)
+
+
+def configure(setup: WorkerSetup) -> None:
+    """Make `setup` this process's: its limits, and the deidentifier pass 2 uses (built here, so
+    each file finds it ready). The memory cap is `confine`'s, for the local pool's workers."""
+    global _configured
+    limits.configure(setup.run_limits)
+    plan = setup.plan
+    ocr = LazyOcrEngine(setup.ocr_name, setup.ocr_threads) if plan.pixels else None
+    # fuzzy scoring threads as for OCR: all cores in a single process, one each in a pool
+    deidentifier = DatasetDeidentifier(plan, setup.keys, ocr, setup.preview_dir,
+                                       fuzzy_workers=setup.ocr_threads or -1)
+    _configured = _Configured(setup, deidentifier)
+    gc.freeze()  # the Plan and the dispatcher live as long as the worker: never scan them
+
+
+def init_worker(plan: Plan, keys: dict[str, bytes], input_root: str | Path, staging: str | Path,
+                **options) -> None:
+    """`configure` this process with a `WorkerSetup` of these and `options` (its other fields)."""
+    configure(WorkerSetup(plan, keys, Path(input_root), Path(staging), **options))
+
+
+def confine(run_limits: limits.Limits) -> None:
+    """Make this worker process live within the run's limits: its memory is capped, so an
+    allocation past the cap raises MemoryError in the file that made it (quarantined), instead of
+    the kernel's OOM killer taking the worker, or the machine."""
+    limits.configure(run_limits)
+    cap = run_limits.worker_memory
+    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (cap, hard))
+
+
+def _here() -> _Configured:
+    if _configured is None:
+        raise RuntimeError("this worker process is not configured (worker.configure)")
+    return _configured
 
 
 def gather_phi(path_text: str) -> tuple[str, dict[str, list[tuple[str, str]]]] | None:
     """Pass 1: (original PatientID, the PHI each `collect` finds in this file); None if the file
     is one pass 2 refuses (cut, malformed, over a limit: its bytes are not to be trusted, nor
     inflated), or has no patient key (its PHI is its own: files without a key share nothing)."""
-    plan: Plan = STATE["plan"]
+    setup = _here().setup
+    plan = setup.plan
     path = Path(path_text)
     try:
         check_input(path)  # the same check pass 2 makes first
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             found = None
-            if STATE.get("codec", "fast") == "fast":
+            if setup.codec == "fast":
                 try:
                     found = _scanned_phi(path, plan)
                 except NotForFastEngine:
                     pass
             if found is None:
-                ds = _headers(path, STATE.get("codec", "fast"))
+                ds = _headers(path, setup.codec)
                 patient = str(ds.get("PatientID", "") or "").strip() or str(ds.get("StudyInstanceUID", "") or "")
                 found = patient, {name: collected_values(ds, c.tags) for name, c in plan.collects.items()}
         for name, values in found[1].items():
@@ -107,45 +179,10 @@ def _headers(path: Path, codec: str):
     return pydicom.dcmread(path, stop_before_pixels=True, force=True)
 
 
-def confine(run_limits: limits.Limits) -> None:
-    """Make this worker process live within the run's limits: its memory is capped, so an
-    allocation past the cap raises MemoryError in the file that made it (quarantined), instead of
-    the kernel's OOM killer taking the worker, or the machine."""
-    limits.configure(run_limits)
-    cap = run_limits.worker_memory
-    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
-    if hard != resource.RLIM_INFINITY:
-        cap = min(cap, hard)
-    resource.setrlimit(resource.RLIMIT_DATA, (cap, hard))
-
-
-def init_phi_worker(plan: Plan, codec: str, run_limits: limits.Limits) -> None:
-    """A pass-1 worker process: the Plan, the reader and the limits."""
-    confine(run_limits)
-    STATE["plan"], STATE["codec"] = plan, codec
-
-
 def gather_phi_batch(path_texts: list[str]) -> list[tuple[str, dict[str, list[tuple[str, str]]]] | None]:
     """Pass 1 over a batch of files (one task of the supervised pool)."""
     with collect_garbage_after():
         return [gather_phi(p) for p in path_texts]
-
-
-def init_worker(plan: Plan, keys: dict[str, bytes], input_root: str, staging: str,
-                ocr_name: str = "rapidocr", preview_dir: str | None = None,
-                shared: dict | None = None, ocr_threads: int = 0, codec: str = "fast",
-                run_limits: limits.Limits | None = None) -> None:
-    if run_limits is not None:
-        limits.configure(run_limits)
-    STATE["shared_phi"] = shared or {}
-    STATE["codec"] = codec
-    ocr = LazyOcrEngine(ocr_name, ocr_threads) if plan.pixels else None
-    # fuzzy scoring threads as for OCR: all cores in a single process, one each in a pool
-    STATE["deidentifier"] = DatasetDeidentifier(plan, keys, ocr, Path(preview_dir) if preview_dir else None,
-                                                fuzzy_workers=ocr_threads or -1)
-    STATE["input_root"] = Path(input_root)
-    STATE["staging"] = Path(staging)
-    gc.freeze()  # the Plan and the dispatcher live as long as the worker: never scan them
 
 
 def process_file(path_text: str) -> FileResult:
@@ -166,7 +203,7 @@ def collect_garbage_after():
     """No cyclic garbage collection inside a batch, one young-generation collection after it:
     a batch allocates thousands of short-lived objects, and collections triggered among them
     cost a fifth of the time of a file. Datasets hold no reference cycles (refcounting frees
-    them), so nothing accumulates. The Plan is frozen out of collections (`init_worker`)."""
+    them), so nothing accumulates. The Plan is frozen out of collections (`configure`)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -181,7 +218,7 @@ def _process(path_texts: list[str]) -> list[FileResult]:
     pending = [_start(Path(p)) for p in path_texts]
     live = [p for p in pending if p.work is not None]
     # the shared work credits each warning to its file (FileWarnings); none is left to spread
-    failed = STATE["deidentifier"].run_deferred_together([p.work for p in live]) if live else None
+    failed = _here().deidentifier.run_deferred_together([p.work for p in live]) if live else None
     if failed is not None:
         if len(live) > 1:
             # the batch's shared work failed part-way, its datasets half changed: each file again,
@@ -247,7 +284,7 @@ def _guarded(p: _Pending, stage: Callable[[_Pending], None]) -> None:
 
 
 def _start(path: Path) -> _Pending:
-    root = STATE["input_root"]
+    root = _here().setup.input_root
     p = _Pending(path, FileResult(str(path.relative_to(root)) if path != root else path.name, 0))
     _guarded(p, _read_and_walk)
     return p
@@ -255,11 +292,12 @@ def _start(path: Path) -> _Pending:
 
 def _read_and_walk(p: _Pending) -> None:
     p.result.size = p.path.stat().st_size
-    p.source = read_input(p.path, STATE.get("codec", "fast"))
+    setup = _here().setup
+    p.source = read_input(p.path, setup.codec)
     ds, p.result.routed = p.source.dataset, p.source.routed
     p.present = {tag for tag in REQUIRED if tag in ds}
     patient = str(ds.get("PatientID", "") or "").strip() or str(ds.get("StudyInstanceUID", "") or "")
-    p.work = STATE["deidentifier"].begin(ds, STATE["shared_phi"].get(patient))
+    p.work = _here().deidentifier.begin(ds, setup.shared_phi.get(patient))
     _check_outcome(p)
 
 
@@ -272,7 +310,7 @@ def _check_outcome(p: _Pending) -> None:
 
 
 def _complete(p: _Pending) -> None:
-    STATE["deidentifier"].finish(p.work)
+    _here().deidentifier.finish(p.work)
     _check_outcome(p)
     if p.result.quarantine:
         return
@@ -283,7 +321,7 @@ def _complete(p: _Pending) -> None:
                            f"the rules remove required attribute(s) {', '.join(lost)}")
     result.output = str(output_relpath(ds))
     try:
-        staged, fast = write_temporary(ds, STATE["staging"], p.source.source)
+        staged, fast = write_temporary(ds, _here().setup.staging, p.source.source)
     except OSError as err:
         raise OutputFailure(f"cannot write to the output folder: {err.strerror or err}") from None
     result.staged = str(staged)

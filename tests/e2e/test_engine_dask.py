@@ -23,7 +23,7 @@ from pydicom.uid import generate_uid
 
 from deidc.commands.common import compile_for_command
 from deidc.resources import RULESETS_DIR
-from deidc.runtime.batch import run_batch
+from deidc.runtime.batch import RunOptions, run_batch
 from deidc.runtime.keys import resolve_keys
 
 RULESETS = ("ps3.15-basic", "tcia")
@@ -169,8 +169,8 @@ def test_a_failing_task_quarantines_its_file_and_the_batch_goes_on(source, clust
     with Client(cluster) as client:
         client.run(_break_one_file)
         try:
-            summary = run_batch(plan, keys, source, tmp_path / "out", 2, engine="dask",
-                                scheduler=cluster.scheduler_address)
+            summary = run_batch(plan, keys, source, tmp_path / "out", 2,
+                                options=RunOptions(engine="dask", scheduler=cluster.scheduler_address))
         finally:
             client.run(_repair)
             cloudpickle.unregister_pickle_by_value(sys.modules[__name__])

@@ -18,9 +18,15 @@ StudyDescription -> clean phi fuzzy 90
 
 
 @pytest.fixture
-def pass1(compile_plan):
-    worker.STATE.update(plan=compile_plan(RULES), codec="fast")
-    return worker.gather_phi
+def pass1(compile_plan, tmp_path):
+    """gather_phi in this process, configured as a worker of a run with RULES would be."""
+    plan = compile_plan(RULES)
+
+    def gather(path_text: str, codec: str = "fast"):
+        worker.configure(worker.WorkerSetup(plan, {}, tmp_path, tmp_path, codec=codec))
+        return worker.gather_phi(path_text)
+
+    return gather
 
 
 @pytest.mark.parametrize("codec", ["fast", "reference"])
@@ -32,10 +38,9 @@ def test_a_cut_file_gives_no_phi(pass1, read_test_file, tmp_path, codec):
     data = whole.read_bytes()
     cut = tmp_path / "cut.dcm"
     cut.write_bytes(data[: len(data) // 2])
-    worker.STATE["codec"] = codec
-    patient, found = pass1(str(whole))
+    patient, found = pass1(str(whole), codec)
     assert ("name", "GALLOWAY^REBECCA") in found["phi"]
-    assert pass1(str(cut)) is None
+    assert pass1(str(cut), codec) is None
 
 
 def test_a_file_without_a_patient_key_shares_nothing(pass1, read_test_file, tmp_path):

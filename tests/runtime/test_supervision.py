@@ -14,7 +14,7 @@ import pytest
 
 from deidc.compiler import compile_or_raise
 from deidc.runtime import limits, worker
-from deidc.runtime.batch import run_batch
+from deidc.runtime.batch import RunOptions, run_batch
 from deidc.runtime.keys import resolve_keys
 
 TEST_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
@@ -41,7 +41,7 @@ def _run(tmp_path: Path, inputs: Path, workers: int, seconds: float, out: str = 
     plan = compile_or_raise(rules).plan
     started = time.monotonic()
     summary = run_batch(plan, resolve_keys(plan, insecure_demo_key=True), inputs, tmp_path / out, workers,
-                        run_limits=limits.with_overrides(file_seconds=seconds))
+                        options=RunOptions(run_limits=limits.with_overrides(file_seconds=seconds)))
     return summary, time.monotonic() - started
 
 

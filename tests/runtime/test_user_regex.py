@@ -191,12 +191,14 @@ def test_a_worker_quarantines_the_slow_file_and_releases_the_other(body, attribu
 
 
 def test_a_dask_worker_gets_the_regex_limit(compile_plan, write_rules, key, tmp_path):
-    """`--engine dask` runs `cluster._run_chunk` on each worker with the run's setup tuple."""
+    """`--engine dask` runs `cluster._run_chunk` on each worker with the run's `WorkerSetup`."""
+    from deidc.runtime.worker import WorkerSetup
+
     plan = compile_plan(CONDITION_RULES)
     paths = _two_files(tmp_path / "in", SLOW_VALUE, "SeriesDescription")
     (tmp_path / "stage").mkdir()
-    setup = (plan, resolve_keys(plan), str(tmp_path / "in"), str(tmp_path / "stage"), "rapidocr", None, {},
-             0, "fast", limits.with_overrides(regex_seconds=SMALL))
+    setup = WorkerSetup(plan, resolve_keys(plan), tmp_path / "in", tmp_path / "stage",
+                        run_limits=limits.with_overrides(regex_seconds=SMALL))
     try:
         good, bad = cluster._run_chunk("file", "test-regex-limit", setup, paths)
         assert limits.current().regex_seconds == SMALL
