@@ -6,15 +6,18 @@ rule (origin and selector text), the precedence step that chose it, the action, 
 before and after de-identification. The "after" values come from running the real
 `DatasetDeidentifier` on a copy, so they are exactly what `deidc apply` would write.
 
-The walk mirrors `runtime/walk.py`: the file meta first (group 0002, at the top level), then the
-dataset, with the same ancestry levels, the same private-creator look-up and the same rule for
-entering sequences (only when they are kept or no rule applies); private creator elements, group
-lengths and the file meta elements deidc writes itself, which the runtime decides outside the
-dispatcher, are listed with the step that decides them.
+The rows follow the walk's own traversal (`runtime/visit.py`, which `runtime/walk.py` uses too):
+the file meta first (group 0002, at the top level), then the dataset, with the same ancestry
+levels, the same private-creator look-up and the same sequences entered (no rule, `keep` or
+`clean`). An element in the items of a sequence the rules `clean` is listed with its own rule,
+and its step says when the sequence's `clean` follows. Private creator elements, group lengths and
+the file meta elements deidc writes itself, which the runtime decides outside the dispatcher, are
+listed with the step that decides them.
 """
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -24,12 +27,12 @@ from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 
 from deidc.compiler.names import did_you_mean
-from deidc.compiler.file_meta import FILE_META_OWNED
-from deidc.compiler.plan import KeepAction, Plan, PlanRule, Specificity
+from deidc.compiler.plan import Plan, PlanRule, Specificity
 from deidc.compiler.show import format_action
 from deidc.runtime.conditions import evaluate_all
 from deidc.runtime.dispatch import Dispatcher, Level
-from deidc.runtime.walk import DatasetDeidentifier, _vr_of, format_path
+from deidc.runtime.visit import ElementVisitor, vr_of as _vr_of
+from deidc.runtime.walk import DatasetDeidentifier, format_path
 
 MAX_VALUE_CHARS = 60
 REMOVED = "(removed)"
@@ -86,13 +89,11 @@ def explain_dataset(plan: Plan, keys: dict[str, bytes], ds: Dataset) -> Explanat
     outcome = DatasetDeidentifier(plan, keys).deidentify(deidentified)
     after_ds = None if outcome.quarantine else deidentified
     conditions = evaluate_all(plan.conditions, ds)
-    rows: list[ElementExplanation] = []
-    dispatcher = Dispatcher(plan)
-    _walk_meta(ds, dispatcher, conditions, after_ds, rows)
-    _walk(ds, (), dispatcher, conditions, after_ds, rows)
+    explainer = _Explainer(Dispatcher(plan), conditions, after_ds)
+    explainer.visit_file(ds)
+    rows = explainer.rows
     if after_ds is not None:
-        seen = {row.path for row in rows}
-        _added(after_ds, (), seen, rows)
+        _added(after_ds, (), {row.path: row.vr for row in rows}, rows)
     return Explanation(outcome.quarantine, rows)
 
 
@@ -162,58 +163,57 @@ def _name(tag: int, creator: str | None) -> str:
     return keyword_for_tag(tag) or "(unknown)"
 
 
-def _walk_meta(ds: Dataset, dispatcher: Dispatcher, conditions: tuple[bool, ...], after_ds: Dataset | None,
-               rows: list[ElementExplanation]) -> None:
-    """The file meta's elements: those deidc writes itself, and the others as the rules decide."""
-    meta = getattr(ds, "file_meta", None)
-    if meta is None:
-        return
-    after_meta = getattr(after_ds, "file_meta", None)
-    for tag in list(meta._dict):
-        vr = _vr_of(meta, tag)
-        path, before = format_path((), tag), display_value(meta[tag])
-        if after_ds is None:
-            after = NOT_WRITTEN
-        else:
-            after = display_value(after_meta[tag]) if after_meta is not None and tag in after_meta._dict else REMOVED
-        if tag in FILE_META_OWNED:
-            rows.append(ElementExplanation(path, tag, _name(tag, None), vr, None, None, None, FILE_META_STEP,
-                                           "Written by deidc", before, after))
-        else:
-            rows.append(_row(path, tag, vr, None, dispatcher.rule_for((), tag, vr, None, conditions), before, after))
+class _Explainer(ElementVisitor):
+    """One row per element, in the walk's order (`runtime/visit.py`): the hooks only report."""
 
+    def __init__(self, dispatcher: Dispatcher, conditions: tuple[bool, ...], after_ds: Dataset | None):
+        super().__init__(dispatcher, conditions)
+        self.after_ds = after_ds
+        self.rows: list[ElementExplanation] = []
+        self._row_at: dict[str, int] = {}  # path -> index in rows
 
-def _walk(ds: Dataset, ancestry: tuple[Level, ...], dispatcher: Dispatcher, conditions: tuple[bool, ...],
-          after_ds: Dataset | None, rows: list[ElementExplanation]) -> None:
-    creators: dict[int, str | None] = {}
-    for tag in list(ds._dict):
-        group, element = tag >> 16, tag & 0xFFFF
-        path = format_path(ancestry, tag)
+    def owned_meta(self, meta: Dataset, tag: int) -> None:
+        self._add(ElementExplanation(format_path((), tag), tag, _name(tag, None), _vr_of(meta, tag), None, None,
+                                     None, FILE_META_STEP, "Written by deidc", display_value(meta[tag]),
+                                     self._meta_after(tag)))
+
+    def meta_element(self, meta: Dataset, tag: int, vr: str, rule: PlanRule | None) -> None:
+        self._add(_row(format_path((), tag), tag, vr, None, rule, display_value(meta[tag]), self._meta_after(tag)))
+
+    def group_length(self, ds: Dataset, ancestry: tuple[Level, ...], tag: int) -> None:
         vr = _vr_of(ds, tag)
-        before = display_value(ds[tag])
-        after = _after(after_ds, ancestry, tag)
-        if element == 0:
-            rows.append(ElementExplanation(path, tag, "(group length)", vr, None, None, None,
-                                           GROUP_LENGTH_STEP, "Remove", before, after))
-            continue
-        creator = None
-        if group & 1:
-            if 0x10 <= element <= 0xFF:
-                rows.append(ElementExplanation(path, tag, _name(tag, None), vr, None, None, None,
-                                               CREATOR_STEP, "Keep", before, after))
-                continue
-            if element >= 0x1000:
-                block = (group << 8) | (element >> 8)
-                if block not in creators:
-                    creators[block] = DatasetDeidentifier._creator(ds, group, element >> 8)
-                creator = creators[block]
-        rule = dispatcher.rule_for(ancestry, tag, vr, creator, conditions)
-        rows.append(_row(path, tag, vr, creator, rule, before, after))
-        if vr == "SQ" and (rule is None or isinstance(rule.action, KeepAction)):
-            value = ds[tag].value
-            if isinstance(value, Sequence):
-                for index, item in enumerate(value):
-                    _walk(item, ancestry + ((tag, creator, index),), dispatcher, conditions, after_ds, rows)
+        self._add(ElementExplanation(format_path(ancestry, tag), tag, "(group length)", vr, None, None, None,
+                                     GROUP_LENGTH_STEP, "Remove", display_value(ds[tag]),
+                                     _after(self.after_ds, ancestry, tag)))
+
+    def private_creator(self, ds: Dataset, ancestry: tuple[Level, ...], tag: int) -> None:
+        vr = _vr_of(ds, tag)
+        self._add(ElementExplanation(format_path(ancestry, tag), tag, _name(tag, None), vr, None, None, None,
+                                     CREATOR_STEP, "Keep", display_value(ds[tag]), _after(self.after_ds, ancestry, tag)))
+
+    def element(self, ds: Dataset, ancestry: tuple[Level, ...], tag: int, vr: str, creator: str | None,
+                rule: PlanRule | None) -> None:
+        self._add(_row(format_path(ancestry, tag), tag, vr, creator, rule, display_value(ds[tag]),
+                       _after(self.after_ds, ancestry, tag)))
+
+    def deferred_clean(self, item: Dataset, ancestry: tuple[Level, ...], tag: int, vr: str, rule: PlanRule) -> None:
+        """The element's own rule decided its row; unless that removed it, the sequence's `clean`
+        follows (the walk cleans what its own rule left)."""
+        index = self._row_at.get(format_path(ancestry, tag))
+        if index is None or self.rows[index].after == REMOVED:
+            return
+        row = self.rows[index]
+        self.rows[index] = dataclasses.replace(row, step=f"{row.step}, then its sequence's clean ({rule.origin})")
+
+    def _add(self, row: ElementExplanation) -> None:
+        self._row_at[row.path] = len(self.rows)
+        self.rows.append(row)
+
+    def _meta_after(self, tag: int) -> str:
+        if self.after_ds is None:
+            return NOT_WRITTEN
+        after_meta = getattr(self.after_ds, "file_meta", None)
+        return display_value(after_meta[tag]) if after_meta is not None and tag in after_meta._dict else REMOVED
 
 
 def _row(path: str, tag: int, vr: str, creator: str | None, rule: PlanRule | None, before: str,
@@ -240,13 +240,17 @@ def _after(after_ds: Dataset | None, ancestry: tuple[Level, ...], tag: int) -> s
     return display_value(ds[tag]) if tag in ds._dict else REMOVED
 
 
-def _added(ds: Dataset, ancestry: tuple[Level, ...], seen: set[str], rows: list[ElementExplanation]) -> None:
-    """Elements of the de-identified copy that the original lacks (the PS3.15 markers)."""
+def _added(ds: Dataset, ancestry: tuple[Level, ...], seen: dict[str, str], rows: list[ElementExplanation]) -> None:
+    """Elements of the de-identified copy that the original lacks (the PS3.15 markers). `seen`:
+    path -> VR of the rows explained; only what the walk took for a sequence is looked into (one
+    kept whole, such as a sequence stored as UN, still holds its items, which are not added)."""
     for tag in list(ds._dict):
         path = format_path(ancestry, tag)
         if path not in seen:
             rows.append(ElementExplanation(path, tag, _name(tag, None), _vr_of(ds, tag), None, None, None,
                                            ADDED_STEP, "Add", ABSENT, display_value(ds[tag])))
+            continue
+        if seen[path] != "SQ":
             continue
         value = ds[tag].value
         if isinstance(value, Sequence):

@@ -5,8 +5,9 @@ Out: a `DatasetOutcome` with the changes made (for the audit and the summary), t
 patient-ID mappings, or the reason the file must be quarantined.
 
 Order of work: conditions and file-level quarantines; the PHI sets `collect` names, from the
-original values; the walk (the file meta's elements, but for those deidc writes itself, then each
-element dispatched once, sequence items walked recursively with their ancestry); private creator
+original values; the walk (`runtime/visit.py` decides the order and what each element is: the file
+meta's elements, but for those deidc writes itself, then each element dispatched once, sequence
+items walked recursively with their ancestry; `_FileWalk` here changes them); private creator
 elements kept only while their block still holds data; the deferred DA shifts and `clean`, for
 a whole batch of datasets at once; `replace AnotherAttribute` copies, which need the other
 attribute's new value; the PS3.15 markers; file meta MediaStorageSOPInstanceUID = the new
@@ -19,11 +20,8 @@ from functools import lru_cache
 from typing import NamedTuple
 from pathlib import Path
 
-from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset
-from pydicom.sequence import Sequence
 
-from deidc.compiler.file_meta import FILE_META_OWNED
 from deidc.compiler.plan import CleanAction, KeepAction, Plan, PlanRule, RemoveAction, Specificity
 from deidc.runtime.actions import ACTION_NAMES, FileContext, QuarantineFile, apply_action
 from deidc.runtime.texts import components
@@ -39,8 +37,8 @@ from deidc.runtime.pixels import (
 )
 from deidc.runtime.dispatch import Dispatcher, Level
 from deidc.runtime.markers import add_markers, mark_dates_modified
+from deidc.runtime.visit import ElementVisitor, creator_of, vr_of as _vr_of  # noqa: F401 — _vr_of: for tests
 
-FREE_TEXT_VRS = frozenset({"LO", "LT", "SH", "ST", "UT", "UC", "PN"})
 PATIENT_ID = 0x00100020
 SOP_INSTANCE_UID = 0x00080018
 STUDY_UID, SERIES_UID = 0x0020000D, 0x0020000E
@@ -90,16 +88,6 @@ def format_path(ancestry: tuple[Level, ...], tag: int) -> str:
 @lru_cache(maxsize=8192)
 def _tag_text(tag: int) -> str:
     return f"({tag >> 16:04x},{tag & 0xFFFF:04x})"
-
-
-def _vr_of(ds: Dataset, tag: int) -> str:
-    raw = ds._dict[tag]
-    if raw.VR is not None:
-        return raw.VR
-    try:
-        return dictionary_VR(tag).split(" or ")[0]
-    except KeyError:
-        return ds[tag].VR  # private or unknown in implicit VR: let pydicom decide (SQ or UN)
 
 
 def _text(ds: Dataset, tag: int) -> str:
@@ -182,8 +170,7 @@ class DatasetDeidentifier:
             work.regions = ultrasound_regions(ds) if self.plan.pixels else []
             work.phi = {name: build_phi(sorted(set(_collected(ds, name, c.tags)) | set((shared_phi or {}).get(name, ()))))
                         for name, c in self.plan.collects.items()}
-            self._walk_meta(ds, conditions, ctx, work.outcome.changes)
-            self._walk(ds, (), conditions, ctx, work.outcome.changes)
+            _FileWalk(self, conditions, ctx, work.outcome.changes).visit_file(ds)
             work.ctx = ctx
         except QuarantineFile as q:
             work.outcome.quarantine = str(q)
@@ -225,104 +212,7 @@ class DatasetDeidentifier:
         if getattr(ds, "file_meta", None) is not None and SOP_INSTANCE_UID in ds:
             ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
 
-    def _walk(self, ds: Dataset, ancestry: tuple[Level, ...], conditions: tuple[bool, ...],
-              ctx: FileContext, changes: list[Change]) -> None:
-        creators: dict[int, str] = {}  # (group << 8 | block) -> creator, upper-case
-        live_blocks: set[int] = set()
-        rule_for, context, default = self.dispatcher.rule_for, self.dispatcher.context_of(ancestry), Specificity.DEFAULT
-        for tag in list(ds._dict):
-            group, element = tag >> 16, tag & 0xFFFF
-            if element == 0:  # group lengths go stale once values change
-                del ds._dict[tag]
-                continue
-            creator = None
-            if group & 1:
-                if 0x10 <= element <= 0xFF:
-                    continue  # private creators: decided after the walk, by their blocks
-                if element >= 0x1000:
-                    block = (group << 8) | (element >> 8)
-                    if block not in creators:
-                        creators[block] = self._creator(ds, group, element >> 8)
-                    creator = creators[block]
-            vr = _vr_of(ds, tag)
-            rule = rule_for(ancestry, tag, vr, creator, conditions, context)
-            if group & 1 and (rule is None or rule.specificity == default):
-                ctx.unknown_private += 1
-            kind = type(rule.action) if rule is not None else None
-            if vr == "SQ" and (kind is None or kind is KeepAction):
-                self._walk_items(ds, tag, creator, ancestry, conditions, ctx, changes)
-            elif vr == "SQ" and kind is CleanAction:  # clean a sequence: the free text of its items
-                self._walk_items(ds, tag, creator, ancestry, conditions, ctx, changes)
-                self._clean_items(ds, tag, rule, ancestry, ctx)
-            elif kind is RemoveAction:  # the most frequent change: no handler needed
-                del ds._dict[tag]
-                changes.append(Change(format_path(ancestry, tag), "remove", self._origins[rule.id]))
-            elif kind is not None and kind is not KeepAction:
-                self._apply(ds, tag, vr, rule, ancestry, ctx, changes)
-            if creator is not None and tag in ds._dict:
-                live_blocks.add((group << 8) | (element >> 8))
-        for block in {(t >> 16) << 8 | (t & 0xFF) for t in ds._dict if (t >> 16) & 1 and 0x10 <= t & 0xFFFF <= 0xFF}:
-            if block not in live_blocks:
-                del ds._dict[((block >> 8) << 16) | (block & 0xFF)]
-
-    def _walk_meta(self, ds: Dataset, conditions: tuple[bool, ...], ctx: FileContext, changes: list[Change]) -> None:
-        """The file meta (group 0002), as top-level elements: the rules decide every element but
-        those deidc writes itself (`FILE_META_OWNED`, which the dispatcher gives no rule)."""
-        meta = getattr(ds, "file_meta", None)
-        if meta is None:
-            return
-        rule_for, context = self.dispatcher.rule_for, self.dispatcher.context_of(())
-        for tag in list(meta._dict):
-            if tag in FILE_META_OWNED:
-                continue
-            vr = _vr_of(meta, tag)
-            rule = rule_for((), tag, vr, None, conditions, context)
-            kind = type(rule.action) if rule is not None else None
-            if kind is RemoveAction:
-                del meta._dict[tag]
-                changes.append(Change(format_path((), tag), "remove", self._origins[rule.id]))
-            elif kind is not None and kind is not KeepAction:
-                self._apply(meta, tag, vr, rule, (), ctx, changes)
-
-    def _walk_items(self, ds, tag, creator, ancestry, conditions, ctx, changes) -> None:
-        value = ds[tag].value
-        if isinstance(value, Sequence):
-            for index, item in enumerate(value):
-                self._walk(item, ancestry + ((tag, creator, index),), conditions, ctx, changes)
-
-    def _clean_items(self, ds: Dataset, tag: int, rule: PlanRule, ancestry, ctx: FileContext) -> None:
-        """Defer `clean` for every free-text element left in the sequence's items, at any depth,
-        once their own rules have run."""
-        value = ds[tag].value
-        if not isinstance(value, Sequence):
-            return
-        for index, item in enumerate(value):
-            level = ancestry + ((tag, None, index),)
-            for inner, elem in list(item._dict.items()):
-                vr = _vr_of(item, inner)
-                if vr == "SQ":
-                    self._clean_items(item, inner, rule, level, ctx)
-                elif vr in FREE_TEXT_VRS:
-                    ctx.deferred_cleans.append((item, inner, vr, rule.action, format_path(level, inner),
-                                                self._origins[rule.id]))
-
-    def _apply(self, ds, tag, vr, rule: PlanRule, ancestry, ctx: FileContext, changes) -> None:
-        ctx.note = None
-        path, origin = format_path(ancestry, tag), self._origins[rule.id]
-        ctx.where = (path, origin)
-        if apply_action(ctx, ds, tag, vr, rule.action):
-            changes.append(Change(path, ACTION_NAMES[type(rule.action)], origin, ctx.note))
-
-    @staticmethod
-    def _creator(ds: Dataset, group: int, block: int) -> str | None:
-        raw = ds._dict.get((group << 16) | block)
-        if getattr(raw, "is_raw", False) and isinstance(raw.value, bytes) and raw.value.isascii() \
-                and b"\\" not in raw.value:  # plain ASCII: read it without converting the element
-            return raw.value.decode("ascii").strip(" \x00").upper()
-        elem = ds.get((group << 16) | block)
-        if elem is None or elem.value is None:
-            return None
-        return str(elem.value).strip(" \x00").upper()
+    _creator = staticmethod(creator_of)  # (crosscheck tests read creators as the walk does)
 
     def _redact_pixels(self, ds: Dataset, rules, phi, regions, changes: list[Change]) -> None:
         frames, planar = read_frames(ds)
@@ -352,6 +242,60 @@ class DatasetDeidentifier:
                 target_ds[tag].value = new_value
                 changes.append(Change(path, "replace-from", origin,
                                       f"copied from ({source >> 16:04x},{source & 0xFFFF:04x})"))
+
+
+_DEFAULT = Specificity.DEFAULT  # (read once: an enum member costs a look-up per element)
+
+
+class _FileWalk(ElementVisitor):
+    """The walk of one file: `runtime/visit.py` decides each element, these hooks change it."""
+
+    def __init__(self, deid: DatasetDeidentifier, conditions: tuple[bool, ...], ctx: FileContext,
+                 changes: list[Change]):
+        super().__init__(deid.dispatcher, conditions)
+        self.ctx, self.changes, self.origins = ctx, changes, deid._origins
+
+    def meta_element(self, meta: Dataset, tag: int, vr: str, rule: PlanRule | None) -> None:
+        if rule is None:
+            return
+        kind = type(rule.action)
+        if kind is RemoveAction:
+            del meta._dict[tag]
+            self.changes.append(Change(_tag_text(tag), "remove", self.origins[rule.id]))
+        elif kind is not KeepAction:
+            self._apply(meta, tag, vr, rule, ())
+
+    def group_length(self, ds: Dataset, ancestry: tuple[Level, ...], tag: int) -> None:
+        del ds._dict[tag]  # group lengths go stale once values change
+
+    def element(self, ds: Dataset, ancestry: tuple[Level, ...], tag: int, vr: str, creator: str | None,
+                rule: PlanRule | None) -> None:
+        if rule is None:
+            if (tag >> 16) & 1:  # a private element no rule names
+                self.ctx.unknown_private += 1
+            return
+        if (tag >> 16) & 1 and rule.specificity == _DEFAULT:
+            self.ctx.unknown_private += 1
+        kind = type(rule.action)
+        if kind is RemoveAction:  # the most frequent change: no handler needed
+            del ds._dict[tag]
+            self.changes.append(Change(format_path(ancestry, tag), "remove", self.origins[rule.id]))
+        elif kind is not KeepAction and not (kind is CleanAction and vr == "SQ"):  # a cleaned sequence: its items
+            self._apply(ds, tag, vr, rule, ancestry)
+
+    def deferred_clean(self, item: Dataset, ancestry: tuple[Level, ...], tag: int, vr: str, rule: PlanRule) -> None:
+        self.ctx.deferred_cleans.append((item, tag, vr, rule.action, format_path(ancestry, tag), self.origins[rule.id]))
+
+    def dead_creator(self, ds: Dataset, ancestry: tuple[Level, ...], tag: int) -> None:
+        del ds._dict[tag]  # a private creator is kept while its block still holds data
+
+    def _apply(self, ds: Dataset, tag: int, vr: str, rule: PlanRule, ancestry: tuple[Level, ...]) -> None:
+        ctx = self.ctx
+        ctx.note = None
+        path, origin = format_path(ancestry, tag), self.origins[rule.id]
+        ctx.where = (path, origin)
+        if apply_action(ctx, ds, tag, vr, rule.action):
+            self.changes.append(Change(path, ACTION_NAMES[type(rule.action)], origin, ctx.note))
 
 
 def _collected(ds: Dataset, name: str, tags: dict[int, str]) -> list[tuple[str, str]]:

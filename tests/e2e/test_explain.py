@@ -178,3 +178,65 @@ def test_unknown_elements_and_the_file_meta_are_explained(tmp_path):
     instance = by_path(explanation, "(0002,0003)")
     assert instance.step == FILE_META_STEP and instance.after == instance.before  # no rule remaps SOPInstanceUID here
     assert explanation.elements.index(syntax) < explanation.elements.index(unknown)  # file order: meta first
+
+
+def _with_request_attributes(ds, **item_values):
+    """CT_small with a RequestAttributesSequence (0040,0275) of one item holding `item_values`."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+    item = Dataset()
+    for keyword, value in item_values.items():
+        setattr(item, keyword, value)
+    ds.RequestAttributesSequence = Sequence([item])
+    return ds
+
+
+def test_the_items_of_a_sequence_the_rules_clean_are_explained(tmp_path):
+    """ps3.15-basic with clean-descriptors: RequestAttributesSequence -> clean phi. The walk enters
+    the items (each element by its own rule, then the free text left is cleaned); explain lists
+    every item element with its own rule, as the walk decides it."""
+    rules = tmp_path / "site.deid"
+    rules.write_text('version 1\nuse "ps3.15-basic" with clean-descriptors\n', encoding="utf-8")
+    plan = compile_rules(str(rules)).plan
+    ds = _with_request_attributes(read_dataset(TEST_FILES / "CT_small.dcm"),
+                                  ScheduledProcedureStepID="SPS1", RequestedProcedureID="RP-GALLOWAY-7")
+    explanation = explain_dataset(plan, resolve_keys(plan, insecure_demo_key=True), ds)
+    sequence = by_path(explanation, "(0040,0275)")
+    assert sequence.action.startswith("Clean") and sequence.after == "1 item(s)"
+    for path, name, before in (("(0040,0275)[0]/(0040,0009)", "ScheduledProcedureStepID", "SPS1"),
+                               ("(0040,0275)[0]/(0040,1001)", "RequestedProcedureID", "RP-GALLOWAY-7")):
+        row = by_path(explanation, path)
+        assert (row.name, row.selector, row.step, row.action) == (name, name, "tag", "Remove")
+        assert (row.before, row.after) == (before, REMOVED)
+    assert not [r for r in explanation.elements if r.path.startswith("(0040,0275)[0]") and r.step == "added by deidc"]
+
+
+def test_free_text_left_in_a_cleaned_sequence_names_its_own_rule_and_the_clean(tmp_path):
+    """An item element its own rule keeps is then cleaned by the sequence's `clean`: the row names
+    its own rule (as the walk decides it) and says the sequence's clean follows."""
+    rules = tmp_path / "site.deid"
+    rules.write_text("version 1\ncollect PatientName as phi\nRequestAttributesSequence -> clean phi\n"
+                     "RequestedProcedureID -> remove\ndefault -> keep\n", encoding="utf-8")
+    plan = compile_rules(str(rules)).plan
+    ds = _with_request_attributes(read_dataset(TEST_FILES / "CT_small.dcm"), RequestedProcedureID="RP7",
+                                  RequestedProcedureDescription="CompressedSamples follow-up")
+    explanation = explain_dataset(plan, resolve_keys(plan, insecure_demo_key=True), ds)
+    kept = by_path(explanation, "(0040,0275)[0]/(0032,1060)")
+    assert (kept.rule, kept.action) == (f"{rules}:5", "Keep")
+    assert kept.step == f"default, then its sequence's clean ({rules}:3)"
+    assert kept.before == "CompressedSamples follow-up" and "CompressedSamples" not in kept.after
+    removed = by_path(explanation, "(0040,0275)[0]/(0040,1001)")  # removed by its own rule: nothing left to clean
+    assert (removed.rule, removed.step, removed.after) == (f"{rules}:4", "tag", REMOVED)
+
+
+def test_a_sequence_stored_as_un_is_kept_whole_and_its_items_are_not_added(tmp_path):
+    """rtdose_rle.dcm stores ReferencedRTPlanSequence (300c,0002) with VR UN: the walk does not
+    enter it (it keeps it whole), so its items are neither explained nor "added by deidc"."""
+    rules = tmp_path / "keep.deid"
+    rules.write_text("version 1\ndefault -> keep\n", encoding="utf-8")
+    plan = compile_rules(str(rules)).plan
+    explanation = explain_dataset(plan, resolve_keys(plan, insecure_demo_key=True),
+                                  read_dataset(TEST_FILES / "rtdose_rle.dcm"))
+    sequence = by_path(explanation, "(300c,0002)")
+    assert sequence.vr == "UN" and sequence.action == "Keep"
+    assert not [r.path for r in explanation.elements if r.path.startswith("(300c,0002)[")]
