@@ -39,16 +39,7 @@ REMOVED = "(removed)"
 ABSENT = "(absent)"
 NOT_WRITTEN = "(quarantined: not written)"
 
-STEP_NAMES = {
-    Specificity.PATH: "path",
-    Specificity.TAG: "tag",
-    Specificity.PRIVATE_ELEMENT: "private element",
-    Specificity.PRIVATE_BLOCK: "private creator block",
-    Specificity.MASK: "mask",
-    Specificity.UNKNOWN: "unknown element",
-    Specificity.VR_OR_NAME: "VR or name",
-    Specificity.DEFAULT: "default",
-}
+STEP_NAMES = {index.specificity: index.step for index in INDEXES}  # the precedence, declared once
 NO_RULE = "no rule: kept"
 CREATOR_STEP = "private creator: kept while its block holds data"
 GROUP_LENGTH_STEP = "group length: always removed"
