@@ -38,7 +38,7 @@ from deidc.compiler.plan import (
     ShiftAction, StepPattern, TagPattern, index_contents,
 )
 from deidc.compiler.show import format_action, format_condition
-from deidc.runtime.dispatch import Dispatcher
+from deidc.compiler.dispatch import Dispatcher
 
 NO_RULE = "no rule: kept"
 ANY_PRIVATE_GROUP = 0x0009  # the representative odd group for `(gggg,"CREATOR",xx)`

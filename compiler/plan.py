@@ -6,7 +6,7 @@ creators are upper-cased strings, parameters are values, tables are dicts. The r
 name lookups and no rule search beyond the indexes below. A Plan pickles (for worker processes)
 and prints (`deidc compile --show`).
 
-Precedence (one model, applied by `runtime.dispatch.Dispatcher`): the most specific selector
+Precedence (one model, applied by `compiler.dispatch.Dispatcher`): the most specific selector
 wins —
 
     path  >  tag or keyword  >  private element  >  private creator block  >  mask

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pydicom.dataset import Dataset
 
-from deidc.runtime.dispatch import Level
+from deidc.compiler.dispatch import Level
 from deidc.runtime.texts import plain_codec, raw_texts, texts_of
 from deidc.runtime.visit import OriginalValuesVisitor
 

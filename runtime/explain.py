@@ -27,10 +27,10 @@ from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 
 from deidc.compiler.names import did_you_mean
-from deidc.compiler.plan import Plan, PlanRule, Specificity
+from deidc.compiler.plan import INDEXES, Plan, PlanRule
 from deidc.compiler.show import format_action
 from deidc.runtime.conditions import evaluate_all
-from deidc.runtime.dispatch import Dispatcher, Level
+from deidc.compiler.dispatch import Dispatcher, Level
 from deidc.runtime.visit import ElementVisitor, vr_of as _vr_of
 from deidc.runtime.walk import DatasetDeidentifier, format_path
 

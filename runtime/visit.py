@@ -37,7 +37,7 @@ from pydicom.sequence import Sequence
 
 from deidc.compiler.file_meta import FILE_META_OWNED
 from deidc.compiler.plan import CleanAction, KeepAction, PlanRule
-from deidc.runtime.dispatch import Dispatcher, Level
+from deidc.compiler.dispatch import Dispatcher, Level
 from deidc.runtime.rawread import IMPLICIT_SEQUENCES, UNDEFINED
 
 FREE_TEXT_VRS = frozenset({"LO", "LT", "SH", "ST", "UT", "UC", "PN"})

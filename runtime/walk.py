@@ -35,7 +35,7 @@ from deidc.runtime.pixels import (
     PixelsNotReadable, PixelsNotWritable, apply_boxes, plan_boxes, read_frames, ultrasound_regions, write_frames,
     write_previews,
 )
-from deidc.runtime.dispatch import Dispatcher, Level
+from deidc.compiler.dispatch import Dispatcher, Level
 from deidc.runtime.markers import add_markers, mark_dates_modified
 from deidc.runtime.visit import ElementVisitor, creator_of, vr_of as _vr_of  # noqa: F401 — _vr_of: for tests
 

@@ -27,11 +27,12 @@ from deidc.compiler.build import PASSES, Compilation
 from deidc.compiler.expand import Scoped, _declared_options, expand_file
 from deidc.compiler.names import vrs_of_tag
 from deidc.compiler.plan import Origin, Plan, PlanRule
+from deidc.dsl import ast
 from deidc.dsl.diagnostics import DeidError, Diagnostic, Span
 from deidc.dsl.parser import parse_file
 from deidc.dsl.source import shown_text
 from deidc.resources import RULESETS_DIR
-from deidc.runtime.dispatch import Dispatcher
+from deidc.compiler.dispatch import Dispatcher
 
 # Compiler codes that a lint rule owns (the finding takes the lint code and name).
 MAPPED_CODES = {"DC004": "DL009", "DC006": "DL009", "DC024": "DL011"}

@@ -20,19 +20,25 @@ Good:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from pydicom.datadict import DicomDictionary, keyword_for_tag
 
-from deidc.compiler.plan import INDEXES, ElementKind, Keyed, Plan, RuleIndex, index_contents
+from deidc.compiler.plan import INDEXES, ElementKind, Keyed, Plan, PlanAction, PlanRule, RuleIndex, index_contents
 from deidc.compiler.show import format_action as _format
 from deidc.dsl.diagnostics import Diagnostic
-from deidc.runtime.dispatch import excluded
+from deidc.compiler.dispatch import excluded
+
+if TYPE_CHECKING:
+    from deidc.compiler.lint import LintContext
+
 
 SHOWN = 4
 
 
-def format_action(action) -> str:
+def format_action(action: PlanAction) -> str:
     text = _format(action)
     return text[:1].lower() + text[1:]
 

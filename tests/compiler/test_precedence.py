@@ -15,7 +15,7 @@ import pytest
 
 from deidc.compiler import compile_rules
 from deidc.compiler.names import tag_for_keyword
-from deidc.runtime.dispatch import Dispatcher
+from deidc.compiler.dispatch import Dispatcher
 
 FIXTURE = Path(__file__).parent / "fixtures" / "precedence.txt"
 

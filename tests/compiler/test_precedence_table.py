@@ -14,7 +14,7 @@ from deidc.compiler.diff import diff_plans
 from deidc.compiler.lint import lint_file
 from deidc.compiler.plan import INDEXES, PRECEDENCE, Keyed, Plan, index_contents
 from deidc.compiler.show import format_plan
-from deidc.runtime.dispatch import Dispatcher
+from deidc.compiler.dispatch import Dispatcher
 
 # Per index: a rule that goes there and an element it decides (ancestry, tag, VR, creator).
 SAMPLES = {

@@ -37,7 +37,7 @@ from deidc.compiler.plan import CleanAction, Plan
 from deidc.compiler.show import format_action
 from deidc.runtime.actions import ACTION_NAMES
 from deidc.runtime.conditions import evaluate_all
-from deidc.runtime.dispatch import Dispatcher
+from deidc.compiler.dispatch import Dispatcher
 from deidc.runtime.explain import ADDED_STEP, explain_dataset
 from deidc.runtime.files import read_dataset
 from deidc.runtime.keys import resolve_keys

@@ -1,6 +1,6 @@
 """Cross-check: `compile --show`, `diff` and `lint` see the precedence the runtime applies.
 
-Guards the read-only tools against `runtime/dispatch.py` on every element of every case of
+Guards the read-only tools against `compiler/dispatch.py` on every element of every case of
 tests/compiler/fixtures/precedence.txt (the fixture test_precedence.py checks the dispatcher
 against). For each element, with the `Dispatcher`'s winner as the truth:
 
@@ -33,7 +33,7 @@ from deidc.compiler.lint import LintContext, lint_file
 from deidc.compiler.names import tag_for_keyword, vrs_of_tag
 from deidc.compiler.plan import Plan, PlanRule, ReplaceAction, Specificity
 from deidc.compiler.show import format_plan
-from deidc.runtime.dispatch import Dispatcher, excluded, path_matches
+from deidc.compiler.dispatch import Dispatcher, excluded, path_matches
 
 
 def _precedence_module():

@@ -12,7 +12,7 @@ from pydicom.datadict import dictionary_VR, tag_for_keyword
 
 from deidc.compiler import compile_rules
 from deidc.compiler.plan import KeepAction, RemapUidAction, RemoveAction
-from deidc.runtime.dispatch import Dispatcher
+from deidc.compiler.dispatch import Dispatcher
 from deidc.compiler.templates import template_space
 from deidc.runtime.keyed import pseudonym
 

@@ -12,7 +12,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 
 from deidc.runtime.conditions import evaluate_all
-from deidc.runtime.dispatch import Dispatcher
+from deidc.compiler.dispatch import Dispatcher
 from deidc.runtime.visit import ElementVisitor, OriginalValuesVisitor
 from deidc.runtime.walk import format_path
 
