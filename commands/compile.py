@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from deidc.commands.common import compile_for_command
-from deidc.compiler.show import format_plan
+from deidc.tools.show import format_plan
 
 
 def register(sub) -> None:

@@ -26,21 +26,16 @@ from typing import TYPE_CHECKING
 
 from pydicom.datadict import DicomDictionary, keyword_for_tag
 
-from deidc.compiler.plan import INDEXES, ElementKind, Keyed, Plan, PlanAction, PlanRule, RuleIndex, index_contents
-from deidc.compiler.show import format_action as _format
-from deidc.dsl.diagnostics import Diagnostic
+from deidc.compiler.action_specs import action_text
 from deidc.compiler.dispatch import excluded
+from deidc.compiler.plan import INDEXES, ElementKind, Keyed, Plan, PlanRule, RuleIndex, index_contents
+from deidc.dsl.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
     from deidc.compiler.lint import LintContext
 
 
 SHOWN = 4
-
-
-def format_action(action: PlanAction) -> str:
-    text = _format(action)
-    return text[:1].lower() + text[1:]
 
 
 @lru_cache(maxsize=None)
@@ -65,7 +60,7 @@ DICTIONARY_INDEXES = tuple(index for index in INDEXES if ElementKind.STANDARD in
 
 def _selected(plan: Plan) -> dict[int, set[int]]:
     """Rule id -> the dictionary tags it selects."""
-    selected = defaultdict(set)
+    selected: defaultdict[int, set[int]] = defaultdict(set)
     for index in DICTIONARY_INDEXES:
         contents = index_contents(plan, index)
         if index.keyed is Keyed.MASK:
@@ -89,13 +84,13 @@ def _rules_at(plan: Plan, index: RuleIndex, tag: int) -> list[int]:
     return list(contents.get(tag, ()))
 
 
-def _excepts(rule, tag: int) -> bool:
+def _excepts(rule: PlanRule, tag: int) -> bool:
     """Whether the rule's `except` takes this top-level attribute out of it."""
     return rule.excepts is not None and any(
         excluded(rule.excepts, ((tag, None, None),), vr) for vr in _vrs_of(tag) or ["UN"])
 
 
-def check(ctx):
+def check(ctx: LintContext) -> Iterable[Diagnostic]:
     plan = ctx.plan
     rules = plan.rules
     for rid, tags in sorted(_selected(plan).items()):
@@ -117,12 +112,12 @@ def check(ctx):
         if not conflicts:
             continue
         shown = ", ".join(
-            f"{_name(tag)} ({other.origin.selector} -> {format_action(other.action)}, line {other.origin.line}"
+            f"{_name(tag)} ({other.origin.selector} -> {action_text(other.action)}, line {other.origin.line}"
             + ("" if ctx.in_file(other.origin) else f" of {other.origin.file}") + ")"
             for tag, other in conflicts[:SHOWN])
         more = f" and {len(conflicts) - SHOWN} more" if len(conflicts) > SHOWN else ""
         yield Diagnostic(
-            "warning", f"'{rule.origin.selector} -> {format_action(rule.action)}' is written later but "
+            "warning", f"'{rule.origin.selector} -> {action_text(rule.action)}' is written later but "
                        f"loses to more specific rules: {shown}{more}",
             ctx.span(rule.origin),
             hint="the most specific selector wins whatever the order; write the exception after the "

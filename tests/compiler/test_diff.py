@@ -1,4 +1,4 @@
-"""`deidc diff`: two Plans compared on their effective decisions (`deidc.compiler.diff`)."""
+"""`deidc diff`: two Plans compared on their effective decisions (`deidc.tools.diff`)."""
 from __future__ import annotations
 
 import io
@@ -8,7 +8,7 @@ from rich.console import Console
 
 from deidc.commands.diff import render
 from deidc.compiler import compile_rules
-from deidc.compiler.diff import GROUPS, Side, count_by_group, diff_plans
+from deidc.tools.diff import GROUPS, Side, count_by_group, diff_plans
 
 RULESETS = Path(__file__).resolve().parents[2] / "rulesets"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from deidc.compiler import compile_rules
-from deidc.compiler.show import format_action, format_plan
+from deidc.tools.show import format_action, format_plan
 from deidc.compiler.plan import KeepAction, LookupAction, QuarantineAction
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
@@ -75,7 +75,7 @@ def test_format_action_nests_fallbacks_and_counts_rows():
 def test_format_plan_is_the_same_in_every_process(tmp_path):
     (tmp_path / "rules.deid").write_text("when Modality in (MR, CT, US, XA) { PatientName -> keep }\n",
                                          encoding="utf-8")
-    code = ("from deidc.compiler import compile_rules; from deidc.compiler.show import format_plan; "
+    code = ("from deidc.compiler import compile_rules; from deidc.tools.show import format_plan; "
             "print(format_plan(compile_rules('rules.deid').plan))")
     outputs = set()
     for seed in range(6):

@@ -1,6 +1,6 @@
 """Cross-check: `deidc explain` tells what the walk does, element by element.
 
-Guards `runtime/explain.py` (which mirrors the walk) against `runtime/walk.py` (which does it).
+Guards `tools/explain.py` (which mirrors the walk) against `runtime/walk.py` (which does it).
 For a dataset and a Plan, the real walk (`DatasetDeidentifier`, deferred work included) runs on a
 copy and `explain_dataset` on the original; then, for every element the walk decided — the file
 meta's and the dataset's, in every sequence the walk entered:
@@ -34,11 +34,11 @@ from pydicom.sequence import Sequence
 from deidc.compiler import compile_or_raise
 from deidc.compiler.file_meta import FILE_META_OWNED
 from deidc.compiler.plan import CleanAction, Plan
-from deidc.compiler.show import format_action
+from deidc.tools.show import format_action
 from deidc.runtime.actions import ACTION_NAMES
 from deidc.runtime.conditions import evaluate_all
 from deidc.compiler.dispatch import Dispatcher
-from deidc.runtime.explain import ADDED_STEP, explain_dataset
+from deidc.tools.explain import ADDED_STEP, explain_dataset
 from deidc.runtime.files import read_dataset
 from deidc.runtime.keys import resolve_keys
 from deidc.runtime.walk import DatasetDeidentifier, _vr_of, format_path

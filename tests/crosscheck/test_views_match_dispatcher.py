@@ -28,11 +28,11 @@ import pytest
 from pydicom.datadict import dictionary_has_tag, keyword_dict, mask_match
 
 from deidc.compiler import compile_rules
-from deidc.compiler.diff import _dict_vr, _Side, diff_plans
+from deidc.tools.diff import _dict_vr, _Side, diff_plans
 from deidc.compiler.lint import LintContext, lint_file
 from deidc.compiler.names import tag_for_keyword, vrs_of_tag
 from deidc.compiler.plan import Plan, PlanRule, ReplaceAction, Specificity
-from deidc.compiler.show import format_plan
+from deidc.tools.show import format_plan
 from deidc.compiler.dispatch import Dispatcher, excluded, path_matches
 
 

@@ -1,6 +1,6 @@
 """`deidc explain`: the rule that decides each element of one file, and the value before and after.
 
-`runtime/explain.py` is tested directly; the command through its `run()` with an argparse
+`tools/explain.py` is tested directly; the command through its `run()` with an argparse
 Namespace (stdout captured), on pydicom's CT_small.dcm.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 
 from deidc.commands import explain as explain_command
 from deidc.compiler import compile_rules
-from deidc.runtime.explain import FILE_META_STEP, REMOVED, UnknownTag, explain_dataset, select
+from deidc.tools.explain import FILE_META_STEP, REMOVED, UnknownTag, explain_dataset, select
 from deidc.runtime.files import read_dataset
 from deidc.runtime.keys import resolve_keys
 

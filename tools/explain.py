@@ -28,7 +28,7 @@ from pydicom.sequence import Sequence
 
 from deidc.compiler.names import did_you_mean
 from deidc.compiler.plan import INDEXES, Plan, PlanRule
-from deidc.compiler.show import format_action
+from deidc.tools.show import format_action
 from deidc.runtime.conditions import evaluate_all
 from deidc.compiler.dispatch import Dispatcher, Level
 from deidc.runtime.visit import ElementVisitor, vr_of as _vr_of

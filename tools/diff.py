@@ -37,7 +37,7 @@ from deidc.compiler.plan import (
     INDEXES, AnyDepthPattern, Keyed, LookupAction, MaskPattern, PathPattern, Plan, PlanRule, PrivatePattern,
     ShiftAction, StepPattern, TagPattern, index_contents,
 )
-from deidc.compiler.show import format_action, format_condition
+from deidc.tools.show import format_action, format_condition
 from deidc.compiler.dispatch import Dispatcher
 
 NO_RULE = "no rule: kept"
