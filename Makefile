@@ -23,6 +23,8 @@ demo: $(BIN)/.installed
 test: $(BIN)/.installed
 	@command -v dcmdump >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq dcmtk >/dev/null 2>&1; } \
 		|| echo "dcmdump: not installed (apt-get install dcmtk); the fault suite checks outputs with pydicom only"
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -m "slow or not slow"
 
 # `make bench`: bench/throughput.py measures deidc against two floors and peer tools in one run,

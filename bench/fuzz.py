@@ -144,7 +144,8 @@ def main() -> None:
         control = next(m for m in mutants if m.mutation == "none")
         timing = work / f"timing-{ruleset}"
 
-        def alone(mutant: fc.Mutant, memory: TreeMemory) -> tuple[fc.ApplyRun, Path]:
+        def alone(mutant: fc.Mutant, memory: TreeMemory, timing: Path = timing,
+                  rules: Path = rules) -> tuple[fc.ApplyRun, Path]:
             shutil.rmtree(timing, ignore_errors=True)
             (timing / "in").mkdir(parents=True)
             os.link(corpus / mutant.file, timing / "in" / Path(mutant.file).name)

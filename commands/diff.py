@@ -1,7 +1,7 @@
 """`deidc diff A.deid B.deid [--option NAME] [--exit-code]`: what changes between two rule files.
 
 Both files are compiled (with the same options) and compared on what their rules decide, not on
-their text (`deidc.compiler.diff`): reordered rules show nothing; a change hidden behind a more
+their text (`deidc.tools.diff`): reordered rules show nothing; a change hidden behind a more
 specific rule shows nothing; a new rule shows on every attribute whose decision it takes over.
 """
 from __future__ import annotations
@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from deidc.commands.common import compile_for_command, keys_for_command
-from deidc.runtime.compare import ValueDifference, compare_on_files
-from deidc.compiler.diff import GROUPS, Difference, count_by_group, diff_plans
+from deidc.tools.compare import ValueDifference, compare_on_files
+from deidc.tools.diff import GROUPS, Difference, count_by_group, diff_plans
 
 DESCRIPTION = """\
 Compile two rule files and list every attribute whose effective action (or its parameters)
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     differences = diff_plans(result_a.plan, result_b.plan)
     console = Console(highlight=False, soft_wrap=True)
     render(differences, args.a, args.b, console)
-    values = []
+    values: list[ValueDifference] = []
     if args.on:
         keys_a, keys_b = (keys_for_command(r.plan, args.insecure_demo_key) for r in (result_a, result_b))
         if keys_a is None or keys_b is None:

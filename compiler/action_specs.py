@@ -44,6 +44,7 @@ from deidc.compiler.plan import (
 )
 from deidc.dsl import ast
 from deidc.dsl import printer
+from deidc.dsl.diagnostics import Span
 
 DEFAULT_KEY = "key"  # the secret a keyed action uses without `using NAME`
 DEFAULT_UID_ROOT = "2.25"  # `remap uid` without `root "..."`
@@ -64,11 +65,15 @@ class ActionSpec:
     # .deid text of the action with every part written: parses to `node` and prints back
     # unchanged, compiles to `plan`, and `action_text` of that Plan action gives it again
     example: str
-    unresolve: Callable[[Any], Any]  # Plan action → the shortest AST node (span None) giving it
+    unresolve: Callable[[Any], Any]  # Plan action → the shortest AST node (span NO_SPAN) giving it
     vrs: frozenset[str] | None = None  # the VRs it can act on; None: any
     misfit: str = ""  # DC030 when a VR does not fit: "{misfit} cannot apply to {selector} ({VRs})"
     misfit_hint: str = ""  # ... and how to fix it
     parameters: tuple[str, ...] = ()  # Plan fields that name a parameter (a secret or a shift)
+
+
+# The span of an AST node `unresolve` makes: it was never written (line 0 prints as the file only).
+NO_SPAN = Span("", 0, 0, 0, 0)
 
 
 def _key(key: str) -> str | None:
@@ -78,60 +83,60 @@ def _key(key: str) -> str | None:
 def _replace_from(p: CopyNewValueAction) -> ast.ReplaceFrom:
     keyword = keyword_for_tag(p.source_tag)
     if keyword and names.tag_for_keyword(keyword) == p.source_tag:
-        return ast.ReplaceFrom(ast.Keyword(keyword, None), None)
-    return ast.ReplaceFrom(ast.Tag(p.source_tag >> 16, p.source_tag & 0xFFFF, None), None)
+        return ast.ReplaceFrom(ast.Keyword(keyword, NO_SPAN), NO_SPAN)
+    return ast.ReplaceFrom(ast.Tag(p.source_tag >> 16, p.source_tag & 0xFFFF, NO_SPAN), NO_SPAN)
 
 
 def _clean(p: CleanAction) -> ast.Clean:
-    matchers: list = []
+    matchers: list[ast.FuzzyMatcher | ast.RegexMatcher | ast.DateMatcher] = []
     if p.fuzzy is not None:
-        matchers.append(ast.FuzzyMatcher(p.fuzzy, None))
+        matchers.append(ast.FuzzyMatcher(p.fuzzy, NO_SPAN))
     if p.patterns:
-        matchers.append(ast.RegexMatcher(p.patterns, None))
+        matchers.append(ast.RegexMatcher(p.patterns, NO_SPAN))
     if p.dates is not None:
-        matchers.append(ast.DateMatcher(p.date_shift if p.dates == "shift" else None, None))
-    return ast.Clean(p.phi, tuple(matchers), None)
+        matchers.append(ast.DateMatcher(p.date_shift if p.dates == "shift" else None, NO_SPAN))
+    return ast.Clean(p.phi, tuple(matchers), NO_SPAN)
 
 
 ACTIONS: tuple[ActionSpec, ...] = (
-    ActionSpec("keep", "keep", ast.Keep, KeepAction, "keep", lambda p: ast.Keep(None)),
-    ActionSpec("remove", "remove", ast.Remove, RemoveAction, "remove", lambda p: ast.Remove(None)),
-    ActionSpec("empty", "empty", ast.Empty, EmptyAction, "empty", lambda p: ast.Empty(None)),
-    ActionSpec("dummy", "dummy", ast.Dummy, DummyAction, "dummy", lambda p: ast.Dummy(None)),
+    ActionSpec("keep", "keep", ast.Keep, KeepAction, "keep", lambda p: ast.Keep(NO_SPAN)),
+    ActionSpec("remove", "remove", ast.Remove, RemoveAction, "remove", lambda p: ast.Remove(NO_SPAN)),
+    ActionSpec("empty", "empty", ast.Empty, EmptyAction, "empty", lambda p: ast.Empty(NO_SPAN)),
+    ActionSpec("dummy", "dummy", ast.Dummy, DummyAction, "dummy", lambda p: ast.Dummy(NO_SPAN)),
     ActionSpec("replace", "replace_constant", ast.ReplaceConstant, ReplaceAction, 'replace "ANONYMOUS"',
-               lambda p: ast.ReplaceConstant(p.value, None)),
+               lambda p: ast.ReplaceConstant(p.value, NO_SPAN)),
     ActionSpec("replace-from", "replace_from", ast.ReplaceFrom, CopyNewValueAction, "replace PatientID",
                _replace_from),
     ActionSpec(
         "hash", "keyed_hash", ast.KeyedHash, HashAction, "hash using site_key",
-        lambda p: ast.KeyedHash(_key(p.key), None),
+        lambda p: ast.KeyedHash(_key(p.key), NO_SPAN),
         vrs=_KEYED_TEXT_VRS, misfit="a keyed hash",
         misfit_hint="keyed hashes apply to text VRs; use `remap uid` for UIDs and `shift` for dates",
         parameters=("key",)),
     ActionSpec(
         "pseudonym", "pseudonym", ast.Pseudonym, PseudonymAction, 'pseudonym "ANON-{hmac:6}" using site_key',
-        lambda p: ast.Pseudonym(p.template, _key(p.key), None),
+        lambda p: ast.Pseudonym(p.template, _key(p.key), NO_SPAN),
         vrs=_KEYED_TEXT_VRS, misfit="a pseudonym",
         misfit_hint="pseudonyms apply to text VRs; use `remap uid` for UIDs",
         parameters=("key",)),
     ActionSpec(
         "lookup", "lookup", ast.Lookup, LookupAction, 'lookup "ids.csv" else remove',
-        lambda p: ast.Lookup(p.table_file, unresolve(p.fallback), None),
+        lambda p: ast.Lookup(p.table_file, unresolve(p.fallback), NO_SPAN),
         vrs=names.TEXT_VRS, misfit="a lookup", misfit_hint="lookup tables apply to text VRs"),
     ActionSpec(
-        "shift", "shift", ast.Shift, ShiftAction, "shift offset", lambda p: ast.Shift(p.shift, None),
+        "shift", "shift", ast.Shift, ShiftAction, "shift offset", lambda p: ast.Shift(p.shift, NO_SPAN),
         vrs=names.DATE_VRS, misfit="a date shift",
         misfit_hint="date shifts apply to DA, DT and TM; use `empty` or `remove` here",
         parameters=("shift",)),
     ActionSpec(
         "remap-uid", "remap_uid", ast.RemapUid, RemapUidAction, 'remap uid root "1.2.826.0.1.3680043.10.1" using site_key',
-        lambda p: ast.RemapUid(None if p.root == DEFAULT_UID_ROOT else p.root, _key(p.key), None),
+        lambda p: ast.RemapUid(None if p.root == DEFAULT_UID_ROOT else p.root, _key(p.key), NO_SPAN),
         vrs=frozenset({"UI"}), misfit="UID remapping",
         misfit_hint="UID remapping applies to UI; use `hash` or `pseudonym` for other identifiers",
         parameters=("key",)),
     ActionSpec(
         "quarantine", "quarantine", ast.Quarantine, QuarantineAction, 'quarantine "burned-in annotation"',
-        lambda p: ast.Quarantine(None if p.reason == DEFAULT_QUARANTINE_REASON else p.reason, None)),
+        lambda p: ast.Quarantine(None if p.reason == DEFAULT_QUARANTINE_REASON else p.reason, NO_SPAN)),
     ActionSpec(
         "clean", "clean", ast.Clean, CleanAction, "clean phi fuzzy 90, regex ssn, /MRN\\d+/i, dates shift offset",
         _clean,
@@ -146,7 +151,7 @@ BY_NODE: dict[type, ActionSpec] = {s.node: s for s in ACTIONS}
 BY_PLAN: dict[type, ActionSpec] = {s.plan: s for s in ACTIONS}
 
 
-def spec_of(action) -> ActionSpec:
+def spec_of(action: object) -> ActionSpec:
     """The declaration of an AST node or a Plan action."""
     spec = BY_PLAN.get(type(action)) or BY_NODE.get(type(action))
     if spec is None:
@@ -154,9 +159,10 @@ def spec_of(action) -> ActionSpec:
     return spec
 
 
-def unresolve(action: PlanAction):
+def unresolve(action: PlanAction) -> ast.Action:
     """The shortest AST node (spans None) that compiles to this Plan action."""
-    return BY_PLAN[type(action)].unresolve(action)
+    node: ast.Action = BY_PLAN[type(action)].unresolve(action)
+    return node
 
 
 def action_text(action: PlanAction) -> str:
@@ -178,7 +184,7 @@ def nested_actions(action: PlanAction) -> Iterator[PlanAction]:
 
 def action_parameters(action: PlanAction) -> set[str]:
     """The parameters (secrets and shifts, by name) the action and its fallbacks name."""
-    used = set()
+    used: set[str] = set()
     for a in nested_actions(action):
         used |= {value for name in BY_PLAN[type(a)].parameters if (value := getattr(a, name))}
     return used

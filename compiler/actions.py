@@ -11,6 +11,7 @@ import csv
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import regex
 
@@ -24,7 +25,7 @@ from deidc.compiler.plan import (
 )
 from deidc.compiler.selectors import ResolvedSelector, tag_of
 from deidc.dsl import ast
-from deidc.dsl.diagnostics import Diagnostic
+from deidc.dsl.diagnostics import Diagnostic, Span
 from deidc.compiler.patterns import BUILTIN_PATTERNS, compiled
 from deidc.compiler.templates import validate_template
 
@@ -52,7 +53,8 @@ def _convert(action: ast.Action, file: str, params: Parameters,
              diagnostics: list[Diagnostic]) -> PlanAction | None:
     plan_class = spec_of(action).plan
     if not dataclasses.fields(plan_class):  # keep, remove, empty, dummy
-        return plan_class()
+        planned: PlanAction = plan_class()
+        return planned
     if isinstance(action, ast.ReplaceConstant):
         return ReplaceAction(action.value)
     if isinstance(action, ast.ReplaceFrom):
@@ -60,7 +62,7 @@ def _convert(action: ast.Action, file: str, params: Parameters,
         return None if tag is None else CopyNewValueAction(tag)
     if isinstance(action, ast.KeyedHash):
         key = _key(action.key, action.span, params, diagnostics)
-        return key and HashAction(key)
+        return None if key is None else HashAction(key)
     if isinstance(action, ast.Pseudonym):
         key = _key(action.key, action.span, params, diagnostics)
         problem = validate_template(action.template)
@@ -68,7 +70,7 @@ def _convert(action: ast.Action, file: str, params: Parameters,
             diagnostics.append(Diagnostic("error", problem, action.span, code="DC020",
                                           hint="placeholders are {hmac:N} (N digits) and {hex:N}"))
             return None
-        return key and PseudonymAction(key, action.template)
+        return None if key is None else PseudonymAction(key, action.template)
     if isinstance(action, ast.Lookup):
         return _lookup(action, file, params, diagnostics)
     if isinstance(action, ast.Shift):
@@ -81,7 +83,7 @@ def _convert(action: ast.Action, file: str, params: Parameters,
         return ShiftAction(action.param)
     if isinstance(action, ast.RemapUid):
         key = _key(action.key, action.span, params, diagnostics)
-        return key and RemapUidAction(key, action.root or DEFAULT_UID_ROOT)
+        return None if key is None else RemapUidAction(key, action.root or DEFAULT_UID_ROOT)
     if isinstance(action, ast.Quarantine):
         return QuarantineAction(action.reason or DEFAULT_QUARANTINE_REASON)
     if isinstance(action, ast.Clean):
@@ -125,7 +127,7 @@ def _clean(action: ast.Clean, params: Parameters, diagnostics: list[Diagnostic])
     return CleanAction(action.phi, fuzzy, tuple(patterns), dates, date_shift) if ok else None
 
 
-def _valid_regex(pattern: str, matcher, diagnostics: list[Diagnostic]) -> bool:
+def _valid_regex(pattern: str, matcher: ast.RegexMatcher, diagnostics: list[Diagnostic]) -> bool:
     if not pattern.startswith("/"):
         return False
     body, _, flags = pattern[1:].rpartition("/")
@@ -137,7 +139,7 @@ def _valid_regex(pattern: str, matcher, diagnostics: list[Diagnostic]) -> bool:
     return True
 
 
-def _key(name: str | None, span, params: Parameters, diagnostics: list[Diagnostic]) -> str | None:
+def _key(name: str | None, span: Span, params: Parameters, diagnostics: list[Diagnostic]) -> str | None:
     name = name or DEFAULT_KEY
     if name not in params.secrets:
         diagnostics.append(Diagnostic(
@@ -162,7 +164,7 @@ def _lookup(action: ast.Lookup, file: str, params: Parameters,
             "error", f"cannot read lookup table {action.table}: {err}", action.span, code="DC024",
             hint=f"a CSV with two columns old,new; paths are relative to {Path(file).parent}"))
         return None
-    return fallback and LookupAction(str(path), table, fallback)
+    return None if fallback is None else LookupAction(str(path), table, fallback)
 
 
 def read_lookup_table(path: Path) -> dict[str, str]:
@@ -197,7 +199,7 @@ def _check_vr(planned: PlanAction, action: ast.Action, selector: ResolvedSelecto
     if bad:
         # All VRs wrong: an error. Some wrong (a name pattern over mixed VRs): the runtime empties
         # the elements it cannot act on, so warn.
-        severity = "warning" if selector.possible_vrs & allowed else "error"
+        severity: Literal["warning", "error"] = "warning" if selector.possible_vrs & allowed else "error"
         diagnostics.append(Diagnostic(
             severity, f"{spec.misfit} cannot apply to {selector.text} ({', '.join(bad)})",
             action.span, code="DC030", hint=spec.misfit_hint))

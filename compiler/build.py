@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydicom.datadict import keyword_for_tag
 
@@ -19,8 +20,9 @@ from deidc.compiler.names import did_you_mean, vrs_of_tag
 from deidc.compiler.file_meta import FILE_META_OWNED
 from deidc.compiler.plan import (
     DEFAULTS, INDEXES, PRIVATE_DEFAULTS, UNKNOWN_DEFAULTS,
-    AllTrue, AnyDepthPattern, CleanAction, HeaderRegionsFillOp, Keyed, MarkerCode, Markers, OcrRedactOp,
-    Origin, PhiCollection, PixelRule, Plan, PlanCondition, PlanRule, PrivatePattern, RedactAllTextOp, RegionFillOp,
+    AllTrue, AnyDepthPattern, CleanAction, ExceptPatterns, HeaderRegionsFillOp, Keyed, MarkerCode, Markers,
+    OcrRedactOp, Origin, PathPattern, PhiCollection, PixelOp, PixelRule, Plan, PlanAction, PlanCondition, PlanRule,
+    PrivatePattern, RedactAllTextOp, RegionFillOp,
     RuleIndex, SecretSource, ShiftParam, Specificity, FileQuarantine, TagPattern, index_contents,
 )
 from deidc.compiler.selectors import ResolvedSelector, resolve_excepts, resolve_selector, tag_of
@@ -70,10 +72,11 @@ class Compilation:
             return None
         if conditions not in self._scopes:
             planned = [plan_condition(c, self.diagnostics) for c in conditions]
-            if any(p is None for p in planned):
+            valid = [p for p in planned if p is not None]
+            if len(valid) < len(planned):
                 self._scopes[conditions] = False
             else:
-                cond = planned[0] if len(planned) == 1 else AllTrue(tuple(planned))
+                cond = valid[0] if len(valid) == 1 else AllTrue(tuple(valid))
                 if cond not in self._condition_ids:
                     self._condition_ids[cond] = len(self.plan.conditions)
                     self.plan.conditions.append(cond)
@@ -81,19 +84,21 @@ class Compilation:
         return self._scopes[conditions]
 
 
-def origin(span, selector: str = "") -> Origin:
+def origin(span: Span, selector: str = "") -> Origin:
     return Origin(span.file, span.line, span.column, selector)
 
 
 def collect_parameters(c: Compilation) -> None:
     """Parameters are global; a later definition replaces an earlier one (so a user can override
     a profile's key)."""
+    specs: dict[str, ast.ShiftSpec] = {}  # checked below, once all secrets are known
     for scoped in c.statements:
         st = scoped.statement
         if not isinstance(st, ast.Param):
             continue
-        for table in (c.params.secrets, c.params.shifts, c.params.others):
-            table.pop(st.name, None)
+        c.params.secrets.pop(st.name, None)
+        specs.pop(st.name, None)
+        c.params.others.pop(st.name, None)
         value = st.value
         if isinstance(value, ast.SecretEnv):
             c.params.secrets[st.name] = SecretSource("env", value.variable, origin(st.span, st.name))
@@ -101,10 +106,10 @@ def collect_parameters(c: Compilation) -> None:
             path = str((Path(st.span.file).parent / value.path).resolve())
             c.params.secrets[st.name] = SecretSource("file", path, origin(st.span, st.name))
         elif isinstance(value, ast.ShiftSpec):
-            c.params.shifts[st.name] = value  # checked below, once all secrets are known
+            specs[st.name] = value
         else:
             c.params.others[st.name] = value.value
-    for name, spec in list(c.params.shifts.items()):
+    for name, spec in specs.items():
         tag = tag_of(spec.source, c.diagnostics)
         if spec.key not in c.params.secrets:
             c.diagnostics.append(Diagnostic(
@@ -114,7 +119,6 @@ def collect_parameters(c: Compilation) -> None:
             c.diagnostics.append(Diagnostic("error", f"empty range {spec.low}..{spec.high}", spec.span,
                                             code="DC025", hint="write the smaller bound first"))
         if tag is None or spec.key not in c.params.secrets or spec.low > spec.high:
-            del c.params.shifts[name]
             continue
         c.params.shifts[name] = ShiftParam(spec.unit, spec.key, tag, spec.low, spec.high)
     c.plan.secrets = dict(c.params.secrets)
@@ -137,8 +141,8 @@ def plan_rules(c: Compilation) -> None:
             action = plan_action(st.action, st.span.file, c.params, c.diagnostics)
             for sel in st.selectors:
                 resolved = resolve_selector(sel, c.diagnostics)
-                if resolved is not None and _owned_meta_tag(resolved) is not None:
-                    c.diagnostics.append(_owned_meta_error(_owned_meta_tag(resolved), sel.span))
+                if resolved is not None and (meta_tag := _owned_meta_tag(resolved)) is not None:
+                    c.diagnostics.append(_owned_meta_error(meta_tag, sel.span))
                     continue
                 if resolved is None or cond is False or action is None:
                     continue
@@ -155,12 +159,13 @@ def plan_rules(c: Compilation) -> None:
                 action = plan_action(entry.action, st.span.file, c.params, c.diagnostics)
                 if action is not None and cond is not False:
                     _add_rule(c, action, resolved, cond, None, origin(entry.span, text))
-        elif isinstance(st, tuple(CATCH_ALLS)):
+        elif isinstance(st, (ast.DefaultRule, ast.PrivateDefault, ast.UnknownDefault)):  # CATCH_ALLS
             cond = c.condition_id(scoped.conditions)
             index = CATCH_ALLS[type(st)]
             action = plan_action(st.action, st.span.file, c.params, c.diagnostics)
             if action is not None and cond is not False:
-                rule = PlanRule(len(c.plan.rules), action, index.specificity, origin(st.span, index.selector), cond)
+                where = origin(st.span, index.selector or "")
+                rule = PlanRule(len(c.plan.rules), action, index.specificity, where, cond)
                 c.plan.rules.append(rule)
                 index_contents(c.plan, index).append(rule.id)
         elif isinstance(st, ast.QuarantineStatement):
@@ -186,17 +191,19 @@ _OWNED_META_HINTS = {
 def _owned_meta_tag(resolved: ResolvedSelector) -> int | None:
     """The file meta element deidc writes itself that a selector names: a keyword or tag, or a
     path that can end at the top level (`*/TransferSyntaxUID`). Broad selectors name none."""
+    tag: int | None
     if resolved.specificity == Specificity.TAG:
         tag = resolved.tags[0]
     elif resolved.path is not None and all(isinstance(s, AnyDepthPattern) for s in resolved.path.steps[:-1]):
         leaf = resolved.path.steps[-1]
-        tag = leaf.element.tag if isinstance(getattr(leaf, "element", None), TagPattern) else None
+        element = getattr(leaf, "element", None)
+        tag = element.tag if isinstance(element, TagPattern) else None
     else:
         return None
     return tag if tag in FILE_META_OWNED else None
 
 
-def _owned_meta_error(tag: int, span) -> Diagnostic:
+def _owned_meta_error(tag: int, span: Span) -> Diagnostic:
     keyword, why = FILE_META_OWNED[tag]
     return Diagnostic(
         "error", f"deidc writes this file-meta element itself: {keyword} ({tag >> 16:04X},{tag & 0xFFFF:04X}); {why}",
@@ -205,11 +212,12 @@ def _owned_meta_error(tag: int, span) -> Diagnostic:
                                         "`unknown *`) leave this element alone too"))
 
 
-def _has_item_index(path) -> bool:
+def _has_item_index(path: PathPattern) -> bool:
     return any(getattr(step, "item", None) is not None for step in path.steps)
 
 
-def _add_rule(c: Compilation, action, resolved: ResolvedSelector, cond, excepts, where: Origin) -> None:
+def _add_rule(c: Compilation, action: PlanAction, resolved: ResolvedSelector, cond: int | None,
+              excepts: ExceptPatterns | None, where: Origin) -> None:
     rule = PlanRule(len(c.plan.rules), action, resolved.specificity, where, cond, excepts, resolved.path)
     c.plan.rules.append(rule)
     p = c.plan
@@ -229,12 +237,16 @@ def _add_rule(c: Compilation, action, resolved: ResolvedSelector, cond, excepts,
 
 
 # The index of a rule with a selector, by the selector's specificity and what it is keyed by.
-_SELECTOR_INDEXES = {(index.specificity, index.keyed): index for index in INDEXES if index.keyed is not Keyed.NOTHING}
+_SELECTOR_INDEXES: dict[tuple[Specificity, Keyed], RuleIndex] = {
+    (index.specificity, index.keyed): index for index in INDEXES if index.keyed is not Keyed.NOTHING}
 
 
-def _filed_under(resolved: ResolvedSelector) -> tuple[RuleIndex, list]:
-    """The index a selector's rule goes in, and the keys it is filed under there."""
+def _filed_under(resolved: ResolvedSelector) -> tuple[RuleIndex, list[Any]]:
+    """The index a selector's rule goes in, and the keys it is filed under there (shaped as the
+    index's `keyed` says, see plan.Keyed)."""
     private, mask = resolved.private, resolved.mask
+    keyed: Keyed
+    keys: list[Any]
     if resolved.path is not None:
         keyed, keys = Keyed.PATH, [None]
     elif private is not None and private.low_byte is not None:
@@ -291,11 +303,12 @@ def _add_collect(c: Compilation, st: ast.Collect) -> None:
     c.plan.collects[st.name] = PhiCollection(st.name, tags, origin(st.span, st.name))
 
 
-def _add_pixels(c: Compilation, st: ast.Pixels, conditions: tuple) -> None:
+def _add_pixels(c: Compilation, st: ast.Pixels, conditions: tuple[ast.Condition, ...]) -> None:
     cond = c.condition_id(conditions + ((st.condition,) if st.condition is not None else ()))
     if cond is False:
         return
-    ops, lossy = [], None
+    ops: list[PixelOp] = []
+    lossy: int | None = None
     for op in st.statements:
         if isinstance(op, ast.AllowLossy):
             if not 50 <= op.quality <= 100:

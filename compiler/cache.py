@@ -44,6 +44,7 @@ import os
 import pickle
 import sys
 import time
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -54,7 +55,7 @@ import regex
 from deidc.compiler import CompileResult, compile_rules
 from deidc.compiler import plan as plan_module
 from deidc.compiler.actions import read_lookup_table
-from deidc.compiler.plan import LookupAction
+from deidc.compiler.plan import LookupAction, PlanAction
 from deidc.compiler.private_folder import PrivateFolder
 from deidc.dsl.diagnostics import Diagnostic, Span
 
@@ -159,11 +160,11 @@ def _lookups(result: CompileResult) -> dict[str, None]:
     return found
 
 
-def _with_tables(result: CompileResult, table_for) -> CompileResult:
+def _with_tables(result: CompileResult, table_for: Callable[[str], dict[str, str]]) -> CompileResult:
     """The result with every lookup action's table replaced by `table_for(table_file)`."""
     converted: dict[int, LookupAction] = {}
 
-    def convert(action):
+    def convert(action: PlanAction) -> PlanAction:
         if not isinstance(action, LookupAction):
             return action
         if id(action) not in converted:
@@ -197,14 +198,14 @@ def _allowed_globals() -> dict[tuple[str, str], type]:
 
 
 class _Unpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str):
+    def find_class(self, module: str, name: str) -> type:
         try:
             return _allowed_globals()[(module, name)]
         except KeyError:
             raise pickle.UnpicklingError(f"{module}.{name} is not part of a compiled Plan") from None
 
 
-def _unpickle(data: bytes | memoryview, start: int = 0):
+def _unpickle(data: bytes | memoryview, start: int = 0) -> object:
     stream = io.BytesIO(data)  # shares `data`'s buffer: no copy of a megabyte-sized Plan
     stream.seek(start)
     return _Unpickler(stream).load()
@@ -226,7 +227,8 @@ def _load(folder: PrivateFolder, name: str) -> CompileResult | None:
         if not isinstance(result, CompileResult):
             raise pickle.UnpicklingError("not a CompileResult")
     except Exception:  # noqa: BLE001 — authentic yet unreadable: someone holds the secret
-        return folder.reject(name, "it holds something other than a compiled Plan")
+        folder.reject(name, "it holds something other than a compiled Plan")
+        return None
     try:
         return _read_tables(result)
     except (OSError, ValueError):

@@ -18,13 +18,14 @@ from deidc.compiler.patterns import compiled
 
 def plan_condition(cond: ast.Condition, diagnostics: list[Diagnostic]) -> PlanCondition | None:
     if isinstance(cond, (ast.AllOf, ast.AnyOf)):
-        items = [plan_condition(i, diagnostics) for i in cond.items]
-        if any(i is None for i in items):
+        planned = [plan_condition(i, diagnostics) for i in cond.items]
+        items = [i for i in planned if i is not None]
+        if len(items) < len(planned):
             return None
         return (AllTrue if isinstance(cond, ast.AllOf) else AnyTrue)(tuple(items))
     if isinstance(cond, ast.Negation):
         inner = plan_condition(cond.item, diagnostics)
-        return inner and Not(inner)
+        return None if inner is None else Not(inner)
     tag = tag_of(cond.attribute, diagnostics)
     if tag is None:
         return None

@@ -77,8 +77,9 @@ def _expand(rule_file: ast.RuleFile, options: set[str], conditions: tuple[ast.Co
                        diagnostics, stack, sources)
 
 
-def _expand_statements(statements, file: str, options: set[str], conditions, out, diagnostics,
-                       stack, sources) -> None:
+def _expand_statements(statements: tuple[ast.Statement, ...], file: str, options: set[str],
+                       conditions: tuple[ast.Condition, ...], out: list[Scoped], diagnostics: list[Diagnostic],
+                       stack: list[str], sources: list[str]) -> None:
     for st in statements:
         if isinstance(st, ast.Version):
             if st.number != LANGUAGE_VERSION:
@@ -98,8 +99,9 @@ def _expand_statements(statements, file: str, options: set[str], conditions, out
             out.append(Scoped(st, conditions))
 
 
-def _expand_reference(st: ast.Use | ast.Include, file: str, conditions, out, diagnostics, stack,
-                      sources) -> None:
+def _expand_reference(st: ast.Use | ast.Include, file: str, conditions: tuple[ast.Condition, ...],
+                      out: list[Scoped], diagnostics: list[Diagnostic], stack: list[str],
+                      sources: list[str]) -> None:
     if isinstance(st, ast.Use):
         target = profile_path(st.profile)
         if not target.is_file():

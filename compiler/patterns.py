@@ -42,6 +42,6 @@ def flag_bits(flags: str) -> int:
 
 
 @lru_cache(maxsize=512)  # a Plan's patterns, compiled once per process
-def compiled(pattern: str, flags: str = "") -> regex.Pattern:
+def compiled(pattern: str, flags: str = "") -> regex.Pattern[str]:
     """The pattern compiled with its flags; raises `regex.error` when it is not a regex."""
     return regex.compile(pattern, flag_bits(flags))

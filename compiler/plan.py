@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
-from typing import Union
+from typing import Any, Union
 
 
 class Specificity(IntEnum):
@@ -436,6 +436,7 @@ PRECEDENCE: tuple[tuple[RuleIndex, ...], ...] = (
 INDEXES: tuple[RuleIndex, ...] = tuple(index for rank in PRECEDENCE for index in rank)
 
 
-def index_contents(plan: Plan, index: RuleIndex):
-    """The Plan field that holds `index` (shaped as `index.keyed` says)."""
+def index_contents(plan: Plan, index: RuleIndex) -> Any:
+    """The Plan field that holds `index` (shaped as `index.keyed` says: a list or a dict, hence
+    Any)."""
     return getattr(plan, index.field)

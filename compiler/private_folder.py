@@ -95,7 +95,8 @@ class PrivateFolder:
         except FileNotFoundError:
             return None
         except OSError:  # ELOOP: a symlink in place of a file
-            return self.reject(name, "it is not a regular file")
+            self.reject(name, "it is not a regular file")
+            return None
         try:
             with os.fdopen(fd, "rb") as fh:
                 st = os.fstat(fh.fileno())
@@ -103,12 +104,14 @@ class PrivateFolder:
                 data = None if problem else fh.read()
         except OSError:
             return None
-        if problem:
-            return self.reject(name, problem)
+        if problem or data is None:
+            self.reject(name, problem or "it is not a regular file")
+            return None
         head = len(self.magic) + _MAC_BYTES
         if not data.startswith(self.magic) or not hmac.compare_digest(
                 data[len(self.magic):head], self._mac(name, memoryview(data)[head:])):
-            return self.reject(name, "it failed authentication")
+            self.reject(name, "it failed authentication")
+            return None
         return memoryview(data)[head:]
 
     def reject(self, name: str, why: str) -> None:

@@ -13,7 +13,7 @@ from deidc.compiler.plan import (
     Specificity, StepPattern, TagPattern,
 )
 from deidc.dsl import ast
-from deidc.dsl.diagnostics import Diagnostic
+from deidc.dsl.diagnostics import Diagnostic, Span
 from deidc.compiler.patterns import FIX_HINT
 
 
@@ -21,7 +21,7 @@ from deidc.compiler.patterns import FIX_HINT
 class ResolvedSelector:
     specificity: Specificity
     text: str
-    span: object
+    span: Span
     tags: tuple[int, ...] = ()  # exact tags (TAG) or name-pattern tags (VR_OR_NAME)
     mask: MaskPattern | None = None
     private: PrivatePattern | None = None
@@ -72,7 +72,9 @@ def resolve_selector(sel: ast.Selector, diagnostics: list[Diagnostic]) -> Resolv
         return ResolvedSelector(Specificity.MASK, text, sel.span, mask=MaskPattern(sel.value, sel.care))
     if isinstance(sel, ast.PrivateTag):
         pattern = _private(sel, diagnostics)
-        return pattern and ResolvedSelector(Specificity.PRIVATE_ELEMENT, text, sel.span, private=pattern)
+        if pattern is None:
+            return None
+        return ResolvedSelector(Specificity.PRIVATE_ELEMENT, text, sel.span, private=pattern)
     if isinstance(sel, ast.VrSelector):
         unknown = [v for v in sel.vrs if v not in names.VALID_VRS]
         if unknown:

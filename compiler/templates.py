@@ -45,4 +45,5 @@ def template_space(template: str) -> int:
     for m in PLACEHOLDER_RE.finditer(template):
         kind, n = m.group(1).split(":")
         longest[kind] = max(longest[kind], int(n))
-    return min(10 ** longest["hmac"] * 16 ** longest["hex"], 2**256)
+    space: int = 10 ** longest["hmac"] * 16 ** longest["hex"]  # int ** int is Any to mypy
+    return min(space, 2**256)

@@ -30,12 +30,12 @@ _NESTING_ERRORS = {
 }
 
 
-def check_nesting(tree: lark.Tree, path: str) -> None:
+def check_nesting(tree: lark.Tree[Token], path: str) -> None:
     """Raise `DeidError` at the first construct (in source order) nested deeper than MAX_NESTING.
     Iterative, so any depth the LALR parser accepts is checked without recursion. A chain of one
     operator (`a or b or c`) is one level, as the AST flattens it; parentheses add no level."""
     # node, enclosing blocks, condition levels, the condition operator of the parent, lookups
-    stack: list[tuple[lark.Tree, int, int, str | None, int]] = [(tree, 0, 0, None, 0)]
+    stack: list[tuple[lark.Tree[Token], int, int, str | None, int]] = [(tree, 0, 0, None, 0)]
     while stack:
         node, blocks, conditions, parent_op, lookups = stack.pop()
         kind = str(node.data)
@@ -58,13 +58,13 @@ def check_nesting(tree: lark.Tree, path: str) -> None:
                 stack.append((child, blocks, conditions, operator, lookups))
 
 
-def _first_token_width(node: lark.Tree) -> int:
+def _first_token_width(node: lark.Tree[Token] | Token) -> int:
     while isinstance(node, lark.Tree) and node.children:
         node = node.children[0]
     return len(str(node)) if isinstance(node, Token) else 1
 
 
-def _too_deep(what: str, node: lark.Tree, path: str, width: int) -> None:
+def _too_deep(what: str, node: lark.Tree[Token], path: str, width: int) -> None:
     message, hint = _NESTING_ERRORS[what]
     line, column = node.meta.line, node.meta.column
     span = Span(path, line, column, line, column + width)

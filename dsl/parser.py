@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Any
 
 import lark
 import regex
 from lark import Token, Transformer_NonRecursive, v_args
+from lark.tree import Meta
 
 from deidc.dsl import ast
 from deidc.dsl.diagnostics import DeidError, Diagnostic, Span
@@ -85,7 +87,7 @@ _TOKEN_NAMES = {
 }
 
 
-def new_parser(**options) -> lark.Lark:
+def new_parser(**options: Any) -> lark.Lark:
     """A Lark parser for grammar.lark with deidc's settings; `options` adds to them (the
     formatter adds lexer callbacks that collect comments)."""
     return lark.Lark(GRAMMAR_PATH.read_text(encoding="utf-8"), parser="lalr", propagate_positions=True,
@@ -111,7 +113,7 @@ def parse_text(text: str, path: str = "<string>") -> ast.RuleFile:
     return ast.RuleFile(path, tuple(statements), end)
 
 
-def build_statements(tree: lark.Tree, path: str) -> list:
+def build_statements(tree: lark.Tree[Token], path: str) -> list[ast.Statement]:
     """The statements of a parse tree, after the nesting check; raise `DeidError` on an error."""
     check_nesting(tree, path)
     try:
@@ -130,13 +132,17 @@ def parse_file(path: str | Path) -> ast.RuleFile:
     return parse_text(read_rule_file(p), str(p))
 
 
+# A parser situation: the error kind, the LALR state, whether the input ended there.
+_Signature = tuple[str, object, bool]
+
+
 @functools.lru_cache(maxsize=1)
-def _example_signatures() -> dict[tuple, str]:
+def _example_signatures() -> dict[_Signature, str]:
     """Parser situation → label, from SYNTAX_ERROR_EXAMPLES. A situation is the error kind, the
     LALR state and whether input ended there — not the stack depth, so an example written as a
     first statement also explains the same mistake deep inside a file or a block (Lark's own
     `match_examples` compares stack depths too)."""
-    table: dict[tuple, str] = {}
+    table: dict[_Signature, str] = {}
     for label, snippets in SYNTAX_ERROR_EXAMPLES.items():
         for snippet in snippets:
             try:
@@ -148,7 +154,7 @@ def _example_signatures() -> dict[tuple, str]:
     return table
 
 
-def _signature(err: lark.exceptions.UnexpectedInput) -> tuple:
+def _signature(err: lark.exceptions.UnexpectedInput) -> _Signature:
     state = getattr(err, "state", None)
     position = getattr(state, "position", None)
     token = getattr(err, "token", None)
@@ -222,12 +228,13 @@ def _expected(err: lark.exceptions.UnexpectedInput) -> str:
 _PATTERN_ITEM = regex.compile(r"/(?:\\.|[^/\\\n])+/[imsx]*|[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _span(path: str, meta) -> Span:
+def _span(path: str, meta: Meta) -> Span:
     return Span(path, meta.line, meta.column, meta.end_line, meta.end_column)
 
 
 def _token_span(path: str, tok: Token) -> Span:
-    return Span(path, tok.line, tok.column, tok.end_line, tok.end_column)
+    # positions are always set on the tokens of a parse (0 would print as the file only)
+    return Span(path, tok.line or 0, tok.column or 0, tok.end_line or 0, tok.end_column or 0)
 
 
 def _string(tok: Token) -> str:
@@ -241,7 +248,7 @@ def _regex(tok: Token) -> tuple[str, str]:
     return text[1:end].replace("\\/", "/"), text[end + 1:]
 
 
-def _literal(item) -> str | int:
+def _literal(item: Token | str | int) -> str | int:
     if isinstance(item, Token):
         if item.type == "STRING":
             return _string(item)
@@ -252,100 +259,100 @@ def _literal(item) -> str | int:
 
 
 @v_args(meta=True)
-class _AstBuilder(Transformer_NonRecursive):
+class _AstBuilder(Transformer_NonRecursive[Token, list[ast.Statement]]):
     """Builds AST nodes from the parse tree; one method per grammar rule or alias. Not recursive:
     a flat chain such as `a or b or c ...` is a left-deep tree as long as the chain."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str) -> None:
         super().__init__()
         self.source_path = path
 
-    def _s(self, meta) -> Span:
+    def _s(self, meta: Meta) -> Span:
         return _span(self.source_path, meta)
 
-    def start(self, meta, items):
+    def start(self, meta: Meta, items: list[Any]) -> list[ast.Statement]:
         return [i for i in items if not isinstance(i, Token)]
 
     # statements
-    def version(self, meta, items):
+    def version(self, meta: Meta, items: list[Any]) -> ast.Version:
         return ast.Version(int(items[0]), self._s(meta))
 
-    def use(self, meta, items):
+    def use(self, meta: Meta, items: list[Any]) -> ast.Use:
         options = tuple(items[1]) if len(items) > 1 else ()
         return ast.Use(_string(items[0]), options, self._s(meta))
 
-    def option_names(self, meta, items):
+    def option_names(self, meta: Meta, items: list[Any]) -> list[str]:
         return [str(i) for i in items]
 
-    def include(self, meta, items):
+    def include(self, meta: Meta, items: list[Any]) -> ast.Include:
         return ast.Include(_string(items[0]), self._s(meta))
 
-    def option(self, meta, items):
+    def option(self, meta: Meta, items: list[Any]) -> ast.Option:
         return ast.Option(str(items[0]), tuple(i for i in items[1:] if not isinstance(i, Token)), self._s(meta))
 
-    def markers(self, meta, items):
+    def markers(self, meta: Meta, items: list[Any]) -> ast.Markers:
         method = _string(items[0]) if items and items[0].type == "STRING" else None
         codes = tuple(int(i) for i in items if i.type == "INT")
         return ast.Markers(method, codes, self._s(meta))
 
-    def param(self, meta, items):
+    def param(self, meta: Meta, items: list[Any]) -> ast.Param:
         return ast.Param(str(items[0]), items[1], self._s(meta))
 
-    def string_value(self, meta, items):
+    def string_value(self, meta: Meta, items: list[Any]) -> ast.StringValue:
         return ast.StringValue(_string(items[0]), self._s(meta))
 
-    def int_value(self, meta, items):
+    def int_value(self, meta: Meta, items: list[Any]) -> ast.IntValue:
         return ast.IntValue(int(items[0]), self._s(meta))
 
-    def secret_env(self, meta, items):
+    def secret_env(self, meta: Meta, items: list[Any]) -> ast.SecretEnv:
         return ast.SecretEnv(_string(items[0]), self._s(meta))
 
-    def secret_file(self, meta, items):
+    def secret_file(self, meta: Meta, items: list[Any]) -> ast.SecretFile:
         return ast.SecretFile(_string(items[0]), self._s(meta))
 
-    def shift_spec(self, meta, items):
+    def shift_spec(self, meta: Meta, items: list[Any]) -> ast.ShiftSpec:
         unit, key, source, low, high = items
         return ast.ShiftSpec(str(unit), str(key), source, int(low), int(high), self._s(meta))
 
-    def rule(self, meta, items):
+    def rule(self, meta: Meta, items: list[Any]) -> ast.Rule:
         selectors = items[0]
         excepts = items[1] if len(items) == 3 else ()
         return ast.Rule(selectors, excepts, items[-1], self._s(meta))
 
-    def default_rule(self, meta, items):
+    def default_rule(self, meta: Meta, items: list[Any]) -> ast.DefaultRule:
         return ast.DefaultRule(items[0], self._s(meta))
 
-    def private_default(self, meta, items):
+    def private_default(self, meta: Meta, items: list[Any]) -> ast.PrivateDefault:
         return ast.PrivateDefault(items[0], self._s(meta))
 
-    def unknown_default(self, meta, items):
+    def unknown_default(self, meta: Meta, items: list[Any]) -> ast.UnknownDefault:
         return ast.UnknownDefault(items[0], self._s(meta))
 
-    def private_block(self, meta, items):
+    def private_block(self, meta: Meta, items: list[Any]) -> ast.PrivateBlock:
         return ast.PrivateBlock(_string(items[0]), tuple(items[1:]), self._s(meta))
 
-    def private_entry(self, meta, items):
+    def private_entry(self, meta: Meta, items: list[Any]) -> ast.PrivateEntry:
         if len(items) == 2:
             return ast.PrivateEntry(int(str(items[0]), 16), items[1], self._s(meta))
         return ast.PrivateEntry(None, items[0], self._s(meta))
 
-    def when_block(self, meta, items):
+    def when_block(self, meta: Meta, items: list[Any]) -> ast.When:
         return ast.When(items[0], tuple(i for i in items[1:] if not isinstance(i, Token)), self._s(meta))
 
-    def quarantine_stmt(self, meta, items):
+    def quarantine_stmt(self, meta: Meta, items: list[Any]) -> ast.QuarantineStatement:
         return ast.QuarantineStatement(_string(items[0]), self._s(meta))
 
-    def collect(self, meta, items):
+    def collect(self, meta: Meta, items: list[Any]) -> ast.Collect:
         return ast.Collect(items[0], str(items[1]), self._s(meta))
 
     # selectors
-    def selectors(self, meta, items):
+    def selectors(self, meta: Meta, items: list[Any]) -> tuple[ast.Selector, ...]:
         return tuple(items)
 
-    def keyword(self, meta, items):
+    def keyword(self, meta: Meta, items: list[Any]) -> ast.Keyword:
         return ast.Keyword(str(items[0]), self._s(meta))
 
-    def tag(self, meta, items):
+    def tag(self, meta: Meta, items: list[Any]) -> ast.Tag | ast.TagMask:
         text = str(items[0])
         group, element = (part.strip() for part in text.strip("() \t").split(","))
         span = self._s(meta)
@@ -356,26 +363,27 @@ class _AstBuilder(Transformer_NonRecursive):
             return ast.TagMask(f"({group},{element})", value, care, span)
         return ast.Tag(int(group, 16), int(element, 16), span)
 
-    def private_tag(self, meta, items):
+    def private_tag(self, meta: Meta, items: list[Any]) -> ast.PrivateTag:
         text = str(items[0]).strip("() \t")
         group, rest = text.split(",", 1)
         creator_part, low = rest.rsplit(",", 1)
         creator = creator_part.strip()[1:-1]
         return ast.PrivateTag(int(group.strip(), 16), creator, int(low.strip(), 16), self._s(meta))
 
-    def vr_selector(self, meta, items):
+    def vr_selector(self, meta: Meta, items: list[Any]) -> ast.VrSelector:
         vrs = tuple(v.strip() for v in str(items[0]).split(","))
         return ast.VrSelector(vrs, self._s(meta))
 
-    def name_selector(self, meta, items):
+    def name_selector(self, meta: Meta, items: list[Any]) -> ast.NamePattern:
         pattern, flags = _regex(items[0])
         return ast.NamePattern(pattern, flags, self._s(meta))
 
-    def path(self, meta, items):
-        steps: list = []
+    def path(self, meta: Meta, items: list[Any]) -> ast.Path:
+        steps: list[ast.PathStep | ast.AnyDepth] = []
         for item in items:
             if isinstance(item, int) or item is None:  # index directly after the first element
                 first = steps[-1]
+                assert isinstance(first, ast.PathStep)  # the grammar allows an index only after an element
                 span = Span(self.source_path, first.span.line, first.span.column,
                             self._s(meta).end_line, first.span.end_column + len(f"[{'*' if item is None else item}]"))
                 steps[-1] = ast.PathStep(first.element, item, span)
@@ -385,126 +393,126 @@ class _AstBuilder(Transformer_NonRecursive):
                 steps.append(ast.PathStep(item, None, item.span))
         return ast.Path(tuple(steps), self._s(meta))
 
-    def step(self, meta, items):
+    def step(self, meta: Meta, items: list[Any]) -> ast.PathStep:
         index = items[1] if len(items) > 1 else None
         return ast.PathStep(items[0], index, self._s(meta))
 
-    def any_depth(self, meta, items):
+    def any_depth(self, meta: Meta, items: list[Any]) -> ast.AnyDepth:
         return ast.AnyDepth(self._s(meta))
 
-    def item_index(self, meta, items):
+    def item_index(self, meta: Meta, items: list[Any]) -> int | None:
         return int(items[0]) if items else None
 
     # actions
-    def keep(self, meta, items):
+    def keep(self, meta: Meta, items: list[Any]) -> ast.Keep:
         return ast.Keep(self._s(meta))
 
-    def remove(self, meta, items):
+    def remove(self, meta: Meta, items: list[Any]) -> ast.Remove:
         return ast.Remove(self._s(meta))
 
-    def empty(self, meta, items):
+    def empty(self, meta: Meta, items: list[Any]) -> ast.Empty:
         return ast.Empty(self._s(meta))
 
-    def dummy(self, meta, items):
+    def dummy(self, meta: Meta, items: list[Any]) -> ast.Dummy:
         return ast.Dummy(self._s(meta))
 
-    def replace_constant(self, meta, items):
+    def replace_constant(self, meta: Meta, items: list[Any]) -> ast.ReplaceConstant:
         return ast.ReplaceConstant(str(_literal(items[0])), self._s(meta))
 
-    def replace_from(self, meta, items):
+    def replace_from(self, meta: Meta, items: list[Any]) -> ast.ReplaceFrom:
         return ast.ReplaceFrom(items[0], self._s(meta))
 
-    def using(self, meta, items):
+    def using(self, meta: Meta, items: list[Any]) -> str:
         return str(items[0])
 
-    def uid_root(self, meta, items):
+    def uid_root(self, meta: Meta, items: list[Any]) -> tuple[str, str]:
         return ("root", _string(items[0]))
 
-    def keyed_hash(self, meta, items):
+    def keyed_hash(self, meta: Meta, items: list[Any]) -> ast.KeyedHash:
         return ast.KeyedHash(items[0] if items else None, self._s(meta))
 
-    def pseudonym(self, meta, items):
+    def pseudonym(self, meta: Meta, items: list[Any]) -> ast.Pseudonym:
         return ast.Pseudonym(_string(items[0]), items[1] if len(items) > 1 else None, self._s(meta))
 
-    def lookup(self, meta, items):
+    def lookup(self, meta: Meta, items: list[Any]) -> ast.Lookup:
         return ast.Lookup(_string(items[0]), items[1], self._s(meta))
 
-    def shift(self, meta, items):
+    def shift(self, meta: Meta, items: list[Any]) -> ast.Shift:
         return ast.Shift(str(items[0]), self._s(meta))
 
-    def remap_uid(self, meta, items):
+    def remap_uid(self, meta: Meta, items: list[Any]) -> ast.RemapUid:
         root = next((i[1] for i in items if isinstance(i, tuple)), None)
         key = next((i for i in items if isinstance(i, str)), None)
         return ast.RemapUid(root, key, self._s(meta))
 
-    def quarantine(self, meta, items):
+    def quarantine(self, meta: Meta, items: list[Any]) -> ast.Quarantine:
         return ast.Quarantine(_string(items[0]) if items else None, self._s(meta))
 
-    def clean(self, meta, items):
+    def clean(self, meta: Meta, items: list[Any]) -> ast.Clean:
         return ast.Clean(str(items[0]), tuple(items[1:]), self._s(meta))
 
-    def fuzzy_matcher(self, meta, items):
+    def fuzzy_matcher(self, meta: Meta, items: list[Any]) -> ast.FuzzyMatcher:
         return ast.FuzzyMatcher(int(items[0]), self._s(meta))
 
-    def exact_matcher(self, meta, items):
+    def exact_matcher(self, meta: Meta, items: list[Any]) -> ast.ExactMatcher:
         return ast.ExactMatcher(self._s(meta))
 
-    def regex_matcher(self, meta, items):
+    def regex_matcher(self, meta: Meta, items: list[Any]) -> ast.RegexMatcher:
         return ast.RegexMatcher(tuple(_PATTERN_ITEM.findall(str(items[0]))), self._s(meta))
 
-    def date_matcher(self, meta, items):
+    def date_matcher(self, meta: Meta, items: list[Any]) -> ast.DateMatcher:
         return ast.DateMatcher(str(items[0]) if items else None, self._s(meta))
 
     # pixels
-    def pixels(self, meta, items):
+    def pixels(self, meta: Meta, items: list[Any]) -> ast.Pixels:
         condition = None
         if items and not isinstance(items[0], (ast.OcrRedact, ast.RegionFill, ast.HeaderRegionsFill,
                                                ast.RedactAllText, ast.AllowLossy)):
             condition, items = items[0], items[1:]
         return ast.Pixels(condition, tuple(items), self._s(meta))
 
-    def box(self, meta, items):
+    def box(self, meta: Meta, items: list[Any]) -> tuple[int, ...]:
         return tuple(int(i) for i in items)
 
-    def ocr_redact(self, meta, items):
+    def ocr_redact(self, meta: Meta, items: list[Any]) -> ast.OcrRedact:
         return ast.OcrRedact(str(items[0]), int(items[1]) if len(items) > 1 else None, self._s(meta))
 
-    def region_fill(self, meta, items):
+    def region_fill(self, meta: Meta, items: list[Any]) -> ast.RegionFill:
         return ast.RegionFill(items[0], int(items[1]), self._s(meta))
 
-    def header_regions_fill(self, meta, items):
+    def header_regions_fill(self, meta: Meta, items: list[Any]) -> ast.HeaderRegionsFill:
         return ast.HeaderRegionsFill(int(items[0]), self._s(meta))
 
-    def redact_all_text(self, meta, items):
+    def redact_all_text(self, meta: Meta, items: list[Any]) -> ast.RedactAllText:
         return ast.RedactAllText(items[0], self._s(meta))
 
-    def allow_lossy(self, meta, items):
+    def allow_lossy(self, meta: Meta, items: list[Any]) -> ast.AllowLossy:
         return ast.AllowLossy(int(items[0]), self._s(meta))
 
     # conditions
-    def any_of(self, meta, items):
+    def any_of(self, meta: Meta, items: list[Any]) -> ast.AnyOf:
         flat = [x for i in items for x in (i.items if isinstance(i, ast.AnyOf) else (i,))]
         return ast.AnyOf(tuple(flat), self._s(meta))
 
-    def all_of(self, meta, items):
+    def all_of(self, meta: Meta, items: list[Any]) -> ast.AllOf:
         flat = [x for i in items for x in (i.items if isinstance(i, ast.AllOf) else (i,))]
         return ast.AllOf(tuple(flat), self._s(meta))
 
-    def negation(self, meta, items):
+    def negation(self, meta: Meta, items: list[Any]) -> ast.Negation:
         return ast.Negation(items[0], self._s(meta))
 
-    def equals(self, meta, items):
+    def equals(self, meta: Meta, items: list[Any]) -> ast.Equals:
         return ast.Equals(items[0], _literal(items[1]), self._s(meta))
 
-    def not_equals(self, meta, items):
+    def not_equals(self, meta: Meta, items: list[Any]) -> ast.NotEquals:
         return ast.NotEquals(items[0], _literal(items[1]), self._s(meta))
 
-    def one_of(self, meta, items):
+    def one_of(self, meta: Meta, items: list[Any]) -> ast.OneOf:
         return ast.OneOf(items[0], tuple(_literal(i) for i in items[1:]), self._s(meta))
 
-    def matches(self, meta, items):
+    def matches(self, meta: Meta, items: list[Any]) -> ast.Matches:
         pattern, flags = _regex(items[1])
         return ast.Matches(items[0], pattern, flags, self._s(meta))
 
-    def exists(self, meta, items):
+    def exists(self, meta: Meta, items: list[Any]) -> ast.Exists:
         return ast.Exists(items[0], self._s(meta))

@@ -16,6 +16,8 @@ import bisect
 import dataclasses
 import functools
 import re
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import lark
 
@@ -32,6 +34,7 @@ _INT = re.compile(r"-?[0-9]+")
 
 _Pos = tuple[int, int]
 _END: _Pos = (1 << 60, 0)
+_Comment = tuple[_Pos, str, bool]  # position, text, on a line of its own
 
 
 class _Collector:
@@ -46,7 +49,7 @@ class _Collector:
         return tok
 
     def lbrace(self, tok: lark.Token) -> lark.Token:
-        self.lbraces.append((tok.line, tok.column))
+        self.lbraces.append((tok.line or 0, tok.column or 0))  # always set: positions are propagated
         return tok
 
 
@@ -104,14 +107,14 @@ class FormatError(Exception):
     """The canonical text would parse differently from the source (a printer bug)."""
 
 
-def strip_spans(node):
+def strip_spans(node: object) -> object:
     """The AST with every span set to None and mask texts normalised, for comparing two parses."""
     if isinstance(node, tuple):
         return tuple(strip_spans(n) for n in node)
     if isinstance(node, list):
         return [strip_spans(n) for n in node]
     if dataclasses.is_dataclass(node) and not isinstance(node, type):
-        values = {}
+        values: dict[str, object] = {}
         for f in dataclasses.fields(node):
             value = getattr(node, f.name)
             if f.name == "span":
@@ -153,7 +156,7 @@ def mask_text(text: str) -> str:
     return "".join(c.lower() if c in "xX" else c.upper() for c in inner)
 
 
-def element_text(e) -> str:
+def element_text(e: ast.ElementRef) -> str:
     if isinstance(e, ast.Keyword):
         return e.name
     if isinstance(e, ast.Tag):
@@ -165,10 +168,10 @@ def element_text(e) -> str:
     raise TypeError(f"not an element reference: {e!r}")
 
 
-def selector_text(s) -> str:
+def selector_text(s: ast.Selector) -> str:
     if isinstance(s, ast.Path):
-        if len(s.steps) == 1:  # `Seq[3]` or `Seq[*]` alone: the index makes it a path
-            step = s.steps[0]
+        step = s.steps[0]
+        if len(s.steps) == 1 and isinstance(step, ast.PathStep):  # `Seq[3]` or `Seq[*]` alone: a path by its index
             return element_text(step.element) + f"[{'*' if step.item is None else step.item}]"
         return "/".join(_step_text(step) for step in s.steps)
     if isinstance(s, ast.VrSelector):
@@ -178,14 +181,14 @@ def selector_text(s) -> str:
     return element_text(s)
 
 
-def _step_text(step) -> str:
+def _step_text(step: ast.PathStep | ast.AnyDepth) -> str:
     if isinstance(step, ast.AnyDepth):
         return "*"
     text = element_text(step.element)
     return text if step.item is None else f"{text}[{step.item}]"
 
 
-def selectors_text(selectors) -> str:
+def selectors_text(selectors: Iterable[ast.Selector]) -> str:
     return ", ".join(selector_text(s) for s in selectors)
 
 
@@ -193,7 +196,7 @@ def _using(key: str | None) -> str:
     return f" using {key}" if key is not None else ""
 
 
-def action_text(a) -> str:
+def action_text(a: ast.Action) -> str:
     simple = {ast.Keep: "keep", ast.Remove: "remove", ast.Empty: "empty", ast.Dummy: "dummy"}
     if type(a) in simple:
         return simple[type(a)]
@@ -220,7 +223,7 @@ def action_text(a) -> str:
     raise TypeError(f"not an action: {a!r}")
 
 
-def _matcher_text(m) -> str:
+def _matcher_text(m: ast.CleanMatcher) -> str:
     if isinstance(m, ast.FuzzyMatcher):
         return f"fuzzy {m.threshold}"
     if isinstance(m, ast.ExactMatcher):
@@ -232,7 +235,7 @@ def _matcher_text(m) -> str:
     raise TypeError(f"not a clean matcher: {m!r}")
 
 
-def literal_text(value) -> str:
+def literal_text(value: str | int) -> str:
     if isinstance(value, int):
         return str(value)
     if _NAME.fullmatch(value) and value.lower() not in _keywords():
@@ -240,7 +243,7 @@ def literal_text(value) -> str:
     return quote(value)
 
 
-def condition_text(c) -> str:
+def condition_text(c: ast.Condition) -> str:
     if isinstance(c, ast.Equals):
         return f"{element_text(c.attribute)} = {literal_text(c.value)}"
     if isinstance(c, ast.NotEquals):
@@ -265,7 +268,7 @@ def condition_text(c) -> str:
     raise TypeError(f"not a condition: {c!r}")
 
 
-def param_value_text(v) -> str:
+def param_value_text(v: ast.ParamValue) -> str:
     if isinstance(v, ast.StringValue):
         return quote(v.value)
     if isinstance(v, ast.IntValue):
@@ -279,11 +282,11 @@ def param_value_text(v) -> str:
     raise TypeError(f"not a parameter value: {v!r}")
 
 
-def _box(box) -> str:
+def _box(box: Iterable[int]) -> str:
     return ", ".join(str(n) for n in box)
 
 
-def simple_statement_text(s) -> str:
+def simple_statement_text(s: object) -> str:
     """One line for a statement without a body (or a block entry)."""
     if isinstance(s, ast.Version):
         return f"version {s.number}"
@@ -330,7 +333,7 @@ def simple_statement_text(s) -> str:
     raise TypeError(f"not a statement: {s!r}")
 
 
-def block_header(s) -> str | None:
+def block_header(s: object) -> str | None:
     """`when X {`-style opening line, or None when `s` has no body."""
     if isinstance(s, ast.Option):
         return f"option {s.name} {{"
@@ -344,7 +347,7 @@ def block_header(s) -> str | None:
     return None
 
 
-def block_body(s) -> tuple:
+def block_body(s: ast.Option | ast.PrivateBlock | ast.When | ast.Pixels) -> tuple[Any, ...]:
     if isinstance(s, ast.PrivateBlock):
         return s.entries
     return s.statements
@@ -354,12 +357,13 @@ def block_body(s) -> tuple:
 
 
 class _Printer:
-    def __init__(self, text: str, comments: list[lark.Token], lbraces: list[_Pos]):
+    def __init__(self, text: str, comments: list[lark.Token], lbraces: list[_Pos]) -> None:
         lines = text.split("\n")
         self.blank_before = [0]  # blank_before[n]: blank lines among source lines 1..n
         for line in lines:
             self.blank_before.append(self.blank_before[-1] + (not line.strip()))
-        self.comments = [((c.line, c.column), str(c).rstrip(), _own_line(lines, c)) for c in comments]
+        self.comments: list[_Comment] = [((c.line or 0, c.column or 0), str(c).rstrip(), _own_line(lines, c))
+                                         for c in comments]
         self.next_comment = 0
         self.lbraces = lbraces
         self.out: list[str] = []
@@ -372,11 +376,11 @@ class _Printer:
         return "\n".join(self.out) + "\n" if self.out else ""
 
     # comments
-    def _peek(self):
+    def _peek(self) -> _Comment | None:
         return self.comments[self.next_comment] if self.next_comment < len(self.comments) else None
 
-    def _take_before(self, pos: _Pos) -> list[tuple]:
-        taken = []
+    def _take_before(self, pos: _Pos) -> list[_Comment]:
+        taken: list[_Comment] = []
         while (c := self._peek()) is not None and c[0] < pos:
             taken.append(c)
             self.next_comment += 1
@@ -401,7 +405,7 @@ class _Printer:
         self.out.append(INDENT * indent + text)
 
     # statements
-    def _list(self, statements, indent: int, end: _Pos) -> None:
+    def _list(self, statements: Sequence[Any], indent: int, end: _Pos) -> None:
         """Print a statement list and the comments before `end` (a block's `}` or end of file)."""
         first = True
         saved_last = self.last_line
@@ -420,7 +424,8 @@ class _Printer:
         if indent:
             self.last_line = saved_last
 
-    def _statement(self, stmt, indent: int, nxt: _Pos, first: bool) -> None:
+    def _statement(self, stmt: Any, indent: int, nxt: _Pos, first: bool) -> None:
+        """`stmt`: a statement, a private block entry or a pixels statement (all have a span)."""
         span = stmt.span
         header = block_header(stmt)
         if header is None:
@@ -454,4 +459,4 @@ class _Printer:
 
 
 def _own_line(lines: list[str], tok: lark.Token) -> bool:
-    return not lines[tok.line - 1][: tok.column - 1].strip()
+    return not lines[(tok.line or 1) - 1][: (tok.column or 1) - 1].strip()

@@ -186,6 +186,8 @@ def _long_literal(text: str, start: int, end: int, steps: int = 10_000) -> tuple
         elif _REGEX_BEFORE.search(text, max(start, at - 64), at):
             token, kind = _REGEX.match(text, at, end), "regex"
         else:
+            token = None
+        if token is None:
             pos = at + 1
             continue
         if token.end() - at > MAX_LINE_CHARS:

@@ -34,7 +34,7 @@ def file_line(input_path: str, output: str | None, changes: Iterable[Any], warni
         group[2].append(path)
         if len(group) == 4:
             group[3].append(note or None)
-    record = {"file": input_path, "output": output, "changes": list(groups.values())}
+    record: dict[str, Any] = {"file": input_path, "output": output, "changes": list(groups.values())}
     if warnings:
         record["warnings"] = sorted(set(warnings))
     return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"

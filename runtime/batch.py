@@ -174,7 +174,7 @@ def _results(todo: list[int], entries: list[Input], setup: WorkerSetup, workers:
     run_limits = setup.run_limits
     files = [i for i, e in enumerate(entries) if e.refused is None]
     dask = options.engine == "dask"
-    lost = {}
+    lost: dict[str, str] = {}
     if setup.plan.collects and not dask:  # dask: pass 1 runs on the cluster too, inside cluster_results
         phi_paths = [str(entries[i].path) for i in files]
         shared, lost = patient_phi(phi_paths, setup, workers)
@@ -190,9 +190,9 @@ def _results(todo: list[int], entries: list[Input], setup: WorkerSetup, workers:
         if reason is None:
             paths_left.append(i)
             continue
-        result = FileResult(entries[i].rel, _size(entries[i].path))
-        quarantine(result, "killed or stalled its worker", reason)
-        yield i, result
+        stalled = FileResult(entries[i].rel, _size(entries[i].path))
+        quarantine(stalled, "killed or stalled its worker", reason)
+        yield i, stalled
     size = max(1, min(BATCH, -(-len(paths_left) // (workers * 4))))  # enough batches to keep workers busy
     with SupervisedPool(workers, worker.process_files, _init_pool_worker, (setup,)) as pool:
         for position, result in _supervised(pool, [str(entries[i].path) for i in paths_left], run_limits, size):
@@ -203,6 +203,7 @@ def _results(todo: list[int], entries: list[Input], setup: WorkerSetup, workers:
                 quarantine(result_lost, kind, _lost_reason(result, run_limits))
                 yield i, result_lost
             else:
+                assert isinstance(result, FileResult)  # what worker.process_files returns, file by file
                 yield i, result
 
 
@@ -255,7 +256,8 @@ def run_batch(plan: Plan, keys: dict[str, bytes], input_root: Path, out: Path, w
         # several workers (a cluster: always): one OCR thread each, or their thread pools fight over the cores
         ocr_threads = 1 if workers > 1 or options.engine == "dask" else 0
         setup = WorkerSetup(plan, keys, root, staging, options.ocr_name, options.preview_dir,
-                            ocr_threads=ocr_threads, codec=options.codec, run_limits=options.run_limits)
+                            ocr_threads=ocr_threads, codec=options.codec,
+                            run_limits=options.run_limits or limits.current())
         for i, result in _results(todo, entries, setup, workers, options):
             release.settle(i, result, on_file)
         release.settle_collisions()

@@ -146,7 +146,7 @@ class _Runner:
         # sent once to every worker; hash=False: no need to tokenise a large Plan
         [shared] = self.client.scatter([setup], broadcast=True, hash=False)
         token = f"{phase}-{uuid.uuid4().hex}"
-        pending: deque = deque()  # (paths, future) in input order
+        pending: deque[tuple[list[str], Any]] = deque()  # (paths, future) in input order
 
         def collect() -> Iterable[Any]:  # the head of the line, in input order
             return self._collect(*pending.popleft(), phase, token, shared, on_error)

@@ -146,10 +146,13 @@ def shift_da_batch(values: list[str], seconds: list[int]) -> list[str | Exceptio
             for i in done:
                 if all(_PLAIN_DA.fullmatch(p) for p in parts[i]):
                     out[i] = "\\".join(parts[i])
+    shifted: list[str | Exception] = []
     for i, value in enumerate(values):
-        if out[i] is None:
+        text = out[i]
+        if text is None:
             try:
-                out[i] = shift_value("DA", value, seconds[i])
+                text = shift_value("DA", value, seconds[i])
             except DateFormatError as err:
-                out[i] = err
-    return out
+                text = err
+        shifted.append(text)
+    return shifted

@@ -30,7 +30,7 @@ class FileWarnings(warnings.catch_warnings):
     (`file`: its list), so the audit never depends on which files shared a batch."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(record=False)
         self.file: list | None = None
 
     def __enter__(self):

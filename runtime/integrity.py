@@ -122,7 +122,8 @@ def _check_body(data, pos: int, syntax: str, implicit: bool, little: bool, decla
                             f"transfer syntax {syntax} says {'implicit' if implicit else 'explicit'}")
         implicit = body_implicit  # as pydicom reads it (with a warning)
     image = walk(data, pos, implicit, little, IMAGE_TAGS if output else NO_TAGS)
-    check_encapsulation(image.get(PIXEL_DATA), declared)  # no writer can keep such pixel data as it is
+    length = image.get(PIXEL_DATA)  # no writer can keep such pixel data as it is
+    check_encapsulation(length if isinstance(length, int) else None, declared)
     if output:
         check_pixels(image, declared, little)
     return Structure(syntax, implicit, little, part10)

@@ -68,8 +68,9 @@ def check_pixels(image: dict, syntax: UID | None, little: bool) -> None:
         problems.append("no PhotometricInterpretation")
     if problems:
         raise Malformed(f"native pixel data that cannot be decoded: {', '.join(problems)}")
-    expected = get_expected_length(_ImagePixels(NumberOfFrames=frames or 1, PhotometricInterpretation=photometric,
-                                                **numbers), "bytes")
+    # _ImagePixels stands in for a Dataset: get_expected_length reads only these attributes
+    expected = get_expected_length(_ImagePixels(NumberOfFrames=frames or 1,  # type: ignore[arg-type]
+                                                PhotometricInterpretation=photometric, **numbers), "bytes")
     expected += expected & 1
     if length < expected:  # more is decoded as pydicom and dcmtk do: the frames, then padding
         raise Malformed(f"native pixel data of {length} bytes where Rows, Columns, SamplesPerPixel, "

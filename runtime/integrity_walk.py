@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from struct import Struct
+from typing import Any
 
 from pydicom.datadict import DicomDictionary
 
@@ -76,7 +77,7 @@ def walk(data, pos: int, implicit: bool, little: bool, wanted: frozenset) -> dic
     readers = _LITTLE_READERS if little else _BIG_READERS
     max_depth = limits.current().sequence_depth
     found: dict[int, object] = {}
-    stack = [[_DATASET, size, size, implicit, None, pos]]
+    stack: list[list[Any]] = [[_DATASET, size, size, implicit, None, pos]]  # frames: kind, ends, ..., position
     depth = 0  # open sequences
     while stack:
         frame = stack[-1]

@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 RUN_DIR = ".deidc-run"
 JOURNAL = "journal.jsonl"
@@ -39,8 +40,8 @@ class Journal:
     a file beside it (`audit_at` in the record: offset and length), not escaped into JSON."""
     path: Path
     settled: dict[int, dict] = field(default_factory=dict)
-    _fh: object = None
-    _audit: object = None
+    _fh: BinaryIO | None = None
+    _audit: BinaryIO | None = None
     _synced: float = 0.0
 
     @classmethod
@@ -112,10 +113,11 @@ class Journal:
         """Append input `i`'s record; its `audit` text goes to the audit file, after which the
         record is written (so a record never names audit lines that are not there)."""
         audit = record.pop("audit", "").encode("utf-8", "surrogateescape")
-        record = {"i": i, **record, "audit_at": [self._audit.tell(), len(audit)]}
+        _, audit_fh = self._files()
+        record = {"i": i, **record, "audit_at": [audit_fh.tell(), len(audit)]}
         if audit:
-            self._audit.write(audit)
-            self._audit.flush()
+            audit_fh.write(audit)
+            audit_fh.flush()
         self._write(record)
         self.settled[i] = record
         if time.monotonic() - self._synced > SYNC_SECONDS:
@@ -131,18 +133,25 @@ class Journal:
 
     def _write(self, record: dict) -> bytes:
         line = json.dumps(record, separators=(",", ":")).encode() + b"\n"
-        self._fh.write(line)
-        self._fh.flush()
+        fh, _ = self._files()
+        fh.write(line)
+        fh.flush()
         return line[:-1]
 
+    def _files(self) -> tuple[BinaryIO, BinaryIO]:
+        """The journal and its audit file, open from `start` or `resume` until `close`."""
+        if self._fh is None or self._audit is None:
+            raise ValueError(f"{self.path}: the journal is closed")
+        return self._fh, self._audit
+
     def sync(self) -> None:
-        for fh in (self._audit, self._fh):
+        for fh in reversed(self._files()):
             fh.flush()
             os.fsync(fh.fileno())
         self._synced = time.monotonic()
 
     def close(self) -> None:
-        if self._fh is not None:
+        if self._fh is not None and self._audit is not None:
             try:
                 self.sync()
             finally:

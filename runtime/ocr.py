@@ -14,8 +14,9 @@ import hashlib
 import importlib.util
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -44,7 +45,7 @@ class RapidOcrEngine:
         # rapidocr logs every model file it opens, and resets its logger's level as it goes: a
         # filter stays.
         logging.getLogger("RapidOCR").addFilter(lambda record: record.levelno >= logging.WARNING)
-        params = {"Global.log_level": "warning"}
+        params: dict[str, str | int] = {"Global.log_level": "warning"}
         if threads > 0:
             params["EngineConfig.onnxruntime.intra_op_num_threads"] = threads
             params["EngineConfig.onnxruntime.inter_op_num_threads"] = 1
@@ -52,7 +53,8 @@ class RapidOcrEngine:
 
     def read(self, image: np.ndarray, detect: bool = True) -> list[OcrWord]:
         image = _as_uint8(image)
-        result = self._engine(image, use_det=detect, use_cls=False, use_rec=True)
+        # RapidOCROutput; without detection a TextRecOutput: both have txts and scores
+        result: Any = self._engine(image, use_det=detect, use_cls=False, use_rec=True)
         texts = result.txts or ()
         scores = result.scores or ()
         if not detect:
@@ -108,7 +110,7 @@ class TesseractEngine:
         return words
 
 
-ENGINES = {"rapidocr": RapidOcrEngine, "tesseract": TesseractEngine}
+ENGINES: dict[str, Callable[[int], OcrEngine]] = {"rapidocr": RapidOcrEngine, "tesseract": TesseractEngine}
 ENGINE_MODULES = {"rapidocr": "rapidocr", "tesseract": "tesserocr"}
 
 

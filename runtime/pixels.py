@@ -229,7 +229,7 @@ def outside_regions(regions: list[tuple[int, int, int, int]], rows: int, cols: i
         keep[max(0, y0):y1 + 1, max(0, x0):x1 + 1] = True
     if not regions or keep.all():
         return []
-    boxes = []
+    boxes: list[tuple[int, int, int, int]] = []
     for y in range(rows):  # one box per run of outside pixels in each row, merged down the rows
         outside = np.flatnonzero(~keep[y])
         if not outside.size:

@@ -219,7 +219,8 @@ def read_meta_syntax(data: bytes) -> tuple[str, int]:
 
 def _read_meta(data: bytes) -> tuple[FileMetaDataset, int]:
     """Group 0002, always explicit VR little endian."""
-    pos, raw = 132, {}
+    pos = 132
+    raw: dict[BaseTag, DataElement | RawDataElement] = {}
     while pos + 8 <= len(data):
         group, elem, vr, length = unpack_explicit(data, pos)
         if group != 2:
@@ -235,7 +236,10 @@ def _read_meta(data: bytes) -> tuple[FileMetaDataset, int]:
         if length == UNDEFINED or start + length > len(data):
             raise NotForFastEngine("file meta element with an odd length")
         tag = BaseTag(group << 16 | elem)
-        value = data[start:start + length] if length else empty_value_for_VR(vr_text, raw=True)
+        value: bytes | None = data[start:start + length]
+        if not length:
+            empty = empty_value_for_VR(vr_text, raw=True)  # b"" or None, as pydicom reads it
+            value = empty if isinstance(empty, bytes) else None
         raw[tag] = RawDataElement(tag, vr_text, length, value, start, False, True)
         pos = start + length
     if not raw:
@@ -281,7 +285,8 @@ class _Reader:
         for every element of every file."""
         data, spans, implicit, size, base = self.data, self.spans, self.implicit, len(self.data), self.base
         header = unpack_tag_length if implicit else unpack_explicit
-        out, last = {}, -1
+        out: dict[BaseTag, DataElement | RawDataElement] = {}
+        last = -1
         new_raw, stop, names = tuple.__new__, (self.stop if top else None), VR_NAMES
         while pos < end:
             if pos + 8 > size:
@@ -369,7 +374,8 @@ class _Reader:
             self.depth -= 1
 
     def _read_items(self, pos: int, end: int | None, encoding) -> tuple[list[Dataset], int]:
-        data, items = self.data, []
+        data = self.data
+        items: list[Dataset] = []
         while end is None or pos < end:
             length = item_length(data, pos, end)
             if length is None:

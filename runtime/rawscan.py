@@ -50,7 +50,8 @@ def _scan(data: bytes, wanted: set[int]) -> tuple[str, list[tuple[int, list[str]
     top: dict[int, _Raw] = {}
     _Scan(data, wanted, found, top, syntax == IMPLICIT_LE).elements(pos, len(data), depth=0)
     charset = top.get(CHARSET)
-    codec = PLAIN_CODECS.get(PLAIN_CHARSETS.get(charset.value.strip(b" \x00")) if charset else "iso8859")
+    charset_name = PLAIN_CHARSETS.get(charset.value.strip(b" \x00")) if charset else "iso8859"
+    codec = PLAIN_CODECS.get(charset_name) if charset_name is not None else None
     if codec is None:
         raise NotForFastEngine("pass 1 scans plain character sets only")
     values = []

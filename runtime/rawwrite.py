@@ -148,7 +148,7 @@ class _DatasetEncoder:
                 continue  # retired group lengths are never written
             span = spans.get(id(elem))
             if span is not None and span[0] is elem and type(elem) is not DataElement and (
-                    elem.value is not None or elem.length != 0):
+                    elem.value is not None or elem.length != 0):  # type: ignore[union-attr]  # not a DataElement: raw
                 if span[1] != run_end:
                     if run_end >= 0:
                         pieces.append(self._piece(run_start, run_end))
@@ -193,6 +193,8 @@ class _DatasetEncoder:
         offset = self.source.tail_offset
         if self.source.tail and start >= offset:
             return self.tail[start - offset:end - offset]
+        if self.source.path is None:
+            raise ValueError("bytes past those read, and no input file to copy them from")
         return FileRange(self.source.path, self.source.size, start, end)
 
     def _pydicom(self, elem, encodings) -> bytes:

@@ -81,8 +81,15 @@ class Release:
         self.made: set[Path] = set()
         self.summary_resumed = 0
 
+    @property
+    def _journal(self) -> Journal:
+        """The run's journal: the batch opens it before it settles any input."""
+        if self.journal is None:
+            raise RuntimeError("no journal: the batch opens it before settling inputs")
+        return self.journal
+
     def rebuild_claims(self) -> None:
-        for i, record in self.journal.settled.items():
+        for i, record in self._journal.settled.items():
             if record.get("output") and not record.get("quarantine"):
                 for key in _claim_keys(record["output"]):
                     self.claims[key] = i
@@ -96,16 +103,20 @@ class Release:
             self._publish(i, result)
         record = {k: v for k, v in asdict(result).items() if k in _RECORD_FIELDS}
         if not result.quarantine:
+            if result.output is None:
+                raise ValueError("a released file has an output path")
             record["file_id"] = file_identity(self.out / result.output)
         else:
             record["output"], record["audit"] = None, ""
-        self.journal.record(i, record)
+        self._journal.record(i, record)
         if on_file:
             on_file(result)
 
     def _publish(self, i: int, result: FileResult) -> None:
-        staged = Path(result.staged)
-        keys = _claim_keys(result.output)
+        if result.staged is None or result.output is None:
+            raise ValueError("only a staged file with an output path is published")
+        staged, output = Path(result.staged), result.output
+        keys = _claim_keys(output)
         holders = {self.claims[k] for k in keys if k in self.claims}
         earlier = min((j for j in holders if j < i), default=None)
         if earlier is not None:
@@ -113,7 +124,7 @@ class Release:
             quarantine(result, "duplicate SOP instance",
                        f"duplicate SOP instance: {self.entries[earlier].path} already produced {result.output}")
             return
-        final = self.out / result.output
+        final = self.out / output
         if final.parent not in self.made:  # one mkdir per series folder, not per file
             final.parent.mkdir(parents=True, exist_ok=True)
             self.made.add(final.parent)
@@ -127,7 +138,7 @@ class Release:
 
     def _demote(self, j: int, kind: str, reason: str, keep: str | None = None) -> None:
         """Take back input `j`'s released file (unless it is now the winner's, at `keep`)."""
-        record = dict(self.journal.settled[j])
+        record = dict(self._journal.settled[j])
         if record["output"] != keep:
             (self.out / record["output"]).unlink(missing_ok=True)
         for key in _claim_keys(record["output"]):
@@ -136,7 +147,7 @@ class Release:
         record.update(output=None, audit="", quarantine_kind=kind, quarantine=reason)
         record.pop("file_id", None)
         record.pop("i", None)
-        self.journal.record(j, record)
+        self._journal.record(j, record)
 
     def settle_collisions(self) -> None:
         """Two originals given the same pseudonym, hash or lookup value (in one value space) would
@@ -146,14 +157,14 @@ class Release:
         repeated until none is left, since a file taken back may have decided another collision."""
         while True:
             holders: dict[tuple[str, str], dict[str, int]] = {}  # (space, value) -> identity -> first input
-            for i, r in sorted(self.journal.settled.items()):
+            for i, r in sorted(self._journal.settled.items()):
                 if not r.get("quarantine"):
                     for space, identity, value, _ in r.get("issued") or ():
                         holders.setdefault((space, value), {}).setdefault(identity, i)
-            owner = {key: min(ids, key=ids.get) for key, ids in holders.items() if len(ids) > 1}
+            owner = {key: min(ids, key=lambda identity: ids[identity]) for key, ids in holders.items() if len(ids) > 1}
             if not owner:
                 return
-            for j, r in sorted(self.journal.settled.items()):
+            for j, r in sorted(self._journal.settled.items()):
                 if r.get("quarantine"):
                     continue
                 clash = next(((space, rule, holders[(space, value)][owner[(space, value)]])
@@ -189,8 +200,9 @@ class Release:
 
     def mappings(self) -> tuple[dict[str, str], dict[str, str]]:
         """(UID mapping, patient ID mapping) of the released files, merged in input order."""
-        uid_map, patid_map = {}, {}
-        for i, r in sorted(self.journal.settled.items() if self.journal else ()):
+        uid_map: dict[str, str] = {}
+        patid_map: dict[str, str] = {}
+        for _i, r in sorted(self.journal.settled.items() if self.journal else ()):
             if not r.get("quarantine"):
                 uid_map.update(r.get("uid_map") or {})
                 if r.get("patient_ids"):
@@ -201,13 +213,13 @@ class Release:
         """Every input is settled, collisions too: the sidecars from the journal in input order,
         the run folder removed."""
         summary = self.summary()
-        settled = self.journal.settled
+        settled = self._journal.settled
         written = sorted(i for i, r in settled.items() if not r.get("quarantine"))
         if resumed:  # files a killed attempt renamed into place but never journaled
             outdir.sweep_strays(self.out, {settled[i]["output"] for i in written})
         uid_map, patid_map = self.mappings()
         rows = ((str(self.entries[i].path), settled[i]["quarantine"]) for i in sorted(settled) if settled[i].get("quarantine"))
-        outdir.write_sidecars(self.out, uid_map, patid_map, rows, self.journal.audits(written))
+        outdir.write_sidecars(self.out, uid_map, patid_map, rows, self._journal.audits(written))
         shutil.rmtree(self.out / RUN_DIR, ignore_errors=True)
         return summary
 

@@ -27,6 +27,7 @@ def components(value) -> list[str]:
 # pydicom's codec names of the character sets whose text decodes byte by byte, or as UTF-8
 # Specific Character Set values (raw bytes) of the plain character sets → pydicom's codec names
 PLAIN_CHARSETS = {b"": "iso8859", b"ISO_IR 6": "iso8859", b"ISO_IR 100": "latin_1", b"ISO_IR 192": "utf_8"}
+_CHARSET = BaseTag(0x00080005)  # SpecificCharacterSet
 PLAIN_CODECS = {"iso8859": "latin-1", "latin_1": "latin-1", "utf_8": "utf-8", "UTF8": "utf-8"}
 # (DS and IS are left to pydicom: their converted strings keep the original spacing)
 MULTI_VALUED_TEXT = frozenset({"AE", "AS", "CS", "DA", "DT", "LO", "PN", "SH", "TM", "UI", "UC"})
@@ -53,7 +54,8 @@ def raw_texts(raw, codec: str) -> list[str] | None:
 def plain_codec(ds: Dataset) -> str | None:
     """The Python codec of the dataset's character set when it is a plain one, else None. Read
     from the raw element when there is one: pydicom's `_character_set` converts it every time."""
-    elem = ds._dict.get(0x00080005)
+    elem = ds._dict.get(_CHARSET)
+    charset: str | list[str] | None
     if elem is None:
         charset = ds._parent_encoding
     elif getattr(elem, "is_raw", False) and isinstance(elem.value, bytes):
@@ -62,13 +64,14 @@ def plain_codec(ds: Dataset) -> str | None:
         charset = ds._character_set
     if charset is None:
         return None
-    return PLAIN_CODECS.get(charset if isinstance(charset, str) else (charset[0] if len(charset) == 1 else None))
+    name = charset if isinstance(charset, str) else (charset[0] if len(charset) == 1 else None)
+    return PLAIN_CODECS.get(name) if name is not None else None
 
 
 def element_texts(ds: Dataset, tag: int) -> list[str]:
     """`texts_of(ds[tag].value)`, decoded straight from the raw bytes when they are plain text,
     so an element a rule only reads (and leaves unchanged) is neither converted nor re-encoded."""
-    raw = ds._dict[tag]
+    raw = ds._dict[tag]  # type: ignore[index]  # a BaseTag is an int: the int finds it, without a BaseTag built
     if getattr(raw, "is_raw", False) and raw.value is not None:
         codec = plain_codec(ds)
         texts = raw_texts(raw, codec) if codec else None
@@ -79,7 +82,8 @@ def element_texts(ds: Dataset, tag: int) -> list[str]:
 
 def texts_of(value) -> list[str]:
     if isinstance(value, bytes):
-        return [_decode(value)] if _decode(value) is not None else []
+        text = _decode(value)
+        return [text] if text is not None else []
     return components(value)
 
 
@@ -101,7 +105,7 @@ def set_texts(ds: Dataset, tag: int, values: list[str]) -> None:
     """Write values back: as a raw element of ASCII bytes, padded as pydicom pads them, when the
     element holds text of a known VR in a little-endian dataset with a plain character set;
     else through pydicom."""
-    elem = ds._dict[tag]
+    elem = ds._dict[tag]  # type: ignore[index]  # as in element_texts
     implicit, little = ds.original_encoding
     vr = elem.VR if elem.VR is not None else _dictionary_vr(tag)
     text = "\\".join(values)

@@ -218,16 +218,17 @@ def _process(path_texts: list[str]) -> list[FileResult]:
     pending = [_start(Path(p)) for p in path_texts]
     live = [p for p in pending if p.work is not None]
     # the shared work credits each warning to its file (FileWarnings); none is left to spread
-    failed = _here().deidentifier.run_deferred_together([p.work for p in live]) if live else None
+    failed = _here().deidentifier.run_deferred_together([p.begun for p in live]) if live else None
     if failed is not None:
         if len(live) > 1:
             # the batch's shared work failed part-way, its datasets half changed: each file again,
             # alone and from its own bytes, so the file to blame fails and the others are unaffected
             return [result for p in path_texts for result in _process([p])]
-        live[0].work.outcome.error, live[0].work.ctx = failed, None
+        live[0].begun.outcome.error, live[0].begun.ctx = failed, None
     for p in live:
-        if p.work.ctx is not None:
-            p.caught.extend(p.work.ctx.warnings)
+        ctx = p.begun.ctx
+        if ctx is not None:
+            p.caught.extend(ctx.warnings)
         _guarded(p, _complete)
     _make_durable([p.result for p in pending])
     return [_close(p) for p in pending]
@@ -237,7 +238,7 @@ def _make_durable(results: list[FileResult]) -> None:
     """fsync the batch's staged files before the parent may rename them into place."""
     staged = [r for r in results if r.staged and not r.quarantine and not r.stop]
     try:
-        sync_files([r.staged for r in staged])
+        sync_files([r.staged for r in staged if r.staged])
     except OSError as err:  # the output folder's fault (a failing disk, a full one): the run stops
         for r in staged:
             r.stop = f"cannot write to the output folder: {err.strerror or err}"
@@ -252,6 +253,20 @@ class _Pending:
     source: InputFile | None = None
     present: set = field(default_factory=set)
     work: FileWork | None = None
+
+    @property
+    def begun(self) -> FileWork:
+        """The file's work, once `_begin` has read it and begun it."""
+        if self.work is None:
+            raise ValueError(f"{self.path}: not begun")
+        return self.work
+
+    @property
+    def read(self) -> InputFile:
+        """The file as read, once `_begin` has read it."""
+        if self.source is None:
+            raise ValueError(f"{self.path}: not read")
+        return self.source
 
 
 def _guarded(p: _Pending, stage: Callable[[_Pending], None]) -> None:
@@ -302,7 +317,7 @@ def _read_and_walk(p: _Pending) -> None:
 
 
 def _check_outcome(p: _Pending) -> None:
-    outcome = p.work.outcome
+    outcome = p.begun.outcome
     if outcome.error is not None:
         raise outcome.error
     if outcome.quarantine:
@@ -310,22 +325,22 @@ def _check_outcome(p: _Pending) -> None:
 
 
 def _complete(p: _Pending) -> None:
-    _here().deidentifier.finish(p.work)
+    _here().deidentifier.finish(p.begun)
     _check_outcome(p)
     if p.result.quarantine:
         return
-    ds, outcome, result = p.source.dataset, p.work.outcome, p.result
+    ds, outcome, result = p.read.dataset, p.begun.outcome, p.result
     lost = [REQUIRED[t] for t in sorted(p.present) if t not in ds]
     if lost:
         return quarantine(result, "rules remove a required attribute",
                            f"the rules remove required attribute(s) {', '.join(lost)}")
     result.output = str(output_relpath(ds))
     try:
-        staged, fast = write_temporary(ds, _here().setup.staging, p.source.source)
+        staged, fast = write_temporary(ds, _here().setup.staging, p.read.source)
     except OSError as err:
         raise OutputFailure(f"cannot write to the output folder: {err.strerror or err}") from None
     result.staged = str(staged)
-    if p.source.source is not None and not fast:
+    if p.read.source is not None and not fast:
         result.routed = "written by the reference engine (character set or transfer syntax changed)"
     result.uid_map, result.patient_ids, result.issued = outcome.uid_map, outcome.patient_ids, outcome.issued
     result.unknown_private = outcome.unknown_private

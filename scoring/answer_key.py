@@ -11,6 +11,7 @@ import json
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ACTIONS = ("text_removed", "text_retained", "tag_retained", "text_notnull", "date_shifted",
            "uid_changed", "uid_consistent", "patid_consistent", "pixels_retained", "pixels_hidden")
@@ -57,7 +58,8 @@ def check_category(action: str, category: dict) -> tuple[str, str]:
         return fixed[action]
     if action in ("tag_retained", "text_notnull"):
         return "dicom", dicom.get("iod") or "unknown"
-    order = (("hipaa", hipaa.get("m")), ("hipaa", hipaa.get("z"))) if action == "text_removed" else ()
+    order: tuple[tuple[str, Any], ...] = (
+        (("hipaa", hipaa.get("m")), ("hipaa", hipaa.get("z"))) if action == "text_removed" else ())
     order += (("tcia", tcia.get("p15")), ("tcia", tcia.get("ptkb")), ("tcia", tcia.get("rev")))
     return next(((cat, sub) for cat, sub in order if sub), ("unknown", "unknown"))
 

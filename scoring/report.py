@@ -96,9 +96,9 @@ DISCREPANCY_COLUMNS = ("status", "file", "input_sop_uid", "series_uid", "tag_pat
                        "expected", "found", "category", "subcategory")
 
 
-def discrepancies(key: AnswerKey, index: OutputIndex, judgement: Judgement) -> list[dict[str, str]]:
+def discrepancies(key: AnswerKey, index: OutputIndex, judgement: Judgement) -> list[dict[str, str | None]]:
     """Every check that did not pass (instance level: each is something to fix)."""
-    rows = []
+    rows: list[dict[str, str | None]] = []
     for i in np.flatnonzero(judgement.status != PASS).tolist():
         row = key.rows[key.row[i]]
         f = judgement.file_of_row[key.row[i]]
@@ -132,7 +132,7 @@ def summary_dict(scores: list[Score], index: OutputIndex, judgement: Judgement, 
     }
 
 
-def write_report(path: Path, scores: list[Score], rows: list[dict[str, str]], index: OutputIndex) -> None:
+def write_report(path: Path, scores: list[Score], rows: list[dict[str, str | None]], index: OutputIndex) -> None:
     """CSV: the discrepancy list. XLSX: sheets Summary, Actions, Categories, Discrepancies, Findings."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".xlsx":
@@ -144,11 +144,11 @@ def write_report(path: Path, scores: list[Score], rows: list[dict[str, str]], in
         writer.writerows(rows)
 
 
-def _write_xlsx(path: Path, scores: list[Score], rows: list[dict[str, str]], index: OutputIndex) -> None:
+def _write_xlsx(path: Path, scores: list[Score], rows: list[dict[str, str | None]], index: OutputIndex) -> None:
     from openpyxl import Workbook
 
     book = Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]  # a new workbook holds one sheet
     sheet.title = "Summary"
     sheet.append(["aggregation", "passed", "failed", "blank", "total", "score"])
     for s in scores:

@@ -395,7 +395,7 @@ def generated_files() -> dict[str, bytes]:
     files["generated/charset-iso2022-ir100.dcm"] = part10(multi_elements, ExplicitVRLittleEndian)
     utf8 = ["ISO_IR 192"]
     for implicit in (False, True):
-        e = lambda tag, vr, value: element(tag, vr, value, implicit)  # noqa: E731
+        e = lambda tag, vr, value, implicit=implicit: element(tag, vr, value, implicit)  # noqa: E731
         utf8_elements = _replace(
             base_elements(32 + implicit, implicit, charset="ISO_IR 192",
                           name=_text("Çelik^Zoë=김^민준", utf8, pn=True)),

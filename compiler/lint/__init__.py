@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
 from types import ModuleType
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 import regex
 
@@ -56,7 +56,7 @@ class LintRule:
     code: str  # DL001
     name: str  # shadowed-rule
     doc: str
-    check: object  # Callable[[LintContext], Iterable[Diagnostic]]
+    check: Callable[[LintContext], Iterable[Diagnostic]]
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,7 @@ def rule_by_code(code: str) -> LintRule | None:
     return next((r for r in registry() if r.code == code), None)
 
 
-def _compile(path: Path, options: tuple[str, ...], root) -> tuple[Plan, list[Scoped], list[Diagnostic]]:
+def _compile(path: Path, options: tuple[str, ...], root: ast.RuleFile) -> tuple[Plan, list[Scoped], list[Diagnostic]]:
     diagnostics: list[Diagnostic] = []
     sources: list[str] = []
     statements = expand_file(root, options, diagnostics, sources)
@@ -180,7 +180,7 @@ def _stamp(d: Diagnostic, code: str, name: str) -> Diagnostic:
     return replace(d, code=code, message=f"{name}: {d.message}")
 
 
-def lint_file(path: str | Path, options: tuple[str, ...] | dict | None = None,
+def lint_file(path: str | Path, options: tuple[str, ...] | dict[str, Any] | None = None,
               env: dict[str, str] | None = None) -> list[Diagnostic]:
     """Every finding for `path`, sorted by file and position. `options`: the options selected
     for the file (a tuple of names, or a dict with key "options")."""
@@ -208,7 +208,7 @@ def lint_file(path: str | Path, options: tuple[str, ...] | dict | None = None,
     for d in diagnostics:
         code = d.code or "DC000"
         if code in MAPPED_CODES:
-            rule = rule_by_code(MAPPED_CODES[code])
+            rule = next(r for r in registry() if r.code == MAPPED_CODES[code])
             findings.append(_stamp(d, rule.code, rule.name))
         else:
             findings.append(_stamp(d, code, COMPILER_NAMES.get(code, "compiler")))
@@ -247,7 +247,7 @@ def _suppressed(d: Diagnostic) -> bool:
     return d.code in whole or d.code in by_line.get(d.span.line, frozenset())
 
 
-def finding_json(d: Diagnostic) -> dict:
+def finding_json(d: Diagnostic) -> dict[str, Any]:
     name, _, message = d.message.partition(": ")
     return {"file": d.span.file, "line": d.span.line, "column": d.span.column, "code": d.code,
             "name": name, "severity": d.severity, "message": message, "hint": d.hint}

@@ -21,9 +21,14 @@ Good:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from deidc.compiler.plan import INDEXES, Keyed, Plan, PlanRule, RuleIndex, index_contents
 from deidc.dsl.diagnostics import Diagnostic
+
+if TYPE_CHECKING:
+    from deidc.compiler.lint import LintContext
 
 
 def _always(rule: PlanRule) -> bool:
@@ -48,15 +53,16 @@ def _competing(plan: Plan, index: RuleIndex) -> list[tuple[object, list[int]]]:
     return [(key, sorted(ids, reverse=True)) for key, ids in groups.items()]
 
 
-def check(ctx):
+def check(ctx: LintContext) -> Iterable[Diagnostic]:
     plan = ctx.plan
     rules = plan.rules
-    keys = defaultdict(int)  # rule id -> number of keys it is indexed under
-    lost = defaultdict(list)  # rule id -> winners, one per key where it loses
-    taken = defaultdict(dict)  # per kind of key: key -> the rule that always wins there
+    keys: defaultdict[int, int] = defaultdict(int)  # rule id -> number of keys it is indexed under
+    lost: defaultdict[int, list[PlanRule]] = defaultdict(list)  # rule id -> winners, one per key where it loses
+    # per kind of key: key -> the rule that always wins there
+    taken: defaultdict[Keyed, dict[object, PlanRule]] = defaultdict(dict)
 
-    def walk(ids):
-        winner = None
+    def walk(ids: Iterable[int]) -> PlanRule | None:
+        winner: PlanRule | None = None
         for rid in ids:  # best-first
             keys[rid] += 1
             if winner is not None:

@@ -20,16 +20,22 @@ Good:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from deidc.compiler.plan import RemoveAction, Specificity
 from deidc.dsl.diagnostics import Diagnostic
 
 from . import table_e1_1
 
+if TYPE_CHECKING:
+    from deidc.compiler.lint import LintContext
+
+
 SHOWN = 5
 
 
-def check(ctx):
+def check(ctx: LintContext) -> Iterable[Diagnostic]:
     hits = defaultdict(list)
     for row in table_e1_1():
         if not row.required or not ({"Z", "D"} & set(row.basic.split("/"))):

@@ -20,15 +20,22 @@ Good:
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from deidc.compiler.plan import KeepAction, Specificity
 from deidc.dsl.diagnostics import Diagnostic
 
 from . import table_e1_1
 
+if TYPE_CHECKING:
+    from deidc.compiler.lint import LintContext
+
+
 SHOWN = 8
 
 
-def check(ctx):
+def check(ctx: LintContext) -> Iterable[Diagnostic]:
     missing = []
     for row in table_e1_1():
         if row.basic == "K":

@@ -21,8 +21,14 @@ Good:
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from deidc.compiler.plan import INDEXES, ODD_GROUP, ElementKind, KeepAction, Keyed, index_contents
 from deidc.dsl.diagnostics import Diagnostic
+
+if TYPE_CHECKING:
+    from deidc.compiler.lint import LintContext
 
 
 # The catch-alls that decide private elements nobody named: `private *` and `default`.
@@ -30,7 +36,7 @@ PRIVATE_CATCH_ALLS = tuple(index for index in INDEXES
                            if index.keyed is Keyed.NOTHING and ElementKind.PRIVATE in index.applies_to)
 
 
-def check(ctx):
+def check(ctx: LintContext) -> Iterable[Diagnostic]:
     plan = ctx.plan
     rules = []
     for index in PRIVATE_CATCH_ALLS:

@@ -18,17 +18,23 @@ Good:
 """
 from __future__ import annotations
 
-from deidc.compiler.plan import CleanAction, LookupAction, OcrRedactOp
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from deidc.compiler.plan import CleanAction, LookupAction, OcrRedactOp, PlanAction
 from deidc.dsl.diagnostics import Diagnostic
 
+if TYPE_CHECKING:
+    from deidc.compiler.lint import LintContext
 
-def _cleans(action):
+
+def _cleans(action: PlanAction) -> str | None:
     while isinstance(action, LookupAction):
         action = action.fallback
     return action.phi if isinstance(action, CleanAction) else None
 
 
-def check(ctx):
+def check(ctx: LintContext) -> Iterable[Diagnostic]:
     plan = ctx.full_plan
     used = {_cleans(r.action) for r in plan.rules}
     used |= {op.phi for p in plan.pixels for op in p.ops if isinstance(op, OcrRedactOp)}

@@ -22,12 +22,18 @@ Good:
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from deidc.compiler.action_specs import action_parameters
 from deidc.dsl import ast
 from deidc.dsl.diagnostics import Diagnostic
 
+if TYPE_CHECKING:
+    from deidc.compiler.lint import LintContext
 
-def check(ctx):
+
+def check(ctx: LintContext) -> Iterable[Diagnostic]:
     plan = ctx.full_plan
     used: set[str] = set()
     for rule in plan.rules:

@@ -19,6 +19,8 @@ Good:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from deidc.compiler.names import vrs_of_tag
 from deidc.compiler.plan import KeepAction, Specificity
@@ -26,11 +28,15 @@ from deidc.dsl.diagnostics import Diagnostic
 
 from . import table_e1_1
 
+if TYPE_CHECKING:
+    from deidc.compiler.lint import LintContext
+
+
 PHI_VRS = frozenset({"PN", "LO", "SH", "ST", "LT", "UT", "UC"})
 SHOWN = 5
 
 
-def check(ctx):
+def check(ctx: LintContext) -> Iterable[Diagnostic]:
     hits = defaultdict(list)
     for row in table_e1_1():
         if row.basic == "K" or not vrs_of_tag(row.tag) & PHI_VRS:

@@ -19,6 +19,14 @@ Good:
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-def check(ctx):
+from deidc.dsl.diagnostics import Diagnostic
+
+if TYPE_CHECKING:
+    from deidc.compiler.lint import LintContext
+
+
+def check(ctx: LintContext) -> Iterable[Diagnostic]:
     return ()  # reported by the compiler (DC004, DC006) and mapped to this code

@@ -17,12 +17,17 @@ Good:
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deidc.dsl.diagnostics import Diagnostic
 
+if TYPE_CHECKING:
+    from deidc.compiler.lint import LintContext
 
-def check(ctx):
+
+def check(ctx: LintContext) -> Iterable[Diagnostic]:
     for name, source in ctx.plan.secrets.items():
         span = ctx.span(source.origin)
         if source.kind == "env" and not ctx.env.get(source.name):

@@ -20,17 +20,23 @@ Good:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from deidc.compiler.plan import LookupAction, PseudonymAction
-from deidc.dsl.diagnostics import Diagnostic
 from deidc.compiler.templates import template_space
+from deidc.dsl.diagnostics import Diagnostic
+
+if TYPE_CHECKING:
+    from deidc.compiler.lint import LintContext
+
 
 ARCHIVE = 10_000_000  # patients in a large archive
 TOLERATED = 1e-6  # chance that any two of them share a pseudonym
 ENOUGH = f"{{hmac:{math.ceil(math.log10(ARCHIVE**2 / (2 * TOLERATED)))}}}"
 
 
-def check(ctx):
+def check(ctx: LintContext) -> Iterable[Diagnostic]:
     seen = set()
     for rule in ctx.plan.rules:
         action = rule.action

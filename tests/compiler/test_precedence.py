@@ -73,9 +73,9 @@ def load_cases(text: str) -> list[Case]:
         title, _, body = block.partition("\n")
         head, _, rest = body.partition("--- rules\n")
         rules, _, elements = rest.partition("--- elements\n")
-        xfail = next((l.removeprefix("!xfail ").strip() for l in head.splitlines() if l.startswith("!xfail ")), None)
-        parsed = tuple(parse_element(l) for l in elements.splitlines()
-                       if l.strip() and not l.lstrip().startswith("#"))
+        xfail = next((ln.removeprefix("!xfail ").strip() for ln in head.splitlines() if ln.startswith("!xfail ")), None)
+        parsed = tuple(parse_element(ln) for ln in elements.splitlines()
+                       if ln.strip() and not ln.lstrip().startswith("#"))
         assert rules.strip() and parsed, f"case {title!r} needs rules and elements"
         cases.append(Case(title.strip(), rules.rstrip("\n") + "\n", parsed, xfail))
     return cases
@@ -102,7 +102,7 @@ def test_precedence(case, tmp_path):
     assert result.errors == [], [d.render() for d in result.errors]
     plan = result.plan
     shared = Dispatcher(plan)
-    numbered = "\n".join(f"{n:3} {l}" for n, l in enumerate(case.rules.splitlines(), 1))
+    numbered = "\n".join(f"{n:3} {ln}" for n, ln in enumerate(case.rules.splitlines(), 1))
     wrong = []
     for el in case.elements:
         conditions = (tuple(c == "T" for c in el.when) if el.when is not None

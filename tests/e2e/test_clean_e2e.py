@@ -6,7 +6,6 @@ never a value) and that no collected PHI string is left anywhere in the output d
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from pathlib import Path
 

@@ -21,8 +21,9 @@ import deidc
 
 TEST_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
 SOURCE = Path(deidc.__file__).resolve().parent  # the checkout (editable install)
+# .typecheck/deidc is a symlink to the root (for mypy): copying through it would never end
 NOT_SOURCE = {".git", ".venv", "venv", "build", "dist", "tests", "demo-out", "out", "samples",
-              "bench", ".pytest_cache", "__pycache__"}
+              "bench", ".pytest_cache", "__pycache__", ".typecheck", ".mypy_cache", ".ruff_cache"}
 
 
 def _run(cmd: list, timeout: float, **kwargs) -> subprocess.CompletedProcess:
