@@ -12,20 +12,27 @@ writes itself (`FILE_META_OWNED`) are never dispatched: the walk leaves them out
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache, partial
+from typing import Any
 
 from pydicom.datadict import dictionary_has_tag, mask_match
 
 from deidc.compiler.plan import (
-    INDEXES, PRECEDENCE, AnyDepthPattern, ElementKind, ExceptPatterns, Keyed, MaskPattern, PathPattern, Plan,
-    PlanRule, PrivatePattern, TagPattern, index_contents,
+    INDEXES, PRECEDENCE, AnyDepthPattern, ElementKind, ElementPattern, ExceptPatterns, Keyed, MaskPattern,
+    PathPattern, Plan, PlanRule, PrivatePattern, RuleIndex, TagPattern, index_contents,
 )
 
 # One level of an element's path: (tag, private creator or None, item index or None).
 Level = tuple[int, "str | None", "int | None"]
+# What of an element's ancestry the memo keys on (`Dispatcher.context_of`): nothing, the enclosing
+# sequences (tag, creator), or the whole levels.
+Context = tuple[tuple[int, "str | None"], ...] | tuple[Level, ...]
+# An element's candidates in one index: f(tag, vr, creator) -> rule ids, best first.
+Lookup = Callable[[int, str, "str | None"], Sequence[int]]
 
 
-def element_matches(pattern, tag: int, creator: str | None) -> bool:
+def element_matches(pattern: ElementPattern, tag: int, creator: str | None) -> bool:
     if isinstance(pattern, TagPattern):
         return pattern.tag == tag
     if isinstance(pattern, MaskPattern):
@@ -84,8 +91,8 @@ class Dispatcher:
     def __init__(self, plan: Plan):
         self.plan = plan
         self.rules = plan.rules
-        self._memo: dict[tuple, PlanRule | None] = {}
-        self._lookups: dict = {}
+        self._memo: dict[tuple[Context, int, str, str | None, tuple[bool, ...]], PlanRule | None] = {}
+        self._lookups: dict[RuleIndex, Lookup] = {}
         # per kind of element, per rank of the precedence: the candidate look-ups of the indexes
         # that hold rules for that kind
         self._ranks = {kind: self._ranks_for(kind) for kind in ElementKind}
@@ -95,7 +102,7 @@ class Dispatcher:
         uses_paths = uses_paths or any(r.excepts and r.excepts.paths for r in plan.rules)
         self._ancestry_mode = 2 if plan.indexed_paths else (1 if uses_paths else 0)
 
-    def _ranks_for(self, kind: ElementKind) -> list[tuple]:
+    def _ranks_for(self, kind: ElementKind) -> list[tuple[Lookup, ...]]:
         """Per rank, the functions that give an element's candidates (best first) in the indexes
         that apply to this kind of element and hold rules; ranks with none are left out."""
         ranks = []
@@ -106,7 +113,7 @@ class Dispatcher:
                 ranks.append(lookups)
         return ranks
 
-    def _lookup(self, index):
+    def _lookup(self, index: RuleIndex) -> Lookup:
         if index not in self._lookups:  # one per index, shared by the kinds of element
             contents = index_contents(self.plan, index)
             if index.keyed is Keyed.PATH:
@@ -115,7 +122,7 @@ class Dispatcher:
                 self._lookups[index] = partial(_LOOKUPS[index.keyed], contents)
         return self._lookups[index]
 
-    def context_of(self, ancestry: tuple[Level, ...]) -> tuple:
+    def context_of(self, ancestry: tuple[Level, ...]) -> Context:
         """The part of an element's ancestry the Plan's rules can tell apart (memo key part):
         nothing, the enclosing sequences, or those with their item indexes."""
         mode = self._ancestry_mode
@@ -126,7 +133,7 @@ class Dispatcher:
         return ancestry
 
     def rule_for(self, ancestry: tuple[Level, ...], tag: int, vr: str, creator: str | None,
-                 conditions: tuple[bool, ...], context: tuple | None = None) -> PlanRule | None:
+                 conditions: tuple[bool, ...], context: Context | None = None) -> PlanRule | None:
         """`context`: `context_of(ancestry)`, when the caller has it for a whole dataset."""
         if context is None:
             context = self.context_of(ancestry)
@@ -145,7 +152,7 @@ class Dispatcher:
             return ElementKind.UNKNOWN
         return ElementKind.STANDARD
 
-    def _candidates(self, tag: int, vr: str, creator: str | None):
+    def _candidates(self, tag: int, vr: str, creator: str | None) -> Iterator[Sequence[int]]:
         """Rule-id lists, one per rank in precedence order (each list best-first; the rules of
         indexes that tie are merged, the later written first)."""
         for lookups in self._ranks[self._kind(tag)]:
@@ -170,35 +177,38 @@ class Dispatcher:
 
 
 # An element's candidates in one index, by what the index is keyed by: f(contents, tag, vr, creator).
-def _by_tag(contents: dict, tag: int, vr: str, creator: str | None):
+def _by_tag(contents: dict[int, list[int]], tag: int, vr: str, creator: str | None) -> Sequence[int]:
     return contents.get(tag, ())
 
 
-def _by_private_element(contents: dict, tag: int, vr: str, creator: str | None):
+def _by_private_element(contents: dict[tuple[int | None, str, int], list[int]], tag: int, vr: str,
+                        creator: str | None) -> Sequence[int]:
     if creator is None:
         return ()
     low = tag & 0xFF
     return sorted(contents.get((tag >> 16, creator, low), []) + contents.get((None, creator, low), []), reverse=True)
 
 
-def _by_creator(contents: dict, tag: int, vr: str, creator: str | None):
+def _by_creator(contents: dict[str, list[int]], tag: int, vr: str, creator: str | None) -> Sequence[int]:
     return () if creator is None else contents.get(creator, ())
 
 
-def _by_mask(contents: list, tag: int, vr: str, creator: str | None):
+def _by_mask(contents: list[tuple[int, int, int]], tag: int, vr: str, creator: str | None) -> Sequence[int]:
     return [rid for value, care, rid in contents if (tag & care) == value]
 
 
-def _by_vr(contents: dict, tag: int, vr: str, creator: str | None):
+def _by_vr(contents: dict[str, list[int]], tag: int, vr: str, creator: str | None) -> Sequence[int]:
     return contents.get(vr, ())
 
 
-def _every_rule(contents: list, tag: int, vr: str, creator: str | None):
+def _every_rule(contents: list[int], tag: int, vr: str, creator: str | None) -> Sequence[int]:
     return contents
 
 
-_LOOKUPS = {Keyed.TAG: _by_tag, Keyed.PRIVATE_ELEMENT: _by_private_element, Keyed.CREATOR: _by_creator,
-            Keyed.MASK: _by_mask, Keyed.VR: _by_vr, Keyed.NOTHING: _every_rule}
+# (the contents' shape depends on the key: `index_contents` gives Any)
+_LOOKUPS: dict[Keyed, Callable[[Any, int, str, str | None], Sequence[int]]] = {
+    Keyed.TAG: _by_tag, Keyed.PRIVATE_ELEMENT: _by_private_element, Keyed.CREATOR: _by_creator,
+    Keyed.MASK: _by_mask, Keyed.VR: _by_vr, Keyed.NOTHING: _every_rule}
 
 
 class _PathLookup:
@@ -213,7 +223,9 @@ class _PathLookup:
         self.ending_elsewhere: list[int] = []
         self.rank = {rid: n for n, rid in enumerate(paths)}
         for rid in paths:
-            element = getattr(rules[rid].path.steps[-1], "element", None)
+            path = rules[rid].path
+            assert path is not None  # the paths index holds path rules only
+            element = getattr(path.steps[-1], "element", None)
             if isinstance(element, TagPattern):
                 self.ending_in_tag.setdefault(element.tag, []).append(rid)
             elif isinstance(element, PrivatePattern) and element.low_byte is not None:

@@ -45,7 +45,7 @@ FREE_TEXT_VRS = frozenset({"LO", "LT", "SH", "ST", "UT", "UC", "PN"})
 
 def vr_of(ds: Dataset, tag: int) -> str:
     """The element's VR, read from the raw element without converting it when it says."""
-    raw = ds._dict[tag]
+    raw = ds._dict[tag]  # type: ignore[index]  # a BaseTag is an int: the int finds it, without a BaseTag built
     if raw.VR is not None:
         return raw.VR
     try:
@@ -56,7 +56,7 @@ def vr_of(ds: Dataset, tag: int) -> str:
 
 def creator_of(ds: Dataset, group: int, block: int) -> str | None:
     """The private creator of block (group, 0x10-0xFF) of `ds`, upper-case; None when it has none."""
-    raw = ds._dict.get((group << 16) | block)
+    raw = ds._dict.get((group << 16) | block)  # type: ignore[call-overload]  # an int key, as in vr_of
     if getattr(raw, "is_raw", False) and isinstance(raw.value, bytes) and raw.value.isascii() \
             and b"\\" not in raw.value:  # plain ASCII: read it without converting the element
         return raw.value.decode("ascii").strip(" \x00").upper()
@@ -181,7 +181,7 @@ class ElementVisitor:
 def vr_before_rules(ds: Dataset, tag: int) -> str | None:
     """The raw element's VR, with implicit VR sequences told as the fast engine's reader tells
     them (by the data dictionary, or by their undefined length): nothing is converted."""
-    raw = ds._dict[tag]
+    raw = ds._dict[tag]  # type: ignore[index]  # an int key, as in vr_of
     if raw.VR is None and (tag in IMPLICIT_SEQUENCES or getattr(raw, "length", 0) == UNDEFINED):
         return "SQ"
     return raw.VR

@@ -27,7 +27,7 @@ from deidc.runtime.actions import ACTION_NAMES, FileContext, QuarantineFile, app
 from deidc.runtime.texts import components
 from deidc.runtime.clean import check_collected
 from deidc.runtime.cleaning import collected_values
-from deidc.runtime.deferred import clean_batch, shift_dates
+from deidc.runtime.deferred import DeferredFile, clean_batch, shift_dates
 from deidc.runtime.conditions import evaluate_all
 from deidc.runtime.ocr import LazyOcrEngine, OcrEngine
 from deidc.runtime.phi import build_phi
@@ -179,13 +179,17 @@ class DatasetDeidentifier:
         return work
 
     def _deferred(self, works: list[FileWork]) -> None:
-        files = [(w.ctx, w.phi, w.outcome.changes) for w in works]
+        files: list[DeferredFile] = []
+        for w in works:
+            assert w.ctx is not None  # the callers pass the datasets whose walk is done
+            files.append((w.ctx, w.phi, w.outcome.changes))
         shift_dates(files)
         clean_batch(files, self.fuzzy_workers)
 
     def _finish(self, work: FileWork) -> None:
         """Copies of new values, burned-in text, markers, and the identifiers for the mappings."""
         ds, outcome, ctx, old_ids = work.ds, work.outcome, work.ctx, work.old_ids
+        assert ctx is not None  # `finish` comes here only for a dataset whose walk is done
         self._copy_new_values(ds, ctx, outcome.changes)
         pixel_rules = [r for r in self.plan.pixels if r.condition is None or work.conditions[r.condition]]
         if pixel_rules and 0x7FE00010 in ds:
@@ -260,13 +264,14 @@ class _FileWalk(ElementVisitor):
             return
         kind = type(rule.action)
         if kind is RemoveAction:
-            del meta._dict[tag]
+            del meta._dict[tag]  # type: ignore[arg-type]  # a BaseTag is an int: the int finds it, without a BaseTag built
             self.changes.append(Change(_tag_text(tag), "remove", self.origins[rule.id]))
         elif kind is not KeepAction:
             self._apply(meta, tag, vr, rule, ())
 
     def group_length(self, ds: Dataset, ancestry: tuple[Level, ...], tag: int) -> None:
-        del ds._dict[tag]  # group lengths go stale once values change
+        # group lengths go stale once values change
+        del ds._dict[tag]  # type: ignore[arg-type]  # a BaseTag is an int: the int finds it, without a BaseTag built
 
     def element(self, ds: Dataset, ancestry: tuple[Level, ...], tag: int, vr: str, creator: str | None,
                 rule: PlanRule | None) -> None:
@@ -278,16 +283,19 @@ class _FileWalk(ElementVisitor):
             self.ctx.unknown_private += 1
         kind = type(rule.action)
         if kind is RemoveAction:  # the most frequent change: no handler needed
-            del ds._dict[tag]
+            del ds._dict[tag]  # type: ignore[arg-type]  # a BaseTag is an int: the int finds it, without a BaseTag built
             self.changes.append(Change(format_path(ancestry, tag), "remove", self.origins[rule.id]))
         elif kind is not KeepAction and not (kind is CleanAction and vr == "SQ"):  # a cleaned sequence: its items
             self._apply(ds, tag, vr, rule, ancestry)
 
     def deferred_clean(self, item: Dataset, ancestry: tuple[Level, ...], tag: int, vr: str, rule: PlanRule) -> None:
-        self.ctx.deferred_cleans.append((item, tag, vr, rule.action, format_path(ancestry, tag), self.origins[rule.id]))
+        action = rule.action
+        assert isinstance(action, CleanAction)  # `visit` calls this only for a sequence `clean` decides
+        self.ctx.deferred_cleans.append((item, tag, vr, action, format_path(ancestry, tag), self.origins[rule.id]))
 
     def dead_creator(self, ds: Dataset, ancestry: tuple[Level, ...], tag: int) -> None:
-        del ds._dict[tag]  # a private creator is kept while its block still holds data
+        # a private creator is kept while its block still holds data
+        del ds._dict[tag]  # type: ignore[arg-type]  # a BaseTag is an int: the int finds it, without a BaseTag built
 
     def _apply(self, ds: Dataset, tag: int, vr: str, rule: PlanRule, ancestry: tuple[Level, ...]) -> None:
         ctx = self.ctx

@@ -29,6 +29,7 @@ VRs; the catch-alls by their selector).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from pydicom.datadict import dictionary_VR, keyword_dict, keyword_for_tag
 
@@ -38,7 +39,7 @@ from deidc.compiler.plan import (
     ShiftAction, StepPattern, TagPattern, index_contents,
 )
 from deidc.tools.show import format_action, format_condition
-from deidc.compiler.dispatch import Dispatcher
+from deidc.compiler.dispatch import Dispatcher, Level
 
 NO_RULE = "no rule: kept"
 ANY_PRIVATE_GROUP = 0x0009  # the representative odd group for `(gggg,"CREATOR",xx)`
@@ -108,14 +109,15 @@ class _Side:
         never match such an element, so they are left out of its view of the Plan: the same
         decisions, without trying hundreds of nested paths on every dictionary tag."""
         if depth not in self._dispatchers:
-            shallow = {index.field: [rid for rid in index_contents(self.plan, index)
-                                     if _min_depth(self.plan.rules[rid].path) <= depth]
-                       for index in INDEXES if index.keyed is Keyed.PATH}
+            # Plan fields, named by the indexes (index_contents gives Any): `replace` takes them
+            shallow: dict[str, Any] = {index.field: [rid for rid in index_contents(self.plan, index)
+                                                     if _min_depth(self.plan.rules[rid].path) <= depth]
+                                       for index in INDEXES if index.keyed is Keyed.PATH}
             self._dispatchers[depth] = Dispatcher(replace(self.plan, **shallow))
         return self._dispatchers[depth]
 
     def resolve(self, tag: int, vr: str, creator: str | None = None,
-                ancestry: tuple = ()) -> PlanRule | None:
+                ancestry: tuple[Level, ...] = ()) -> PlanRule | None:
         return self._dispatcher(len(ancestry) + 1).rule_for(ancestry, tag, vr, creator,
                                                              self.no_conditions)
 
@@ -144,9 +146,9 @@ class _Side:
         return Side(text, str(rule.origin)), identity
 
 
-def _levels(path: PathPattern) -> tuple[tuple[int, str | None, int | None], ...] | None:
+def _levels(path: PathPattern) -> tuple[Level, ...] | None:
     """A concrete element for a path without `*` steps: (tag, creator, item) per level."""
-    levels = []
+    levels: list[Level] = []
     for step in path.steps:
         if isinstance(step, AnyDepthPattern) or not isinstance(step, StepPattern):
             return None
@@ -224,6 +226,7 @@ def _paths(a: _Side, b: _Side):
     for plan in (a.plan, b.plan):
         for rid in sorted(_filed(plan, Keyed.PATH)):
             rule = plan.rules[rid]
+            assert rule.path is not None  # the paths index holds path rules only
             paths.setdefault(rule.path, rule.origin.selector)
     for path, text in sorted(paths.items(), key=lambda kv: kv[1]):
         levels = _levels(path)
@@ -243,7 +246,7 @@ def _vr_defaults(a: _Side, b: _Side):
 
 def _defaults(a: _Side, b: _Side):
     """The catch-alls, by selector (`default`, `private *`, `unknown *`)."""
-    for index in sorted((i for i in INDEXES if i.keyed is Keyed.NOTHING), key=lambda i: i.selector):
+    for index in sorted((i for i in INDEXES if i.keyed is Keyed.NOTHING), key=lambda i: i.selector or ""):  # (each has one)
         yield index.selector, *(side.first_unconditional(index_contents(side.plan, index)) for side in (a, b))
 
 

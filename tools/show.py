@@ -1,7 +1,9 @@
 """Plan → text, for `deidc compile --show` (stable, so two Plans can be compared)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields
+from typing import Any
 
 from deidc.compiler.plan import (
     INDEXES, AllTrue, Keyed, Not, Plan, PlanCondition, PlanRule, Present, RuleIndex, ValueIn, ValueMatches,
@@ -61,7 +63,7 @@ def _private_key(key) -> str:
 
 
 # How a key of a keyed index prints.
-_KEY_TEXT = {Keyed.TAG: _tag, Keyed.PRIVATE_ELEMENT: _private_key, Keyed.CREATOR: lambda c: f'"{c}"',
+_KEY_TEXT: dict[Keyed, Callable[[Any], str]] = {Keyed.TAG: _tag, Keyed.PRIVATE_ELEMENT: _private_key, Keyed.CREATOR: lambda c: f'"{c}"',
              Keyed.VR: str}
 
 
@@ -69,6 +71,7 @@ def _entries(plan: Plan, index: RuleIndex) -> list[tuple[str, list[int]]]:
     """(printed key, rule ids best-first) per key of one index; paths and masks one per rule."""
     contents = index_contents(plan, index)
     if index.keyed is Keyed.NOTHING:
+        assert index.selector is not None  # every catch-all has its selector text
         return [(index.selector, contents)]
     if index.keyed is Keyed.PATH:
         return [(plan.rules[rid].origin.selector, [rid]) for rid in contents]
