@@ -95,9 +95,7 @@ def format_text(text: str, path: str = "<string>", *, verify: bool = True) -> st
     rule_file, comments, lbraces = parse_with_comments(text, path)
     out = _Printer(text, comments, lbraces).file(rule_file)
     if verify:
-        from deidc.dsl.parser import parse_text
-
-        again = parse_text(out, path)
+        again = dsl_parser.parse_text(out, path)
         if strip_spans(again) != strip_spans(rule_file):
             raise FormatError(f"{path}: formatting would change the meaning of the file (a bug in deidc fmt)")
     return out

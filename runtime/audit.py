@@ -18,8 +18,16 @@ import json
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+
+
+class Change(NamedTuple):
+    """One changed element, for the audit (a tuple: hundreds are made per file)."""
+    path: str
+    action: str
+    rule: str
+    note: str | None = None
 
 
 def file_line(input_path: str, output: str | None, changes: Iterable[Any], warnings: Iterable[str] = ()) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import warnings
 from collections import defaultdict
 
+from deidc.runtime.audit import Change
 from deidc.runtime.actions import FileContext
 from deidc.runtime.clean import CleanSpec, check_clean_limits, clean_texts
 from deidc.runtime.dates import shift_da_batch
@@ -61,8 +62,6 @@ def shift_dates(files: list[DeferredFile]) -> None:
 
 
 def _write_date(ctx: FileContext, changes: list, ds, tag: int, path: str, origin: str, old: str, new) -> None:
-    from deidc.runtime.walk import Change  # walk imports this module
-
     note = None
     if isinstance(new, Exception):  # fail closed: an unparseable date is emptied
         ds[tag].value, note = None, f"{new}; emptied"
@@ -104,8 +103,6 @@ def clean_batch(files: list[DeferredFile], workers: int = 1) -> None:
 
 
 def _write_clean(ctx: FileContext, changes: list, ds, tag: int, path: str, origin: str, results: list) -> None:
-    from deidc.runtime.walk import Change  # walk imports this module
-
     hits = [hit for _, found in results for hit in found]
     if not hits:
         return

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import NamedTuple
 from pathlib import Path
 
 from pydicom.dataset import Dataset
 
 from deidc.compiler.plan import CleanAction, KeepAction, Plan, PlanRule, RemoveAction, Specificity
+from deidc.runtime.audit import Change
 from deidc.runtime.actions import ACTION_NAMES, FileContext, QuarantineFile, apply_action
 from deidc.runtime.texts import components
 from deidc.runtime.clean import check_collected
@@ -44,14 +44,6 @@ SOP_INSTANCE_UID = 0x00080018
 STUDY_UID, SERIES_UID = 0x0020000D, 0x0020000E
 REQUIRED = {0x00080060: "Modality", 0x00080016: "SOPClassUID", SOP_INSTANCE_UID: "SOPInstanceUID",
             STUDY_UID: "StudyInstanceUID", SERIES_UID: "SeriesInstanceUID"}
-
-
-class Change(NamedTuple):
-    """One changed element, for the audit (a tuple: hundreds are made per file)."""
-    path: str
-    action: str
-    rule: str
-    note: str | None = None
 
 
 @dataclass
