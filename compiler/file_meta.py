@@ -4,6 +4,8 @@ walk and `explain` leave them to the writer, and the shipped rulesets' generator
 """
 from __future__ import annotations
 
+from pydicom.datadict import tag_for_keyword
+
 # File meta elements (group 0002) that deidc writes itself, so no rule may decide them: the
 # writer computes the group length, keeps the header version, sets the Media Storage SOP Class
 # and Instance UIDs from the dataset's SOPClassUID and SOPInstanceUID, writes the output in the
@@ -32,3 +34,14 @@ IDENTIFYING_FILE_META: dict[str, str] = {
     "PrivateInformationCreatorUID": "who wrote the private information",
     "PrivateInformation": "private data of the application that wrote the file",
 }
+
+
+def identifying_meta_rules() -> list[tuple[str, str]]:
+    """(rule, comment) removing each identifying file meta element, as the generators write them."""
+    rules = []
+    for keyword, what in IDENTIFYING_FILE_META.items():
+        tag = tag_for_keyword(keyword)
+        if tag is None or tag >> 16 != 0x0002:
+            raise ValueError(f"{keyword} is not a file meta element of the data dictionary")
+        rules.append((f"{keyword} -> remove", f"({tag >> 16:04X},{tag & 0xFFFF:04X}) {what}"))
+    return rules

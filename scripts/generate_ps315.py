@@ -19,7 +19,7 @@ Action mapping (table code -> deidc action):
     0002 (file meta) are skipped. The "(GGGG,EEEE) where GGGG is odd" row becomes `private * ->`.
 Not from the table:
     The file meta elements that name where a file came from or went, or hold private data
-    (IDENTIFYING_FILE_META, PS3.10 Table 7.1-1, all Type 3) -> remove; deidc writes the other file
+    (compiler/file_meta.py, PS3.10 Table 7.1-1, all Type 3) -> remove; deidc writes the other file
     meta elements itself.
     Standard-group elements the data dictionary does not know -> `unknown * -> remove` (nothing
     says they are safe: a PHI attribute whose tag lost a bit, a non-standard use of a standard
@@ -38,9 +38,9 @@ import re
 import sys
 from pathlib import Path
 
-from deidc.compiler.file_meta import IDENTIFYING_FILE_META
+from deidc.compiler.file_meta import identifying_meta_rules
 from deidc.dsl.printer import format_text
-from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
+from pydicom.datadict import dictionary_VR, keyword_for_tag
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE_PATH = ROOT / "rulesets" / "ps3.15-table-e1-1.json"
@@ -162,13 +162,7 @@ def _line(statement: str, comment: str, indent: str = "") -> str:
 
 
 def _meta_lines() -> list[str]:
-    lines = []
-    for keyword, what in IDENTIFYING_FILE_META.items():
-        tag = tag_for_keyword(keyword)
-        if tag is None or tag >> 16 != 0x0002:
-            raise ValueError(f"{keyword} is not a file meta element of the data dictionary")
-        lines.append(_line(f"{keyword} -> remove", f"({tag >> 16:04X},{tag & 0xFFFF:04X}) {what}"))
-    return lines
+    return [_line(rule, comment) for rule, comment in identifying_meta_rules()]
 
 
 def _sort_key(row: dict) -> tuple[int, str, str]:

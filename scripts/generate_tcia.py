@@ -26,7 +26,7 @@ Standard table ("TCIA Implementation", then "TCIA Profile" and the dictionary VR
     and 0002 (file meta) are skipped with a comment.
 Not from the tables:
     The file meta elements that name where a file came from or went, or hold private data
-    (IDENTIFYING_FILE_META, PS3.10 Table 7.1-1, all Type 3) -> remove; deidc writes the other file
+    (compiler/file_meta.py, PS3.10 Table 7.1-1, all Type 3) -> remove; deidc writes the other file
     meta elements itself.
     Standard-group elements the data dictionary does not know -> `unknown * -> remove`; the
     option keep-unknown-elements (`unknown * -> keep`) keeps them.
@@ -56,7 +56,7 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
-from deidc.compiler.file_meta import IDENTIFYING_FILE_META
+from deidc.compiler.file_meta import identifying_meta_rules
 from deidc.dsl.printer import format_text
 from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
 
@@ -436,13 +436,7 @@ def _line(statement: str, comment: str) -> str:
 
 
 def _meta_lines() -> list[str]:
-    lines = []
-    for keyword, what in IDENTIFYING_FILE_META.items():
-        tag = tag_for_keyword(keyword)
-        if tag is None or tag >> 16 != 0x0002:
-            raise ValueError(f"{keyword} is not a file meta element of the data dictionary")
-        lines.append(_line(f"{keyword} -> remove", f"({tag >> 16:04X},{tag & 0xFFFF:04X}) {what}"))
-    return lines
+    return [_line(rule, comment) for rule, comment in identifying_meta_rules()]
 
 
 def _collect_line(keywords: list[str] = COLLECT, name: str = "phi") -> list[str]:
