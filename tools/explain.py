@@ -27,7 +27,7 @@ from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 
 from deidc.compiler.names import did_you_mean
-from deidc.compiler.plan import INDEXES, Plan, PlanRule
+from deidc.compiler.plan import INDEXES, KeepAction, Plan, PlanRule
 from deidc.tools.show import format_action
 from deidc.runtime.conditions import evaluate_all
 from deidc.compiler.dispatch import Dispatcher, Level
@@ -41,6 +41,7 @@ NOT_WRITTEN = "(quarantined: not written)"
 
 STEP_NAMES = {index.specificity: index.step for index in INDEXES}  # the precedence, declared once
 NO_RULE = "no rule: kept"
+KEEP = format_action(KeepAction())  # what is done to an element no rule decides
 CREATOR_STEP = "private creator: kept while its block holds data"
 GROUP_LENGTH_STEP = "group length: always removed"
 FILE_META_STEP = "file meta: written by deidc"
@@ -180,7 +181,7 @@ class _Explainer(ElementVisitor):
     def private_creator(self, ds: Dataset, ancestry: tuple[Level, ...], tag: int) -> None:
         vr = _vr_of(ds, tag)
         self._add(ElementExplanation(format_path(ancestry, tag), tag, _name(tag, None), vr, None, None, None,
-                                     CREATOR_STEP, "Keep", display_value(ds[tag]), _after(self.after_ds, ancestry, tag)))
+                                     CREATOR_STEP, KEEP, display_value(ds[tag]), _after(self.after_ds, ancestry, tag)))
 
     def element(self, ds: Dataset, ancestry: tuple[Level, ...], tag: int, vr: str, creator: str | None,
                 rule: PlanRule | None) -> None:
@@ -210,7 +211,7 @@ class _Explainer(ElementVisitor):
 def _row(path: str, tag: int, vr: str, creator: str | None, rule: PlanRule | None, before: str,
          after: str) -> ElementExplanation:
     if rule is None:
-        return ElementExplanation(path, tag, _name(tag, creator), vr, creator, None, None, NO_RULE, "Keep",
+        return ElementExplanation(path, tag, _name(tag, creator), vr, creator, None, None, NO_RULE, KEEP,
                                   before, after)
     return ElementExplanation(path, tag, _name(tag, creator), vr, creator, str(rule.origin), rule.origin.selector,
                               STEP_NAMES[rule.specificity], format_action(rule.action), before, after)

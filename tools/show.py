@@ -5,8 +5,9 @@ from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
+from deidc.compiler.action_specs import BY_PLAN, action_text, nested_actions
 from deidc.compiler.plan import (
-    INDEXES, AllTrue, Keyed, Not, Plan, PlanCondition, PlanRule, Present, RuleIndex, ValueIn, ValueMatches,
+    INDEXES, LookupAction, AllTrue, Keyed, Not, Plan, PlanCondition, PlanRule, Present, RuleIndex, ValueIn, ValueMatches,
     index_contents,
 )
 
@@ -15,18 +16,14 @@ def _tag(tag: int) -> str:
     return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
 
 
-def format_action(action) -> str:
-    name = type(action).__name__.removesuffix("Action")
-    args = []
-    for f in fields(action):
-        value = getattr(action, f.name)
-        if f.name == "table":
-            value = f"<{len(value)} rows>"
-        elif f.name == "source_tag":
-            value = _tag(value)
-        elif f.name == "fallback":
-            value = format_action(value)
-        args.append(f"{f.name}={value}")
+def format_action(action: Any) -> str:
+    """A Plan action as a rule file writes it (`replace PatientID`, `clean phi fuzzy 90`), a lookup
+    with the rows its table holds; a pixel operation, which is no rule action, by its fields."""
+    if type(action) in BY_PLAN:
+        rows = [len(a.table) for a in nested_actions(action) if isinstance(a, LookupAction)]
+        return action_text(action) + "".join(f" ({n} rows)" for n in rows)
+    name = type(action).__name__
+    args = [f"{f.name}={getattr(action, f.name)}" for f in fields(action)]
     return f"{name}({', '.join(args)})" if args else name
 
 

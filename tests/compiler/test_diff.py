@@ -51,7 +51,7 @@ def test_changed_action_is_one_difference_with_both_origins(write_rules):
     assert len(diffs) == 1
     (d,) = diffs
     assert d.group == "tags" and "PatientName" in d.key
-    assert d.a.action == "Replace(value=X)" and d.b.action == "Replace(value=Y)"
+    assert d.a.action == 'replace "X"' and d.b.action == 'replace "Y"'
     assert d.a.origin.endswith("a.deid:1") and d.b.origin.endswith("b.deid:1")
 
 
@@ -73,8 +73,8 @@ def test_new_more_specific_rule_changes_that_tag_only(write_rules):
     assert len(diffs) == 1
     (d,) = diffs
     assert d.group == "tags" and d.key == "PatientName (0010,0010)"
-    assert d.a == Side("Empty", d.a.origin) and d.a.origin.endswith("a.deid:1")
-    assert d.b.action == "Remove" and d.b.origin.endswith("b.deid:2")
+    assert d.a == Side("empty", d.a.origin) and d.a.origin.endswith("a.deid:1")
+    assert d.b.action == "remove" and d.b.origin.endswith("b.deid:2")
 
 
 def test_rule_only_in_one_file_is_compared_with_no_rule(write_rules):
@@ -96,7 +96,7 @@ def test_private_and_conditional_groups(write_rules):
 def test_unknown_default_is_compared_with_the_defaults(write_rules):
     diffs = _diff(write_rules, "default -> keep\n", "default -> keep\nunknown * -> remove\n")
     assert [(d.group, d.key, d.a.action, d.b.action) for d in diffs] == [
-        ("defaults", "unknown *", "no rule: kept", "Remove")]
+        ("defaults", "unknown *", "no rule: kept", "remove")]
     assert diffs[0].b.origin.endswith("b.deid:2")
     assert _diff(write_rules, "unknown * -> remove\nvr PN -> empty\n", "vr PN -> empty\nunknown * -> remove\n") == []
 
@@ -122,6 +122,6 @@ def test_ps315_basic_against_tcia_and_render():
     out = io.StringIO()
     render(diffs, "a.deid", "b.deid", Console(file=out, width=100, no_color=True, soft_wrap=True))
     text = out.getvalue()
-    assert "StudyDescription (0008,1030): Remove" in text
+    assert "StudyDescription (0008,1030): remove" in text
     assert f"{len(diffs)} differences: " in text
     assert all(f"{group} {counts[group]}" in text for group in GROUPS)

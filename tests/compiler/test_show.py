@@ -68,8 +68,8 @@ def test_format_plan_never_prints_a_secret_value(workdir, monkeypatch):
 
 def test_format_action_nests_fallbacks_and_counts_rows():
     action = LookupAction("t.csv", {"a": "b", "c": "d"}, QuarantineAction("why"))
-    assert format_action(action) == "Lookup(table_file=t.csv, table=<2 rows>, fallback=Quarantine(reason=why))"
-    assert format_action(KeepAction()) == "Keep"
+    assert format_action(action) == 'lookup "t.csv" else quarantine "why" (2 rows)'  # .deid syntax
+    assert format_action(KeepAction()) == "keep"
 
 
 def test_format_plan_is_the_same_in_every_process(tmp_path):
@@ -96,7 +96,7 @@ def test_cli_compile_show(workdir):
     assert _machine_independent(run.stdout, workdir) == GOLDEN.read_text(encoding="utf-8")
     lines = run.stdout.splitlines()
     assert lines[:2] == ["Plan from show.deid", "15 rules"]
-    assert "private *                            -> Remove                                       show.deid:9" in lines
+    assert "private *                            -> remove                                       show.deid:9" in lines
 
 
 def test_cli_compile_without_show(workdir):
@@ -108,7 +108,7 @@ def test_cli_compile_with_option(tmp_path):
     (tmp_path / "r.deid").write_text("default -> keep\noption strict {\n  default -> remove\n}\n", encoding="utf-8")
     run = _deidc("compile", "r.deid", "--option", "strict", "--show", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    assert "default                              -> Remove                                       r.deid:3  (+1 earlier)" in run.stdout.splitlines()
+    assert "default                              -> remove                                       r.deid:3  (+1 earlier)" in run.stdout.splitlines()
 
 
 def test_cli_syntax_error_exits_2_with_a_rendered_diagnostic(tmp_path):

@@ -34,6 +34,7 @@ from pydicom.sequence import Sequence
 from deidc.compiler import compile_or_raise
 from deidc.compiler.file_meta import FILE_META_OWNED
 from deidc.compiler.plan import CleanAction, Plan
+from deidc.compiler.plan import KeepAction
 from deidc.tools.show import format_action
 from deidc.runtime.actions import ACTION_NAMES
 from deidc.runtime.conditions import evaluate_all
@@ -111,7 +112,7 @@ def disagreements(plan: Plan, keys: dict[str, bytes], ds: Dataset) -> list[str]:
                 if change.rule != row.rule or (row.action, change.action) not in pairs.get(row.rule, ()):
                     problems.append(f"{path}: walk {change.action} by {change.rule}; "
                                     f"explain {row.action} by {row.rule}")
-            expected = (own, "Keep" if rule is None else format_action(rule.action))
+            expected = (own, format_action(KeepAction()) if rule is None else format_action(rule.action))
             if not mine and (row.rule, row.action) != expected:
                 problems.append(f"{path}: walk left it unchanged (rule {own}); explain {row.action} by {row.rule}")
             value = items[tag].value if vr == "SQ" and not mine else None

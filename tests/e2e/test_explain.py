@@ -75,7 +75,7 @@ def test_vr_rule_shifts_dates(explanation, files):
     assert row.name == "StudyDate" and row.vr == "DA"
     assert row.rule == f"{files[0]}:{VR_LINE}" and row.selector == "vr DA"
     assert row.step == "VR or name"
-    assert row.action.startswith("Shift")
+    assert row.action.startswith("shift ")
     assert row.before == "20040119" and row.after != row.before and len(row.after) == 8
 
 
@@ -83,7 +83,7 @@ def test_private_block_decides_private_elements(explanation, files):
     row = by_path(explanation, "(0009,1001)")
     assert row.creator == "GEMS_IDEN_01" and row.name == '"GEMS_IDEN_01" 01'
     assert row.rule == f"{files[0]}:{PRIVATE_LINE}" and row.step == "private creator block"
-    assert row.action == "Remove" and row.before == "GE_GENESIS_FF" and row.after == REMOVED
+    assert row.action == "remove" and row.before == "GE_GENESIS_FF" and row.after == REMOVED
     creator = by_path(explanation, "(0009,0010)")  # the block is empty afterwards: creator goes too
     assert creator.rule is None and creator.after == REMOVED
     other = by_path(explanation, "(0011,1010)")  # another block: the default keeps it
@@ -202,11 +202,11 @@ def test_the_items_of_a_sequence_the_rules_clean_are_explained(tmp_path):
                                   ScheduledProcedureStepID="SPS1", RequestedProcedureID="RP-GALLOWAY-7")
     explanation = explain_dataset(plan, resolve_keys(plan, insecure_demo_key=True), ds)
     sequence = by_path(explanation, "(0040,0275)")
-    assert sequence.action.startswith("Clean") and sequence.after == "1 item(s)"
+    assert sequence.action.startswith("clean ") and sequence.after == "1 item(s)"
     for path, name, before in (("(0040,0275)[0]/(0040,0009)", "ScheduledProcedureStepID", "SPS1"),
                                ("(0040,0275)[0]/(0040,1001)", "RequestedProcedureID", "RP-GALLOWAY-7")):
         row = by_path(explanation, path)
-        assert (row.name, row.selector, row.step, row.action) == (name, name, "tag", "Remove")
+        assert (row.name, row.selector, row.step, row.action) == (name, name, "tag", "remove")
         assert (row.before, row.after) == (before, REMOVED)
     assert not [r for r in explanation.elements if r.path.startswith("(0040,0275)[0]") and r.step == "added by deidc"]
 
@@ -222,7 +222,7 @@ def test_free_text_left_in_a_cleaned_sequence_names_its_own_rule_and_the_clean(t
                                   RequestedProcedureDescription="CompressedSamples follow-up")
     explanation = explain_dataset(plan, resolve_keys(plan, insecure_demo_key=True), ds)
     kept = by_path(explanation, "(0040,0275)[0]/(0032,1060)")
-    assert (kept.rule, kept.action) == (f"{rules}:5", "Keep")
+    assert (kept.rule, kept.action) == (f"{rules}:5", "keep")
     assert kept.step == f"default, then its sequence's clean ({rules}:3)"
     assert kept.before == "CompressedSamples follow-up" and "CompressedSamples" not in kept.after
     removed = by_path(explanation, "(0040,0275)[0]/(0040,1001)")  # removed by its own rule: nothing left to clean
@@ -238,5 +238,5 @@ def test_a_sequence_stored_as_un_is_kept_whole_and_its_items_are_not_added(tmp_p
     explanation = explain_dataset(plan, resolve_keys(plan, insecure_demo_key=True),
                                   read_dataset(TEST_FILES / "rtdose_rle.dcm"))
     sequence = by_path(explanation, "(300c,0002)")
-    assert sequence.vr == "UN" and sequence.action == "Keep"
+    assert sequence.vr == "UN" and sequence.action == "keep"
     assert not [r.path for r in explanation.elements if r.path.startswith("(300c,0002)[")]
