@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import importlib.util
-import sys
 from pathlib import Path
 
 import pydicom
@@ -31,6 +29,7 @@ import pytest
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
+import sibling_tests
 from deidc.compiler import compile_or_raise
 from deidc.compiler.file_meta import FILE_META_OWNED
 from deidc.compiler.plan import CleanAction, Plan
@@ -51,16 +50,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # odd inputs mak
 PIXEL_CHANGES = frozenset({"redact-pixels", "reencode-lossy"})  # pixel rules, not element rules
 
 
-def _conformance_module():
-    """tests/runtime/test_conformance.py, for its rulesets (kept in step with the engine matrix)."""
-    path = Path(__file__).parents[1] / "runtime" / "test_conformance.py"
-    spec = importlib.util.spec_from_file_location("crosscheck_conformance", path)
-    module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-CONFORMANCE = _conformance_module()
+CONFORMANCE = sibling_tests.load("runtime/test_conformance.py", "crosscheck_conformance")
 RULESETS = {**CONFORMANCE.RULESETS, "ps3.15-basic+clean-descriptors": ("ps3.15-basic.deid", ("clean-descriptors",))}
 FILE_IDS = [*CONFORMANCE.CORPUS, *helpers.GENERATED_NAMES]
 

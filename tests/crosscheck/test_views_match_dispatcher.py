@@ -19,14 +19,13 @@ against). For each element, with the `Dispatcher`'s winner as the truth:
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import re
-import sys
 from pathlib import Path
 
 import pytest
 from pydicom.datadict import dictionary_has_tag, keyword_dict, mask_match
 
+import sibling_tests
 from deidc.compiler import compile_rules
 from deidc.tools.diff import _dict_vr, _Side, diff_plans
 from deidc.compiler.lint import LintContext, lint_file
@@ -36,16 +35,7 @@ from deidc.tools.show import format_plan
 from deidc.compiler.dispatch import Dispatcher, excluded, path_matches
 
 
-def _precedence_module():
-    """tests/compiler/test_precedence.py, for its fixture reader and cases."""
-    path = Path(__file__).parents[1] / "compiler" / "test_precedence.py"
-    spec = importlib.util.spec_from_file_location("crosscheck_precedence", path)
-    module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-PRECEDENCE = _precedence_module()
+PRECEDENCE = sibling_tests.load("compiler/test_precedence.py", "crosscheck_precedence")
 CASES, Case, Element = PRECEDENCE.CASES, PRECEDENCE.Case, PRECEDENCE.Element
 UNDECIDED = object()  # show's listing cannot tell
 DICTIONARY_TAGS = frozenset(keyword_dict.values())
