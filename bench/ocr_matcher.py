@@ -43,10 +43,10 @@ from rich.table import Table
 
 from deidc.compiler.build import phi_kind
 from deidc.resources import RULESETS_DIR
-from deidc.runtime.cleaning import collected_values
-from deidc.runtime.ocr import ENGINE_MODULES, ENGINES, OcrEngine, OcrWord
-from deidc.runtime.phi import build_phi
-from deidc.runtime.pixels import candidates, display, match, read_frames
+from deidc.runtime.interpret.collect import collected_values
+from deidc.runtime.pixels.burned_in import candidates, display, match, read_frames
+from deidc.runtime.pixels.ocr import ENGINE_MODULES, ENGINES, OcrEngine, OcrWord
+from deidc.runtime.text.phi import build_phi
 
 TRUTH_PATH = Path(__file__).resolve().parent / "ocr_truth.json"
 # The attributes tcia.deid collects `as burned_in` (read from the ruleset; this list if that fails).

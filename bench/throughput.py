@@ -26,12 +26,11 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pydicom
-from rich.console import Console
-from rich.table import Table
-
 from corpus import build_corpus
 from peers import ALL_TOOLS, REPO, all_tools
 from phi_check import pixel_index
+from rich.console import Console
+from rich.table import Table
 from runner import Row, run_tool
 
 console = Console(width=max(Console().width, 190))

@@ -15,12 +15,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from deidc.commands.common import compile_for_command, err_console, keys_for_command
-from deidc.runtime import limits, outdir
-from deidc.runtime.batch import NoInputs, RunInterrupted, RunOptions, RunStopped, RunSummary, run_batch
-from deidc.runtime.journal import RUN_DIR, JournalMismatch
-from deidc.runtime.files import CODECS
-from deidc.runtime.cluster import ClusterUnavailable
-from deidc.runtime.ocr import ENGINES, LazyOcrEngine
+from deidc.runtime import limits
+from deidc.runtime.batch import outdir
+from deidc.runtime.batch.cluster import ClusterUnavailable
+from deidc.runtime.batch.folder import NoInputs, RunInterrupted, RunOptions, RunStopped, RunSummary, run_batch
+from deidc.runtime.batch.journal import RUN_DIR, JournalMismatch
+from deidc.runtime.codec.files import CODECS
+from deidc.runtime.pixels.ocr import ENGINES, LazyOcrEngine
 
 # Exit codes (docs/tools.md): what a release pipeline can gate on.
 EXIT_WRITTEN = 0  # every input written

@@ -9,7 +9,7 @@ from deidc.compiler import CompileResult
 from deidc.compiler.cache import cached_compile
 from deidc.compiler.plan import Plan
 from deidc.dsl.diagnostics import DeidError
-from deidc.runtime.keys import resolve_keys
+from deidc.runtime.batch.key_sources import resolve_keys
 
 err_console = Console(stderr=True, highlight=False)
 

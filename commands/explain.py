@@ -14,9 +14,9 @@ from rich.table import Table
 from rich.text import Text
 
 from deidc.commands.common import compile_for_command, err_console, keys_for_command
-from deidc.tools.explain import ElementExplanation, Explanation, UnknownTag, explain_dataset, select
-from deidc.runtime.files import NotDicom, read_dataset
+from deidc.runtime.codec.files import NotDicom, read_dataset
 from deidc.runtime.limits import LimitExceeded
+from deidc.tools.explain import ElementExplanation, Explanation, UnknownTag, explain_dataset, select
 
 COLUMNS = ("path", "name", "VR", "rule", "selector", "step", "action", "before", "after")
 

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from deidc.commands.common import err_console
-from deidc.runtime.ocr import ENGINES, LazyOcrEngine
+from deidc.runtime.pixels.ocr import ENGINES, LazyOcrEngine
 from deidc.scoring import read_mapping, run_scoring
 from deidc.scoring.report import Score, Tally, discrepancies, dump_json, score, summary_dict, write_report
 

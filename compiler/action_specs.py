@@ -5,7 +5,7 @@ grammar.lark, and what the other stages read from it:
 
 - the compiler (`compiler/actions.py`): which VRs an action can act on, and what DC030 says when
   a selector can select others;
-- the runtime (`runtime/actions.py`): the action's name in audits (`ACTION_NAMES`), and a check
+- the runtime (`runtime/interpret/actions.py`): the action's name in audits (`ACTION_NAMES`), and a check
   at import that every declared action has a handler;
 - lint DL007: the parameters (secrets, shifts) a Plan action names (`action_parameters`);
 - anyone printing a Plan action (show, diff, lint, explain): its `.deid` text (`action_text`),
@@ -18,7 +18,7 @@ entry's `example`.
 
 A new action touches: grammar.lark (an alternative), dsl/ast.py (its node), dsl/parser.py (a
 transformer method), dsl/printer.py (`action_text`), compiler/plan.py (its Plan class), one entry
-here, compiler/actions.py (its conversion, unless it has no fields) and runtime/actions.py (its
+here, compiler/actions.py (its conversion, unless it has no fields) and runtime/interpret/actions.py (its
 handler).
 
 AST nodes and Plan actions stay two sets of classes: the AST keeps what was written (spans,
@@ -38,12 +38,22 @@ from pydicom.datadict import keyword_for_tag
 
 from deidc.compiler import names
 from deidc.compiler.plan import (
-    CleanAction, CopyNewValueAction, DummyAction, EmptyAction, HashAction, KeepAction, LookupAction,
-    PlanAction, PseudonymAction, QuarantineAction, RemapUidAction, RemoveAction, ReplaceAction,
+    CleanAction,
+    CopyNewValueAction,
+    DummyAction,
+    EmptyAction,
+    HashAction,
+    KeepAction,
+    LookupAction,
+    PlanAction,
+    PseudonymAction,
+    QuarantineAction,
+    RemapUidAction,
+    RemoveAction,
+    ReplaceAction,
     ShiftAction,
 )
-from deidc.dsl import ast
-from deidc.dsl import printer
+from deidc.dsl import ast, printer
 from deidc.dsl.diagnostics import Span
 
 DEFAULT_KEY = "key"  # the secret a keyed action uses without `using NAME`

@@ -17,17 +17,31 @@ import regex
 
 from deidc.compiler import names
 from deidc.compiler.action_specs import (
-    BY_PLAN, DEFAULT_KEY, DEFAULT_QUARANTINE_REASON, DEFAULT_UID_ROOT, spec_of,
+    BY_PLAN,
+    DEFAULT_KEY,
+    DEFAULT_QUARANTINE_REASON,
+    DEFAULT_UID_ROOT,
+    spec_of,
 )
+from deidc.compiler.patterns import BUILTIN_PATTERNS, compiled
 from deidc.compiler.plan import (
-    CleanAction, CopyNewValueAction, HashAction, LookupAction, PlanAction, PseudonymAction,
-    QuarantineAction, RemapUidAction, ReplaceAction, SecretSource, ShiftAction, ShiftParam,
+    CleanAction,
+    CopyNewValueAction,
+    HashAction,
+    LookupAction,
+    PlanAction,
+    PseudonymAction,
+    QuarantineAction,
+    RemapUidAction,
+    ReplaceAction,
+    SecretSource,
+    ShiftAction,
+    ShiftParam,
 )
 from deidc.compiler.selectors import ResolvedSelector, tag_of
+from deidc.compiler.templates import validate_template
 from deidc.dsl import ast
 from deidc.dsl.diagnostics import Diagnostic, Span
-from deidc.compiler.patterns import BUILTIN_PATTERNS, compiled
-from deidc.compiler.templates import validate_template
 
 
 @dataclass

@@ -16,14 +16,41 @@ from pydicom.datadict import keyword_for_tag
 from deidc.compiler.actions import Parameters, check_action_vr, plan_action
 from deidc.compiler.conditions import plan_condition
 from deidc.compiler.expand import Scoped
-from deidc.compiler.names import did_you_mean, vrs_of_tag
 from deidc.compiler.file_meta import FILE_META_OWNED
+from deidc.compiler.names import did_you_mean, vrs_of_tag
 from deidc.compiler.plan import (
-    DEFAULTS, INDEXES, PRIVATE_DEFAULTS, UNKNOWN_DEFAULTS,
-    AllTrue, AnyDepthPattern, CleanAction, ExceptPatterns, HeaderRegionsFillOp, Keyed, MarkerCode, Markers,
-    OcrRedactOp, Origin, PathPattern, PhiCollection, PixelOp, PixelRule, Plan, PlanAction, PlanCondition, PlanRule,
-    PrivatePattern, RedactAllTextOp, RegionFillOp,
-    RuleIndex, SecretSource, ShiftParam, Specificity, FileQuarantine, TagPattern, index_contents,
+    DEFAULTS,
+    INDEXES,
+    PRIVATE_DEFAULTS,
+    UNKNOWN_DEFAULTS,
+    AllTrue,
+    AnyDepthPattern,
+    CleanAction,
+    ExceptPatterns,
+    FileQuarantine,
+    HeaderRegionsFillOp,
+    Keyed,
+    MarkerCode,
+    Markers,
+    OcrRedactOp,
+    Origin,
+    PathPattern,
+    PhiCollection,
+    PixelOp,
+    PixelRule,
+    Plan,
+    PlanAction,
+    PlanCondition,
+    PlanRule,
+    PrivatePattern,
+    RedactAllTextOp,
+    RegionFillOp,
+    RuleIndex,
+    SecretSource,
+    ShiftParam,
+    Specificity,
+    TagPattern,
+    index_contents,
 )
 from deidc.compiler.selectors import ResolvedSelector, resolve_excepts, resolve_selector, tag_of
 from deidc.dsl import ast

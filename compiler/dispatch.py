@@ -19,8 +19,21 @@ from typing import Any
 from pydicom.datadict import dictionary_has_tag, mask_match
 
 from deidc.compiler.plan import (
-    INDEXES, PRECEDENCE, AnyDepthPattern, ElementKind, ElementPattern, ExceptPatterns, Keyed, MaskPattern,
-    PathPattern, Plan, PlanRule, PrivatePattern, RuleIndex, TagPattern, index_contents,
+    INDEXES,
+    PRECEDENCE,
+    AnyDepthPattern,
+    ElementKind,
+    ElementPattern,
+    ExceptPatterns,
+    Keyed,
+    MaskPattern,
+    PathPattern,
+    Plan,
+    PlanRule,
+    PrivatePattern,
+    RuleIndex,
+    TagPattern,
+    index_contents,
 )
 
 # One level of an element's path: (tag, private creator or None, item index or None).

@@ -1,7 +1,7 @@
 """Regular expressions as the language defines them: a rule's own `/regex/flags`, compiled with
 its flags by the `regex` package, and the built-in patterns `clean ... regex ssn, phone` names.
 The compiler checks patterns with this module and the runtime matches with it (under a time limit:
-runtime/user_regex.py), so both read a pattern the same way.
+runtime/text/user_regex.py), so both read a pattern the same way.
 """
 from __future__ import annotations
 

@@ -57,7 +57,7 @@ class Origin:
 
 # ---- actions ---------------------------------------------------------------------------------
 # Each is declared in compiler/action_specs.py (ACTIONS: its name, AST node, VRs, parameters,
-# .deid text), which checks `PlanAction` lists them all; runtime/actions.py has its handler.
+# .deid text), which checks `PlanAction` lists them all; runtime/interpret/actions.py has its handler.
 
 
 @dataclass(frozen=True)

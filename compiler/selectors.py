@@ -8,13 +8,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from deidc.compiler import names
+from deidc.compiler.patterns import FIX_HINT
 from deidc.compiler.plan import (
-    AnyDepthPattern, ElementPattern, ExceptPatterns, MaskPattern, PathPattern, PrivatePattern,
-    Specificity, StepPattern, TagPattern,
+    AnyDepthPattern,
+    ElementPattern,
+    ExceptPatterns,
+    MaskPattern,
+    PathPattern,
+    PrivatePattern,
+    Specificity,
+    StepPattern,
+    TagPattern,
 )
 from deidc.dsl import ast
 from deidc.dsl.diagnostics import Diagnostic, Span
-from deidc.compiler.patterns import FIX_HINT
 
 
 @dataclass(frozen=True)

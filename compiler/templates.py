@@ -1,6 +1,6 @@
 """Pseudonym templates (`pseudonym "P{hmac:20}"`): what a valid one is, and how many values it
 can give. The compiler checks templates and lint sizes them with this module; the runtime renders
-them (runtime/keyed.py `pseudonym`), reading placeholders with the same expression.
+them (runtime/interpret/pseudonyms.py `pseudonym`), reading placeholders with the same expression.
 """
 from __future__ import annotations
 

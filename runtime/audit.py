@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 
-
 class Change(NamedTuple):
     """One changed element, for the audit (a tuple: hundreds are made per file)."""
     path: str

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from deidc.runtime.ocr import OcrEngine
+from deidc.runtime.pixels.ocr import OcrEngine
 from deidc.scoring.answer_key import AnswerKey, load_answer_key
 from deidc.scoring.judge import Judgement, judge
 from deidc.scoring.outputs import OutputIndex, index_output

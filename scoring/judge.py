@@ -34,7 +34,7 @@ from typing import Callable
 
 import numpy as np
 
-from deidc.runtime.ocr import OcrEngine
+from deidc.runtime.pixels.ocr import OcrEngine
 from deidc.scoring.answer_key import AnswerKey
 from deidc.scoring.outputs import OutputIndex
 from deidc.scoring.text import BLANK, FAIL, PASS, compare_text

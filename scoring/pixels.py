@@ -15,7 +15,7 @@ import numpy as np
 import pydicom
 import regex
 
-from deidc.runtime.ocr import OcrEngine
+from deidc.runtime.pixels.ocr import OcrEngine
 
 PAD = 2  # pixels around the box, so glyph edges on its border are read too
 _DROP = regex.compile(r"[\s^,:/.\-]+")

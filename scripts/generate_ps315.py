@@ -38,9 +38,10 @@ import re
 import sys
 from pathlib import Path
 
+from pydicom.datadict import dictionary_VR, keyword_for_tag
+
 from deidc.compiler.file_meta import identifying_meta_rules
 from deidc.dsl.printer import format_text
-from pydicom.datadict import dictionary_VR, keyword_for_tag
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE_PATH = ROOT / "rulesets" / "ps3.15-table-e1-1.json"

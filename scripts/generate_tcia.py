@@ -56,9 +56,10 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
+from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
+
 from deidc.compiler.file_meta import identifying_meta_rules
 from deidc.dsl.printer import format_text
-from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
 
 ROOT = Path(__file__).resolve().parents[1]
 STANDARD_PATH = ROOT / "rulesets" / "tcia-standard-profile.csv"

@@ -27,7 +27,7 @@ from pydicom.filewriter import write_file_meta_info
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEGBaseline8Bit
 from pydicom.valuerep import PersonName
 
-from deidc.runtime.ocr import OcrWord
+from deidc.runtime.pixels.ocr import OcrWord
 
 REPO = Path(__file__).resolve().parents[1]
 PYDICOM_DATA = Path(pydicom.__file__).parent / "data"
@@ -500,7 +500,7 @@ class FixedTextOcr:
         return [OcrWord(self.text, (0, 0, max(1, min(width, 12)) - 1, max(1, min(height, 6)) - 1), 0.99)]
 
 
-# ---- one file through one engine, as runtime/batch.py does it --------------------------------
+# ---- one file through one engine, as runtime/batch/folder.py does it --------------------------------
 
 @dataclass
 class EngineRun:
@@ -526,8 +526,8 @@ def run_engine(path: Path, codec: str, deidentifier, folder: Path, ocr: FixedTex
     the steps of batch._read_and_walk / _complete, without the batch around them."""
     import warnings
 
-    from deidc.runtime.files import read_input, write_temporary
-    from deidc.runtime.walk import REQUIRED
+    from deidc.runtime.codec.files import read_input, write_temporary
+    from deidc.runtime.interpret.walk import REQUIRED
 
     routed, changes = None, ()
     with warnings.catch_warnings():

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deidc.compiler.plan import Plan
-from deidc.runtime.files import NotDicom, read_dataset
-from deidc.runtime.inputs import discover_inputs
-from deidc.runtime.walk import DatasetDeidentifier
+from deidc.runtime.batch.inputs import discover_inputs
+from deidc.runtime.codec.files import NotDicom, read_dataset
+from deidc.runtime.interpret.walk import DatasetDeidentifier
 from deidc.scoring.outputs import render_values
 
 ABSENT = "(absent)"

@@ -33,13 +33,24 @@ from typing import Any
 
 from pydicom.datadict import dictionary_VR, keyword_dict, keyword_for_tag
 
+from deidc.compiler.dispatch import Dispatcher, Level
 from deidc.compiler.file_meta import FILE_META_OWNED
 from deidc.compiler.plan import (
-    INDEXES, AnyDepthPattern, Keyed, LookupAction, MaskPattern, PathPattern, Plan, PlanRule, PrivatePattern,
-    ShiftAction, StepPattern, TagPattern, index_contents,
+    INDEXES,
+    AnyDepthPattern,
+    Keyed,
+    LookupAction,
+    MaskPattern,
+    PathPattern,
+    Plan,
+    PlanRule,
+    PrivatePattern,
+    ShiftAction,
+    StepPattern,
+    TagPattern,
+    index_contents,
 )
 from deidc.tools.show import format_action, format_condition
-from deidc.compiler.dispatch import Dispatcher, Level
 
 NO_RULE = "no rule: kept"
 ANY_PRIVATE_GROUP = 0x0009  # the representative odd group for `(gggg,"CREATOR",xx)`

@@ -6,7 +6,7 @@ rule (origin and selector text), the precedence step that chose it, the action, 
 before and after de-identification. The "after" values come from running the real
 `DatasetDeidentifier` on a copy, so they are exactly what `deidc apply` would write.
 
-The rows follow the walk's own traversal (`runtime/visit.py`, which `runtime/walk.py` uses too):
+The rows follow the walk's own traversal (`runtime/interpret/visit.py`, which `runtime/interpret/walk.py` uses too):
 the file meta first (group 0002, at the top level), then the dataset, with the same ancestry
 levels, the same private-creator look-up and the same sequences entered (no rule, `keep` or
 `clean`). An element in the items of a sequence the rules `clean` is listed with its own rule,
@@ -26,13 +26,13 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 
+from deidc.compiler.dispatch import Dispatcher, Level
 from deidc.compiler.names import did_you_mean
 from deidc.compiler.plan import INDEXES, KeepAction, Plan, PlanRule
+from deidc.runtime.interpret.conditions import evaluate_all
+from deidc.runtime.interpret.visit import ElementVisitor, vr_of
+from deidc.runtime.interpret.walk import DatasetDeidentifier, format_path
 from deidc.tools.show import format_action
-from deidc.runtime.conditions import evaluate_all
-from deidc.compiler.dispatch import Dispatcher, Level
-from deidc.runtime.visit import ElementVisitor, vr_of as _vr_of
-from deidc.runtime.walk import DatasetDeidentifier, format_path
 
 MAX_VALUE_CHARS = 60
 REMOVED = "(removed)"
@@ -156,7 +156,7 @@ def _name(tag: int, creator: str | None) -> str:
 
 
 class _Explainer(ElementVisitor):
-    """One row per element, in the walk's order (`runtime/visit.py`): the hooks only report."""
+    """One row per element, in the walk's order (`runtime/interpret/visit.py`): the hooks only report."""
 
     def __init__(self, dispatcher: Dispatcher, conditions: tuple[bool, ...], after_ds: Dataset | None):
         super().__init__(dispatcher, conditions)
@@ -165,7 +165,7 @@ class _Explainer(ElementVisitor):
         self._row_at: dict[str, int] = {}  # path -> index in rows
 
     def owned_meta(self, meta: Dataset, tag: int) -> None:
-        self._add(ElementExplanation(format_path((), tag), tag, _name(tag, None), _vr_of(meta, tag), None, None,
+        self._add(ElementExplanation(format_path((), tag), tag, _name(tag, None), vr_of(meta, tag), None, None,
                                      None, FILE_META_STEP, "Written by deidc", display_value(meta[tag]),
                                      self._meta_after(tag)))
 
@@ -173,13 +173,13 @@ class _Explainer(ElementVisitor):
         self._add(_row(format_path((), tag), tag, vr, None, rule, display_value(meta[tag]), self._meta_after(tag)))
 
     def group_length(self, ds: Dataset, ancestry: tuple[Level, ...], tag: int) -> None:
-        vr = _vr_of(ds, tag)
+        vr = vr_of(ds, tag)
         self._add(ElementExplanation(format_path(ancestry, tag), tag, "(group length)", vr, None, None, None,
                                      GROUP_LENGTH_STEP, "Remove", display_value(ds[tag]),
                                      _after(self.after_ds, ancestry, tag)))
 
     def private_creator(self, ds: Dataset, ancestry: tuple[Level, ...], tag: int) -> None:
-        vr = _vr_of(ds, tag)
+        vr = vr_of(ds, tag)
         self._add(ElementExplanation(format_path(ancestry, tag), tag, _name(tag, None), vr, None, None, None,
                                      CREATOR_STEP, KEEP, display_value(ds[tag]), _after(self.after_ds, ancestry, tag)))
 
@@ -239,7 +239,7 @@ def _added(ds: Dataset, ancestry: tuple[Level, ...], seen: dict[str, str], rows:
     for tag in list(ds._dict):
         path = format_path(ancestry, tag)
         if path not in seen:
-            rows.append(ElementExplanation(path, tag, _name(tag, None), _vr_of(ds, tag), None, None, None,
+            rows.append(ElementExplanation(path, tag, _name(tag, None), vr_of(ds, tag), None, None, None,
                                            ADDED_STEP, "Add", ABSENT, display_value(ds[tag])))
             continue
         if seen[path] != "SQ":

@@ -7,7 +7,18 @@ from typing import Any
 
 from deidc.compiler.action_specs import BY_PLAN, action_text, nested_actions
 from deidc.compiler.plan import (
-    INDEXES, LookupAction, AllTrue, Keyed, Not, Plan, PlanCondition, PlanRule, Present, RuleIndex, ValueIn, ValueMatches,
+    INDEXES,
+    AllTrue,
+    Keyed,
+    LookupAction,
+    Not,
+    Plan,
+    PlanCondition,
+    PlanRule,
+    Present,
+    RuleIndex,
+    ValueIn,
+    ValueMatches,
     index_contents,
 )
 

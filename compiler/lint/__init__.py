@@ -10,7 +10,6 @@ Findings about rules are reported only where the linted file wrote them: a site 
 """
 from __future__ import annotations
 
-
 import importlib
 import json
 import os
@@ -24,6 +23,7 @@ from typing import Any, Callable, Iterable
 import regex
 
 from deidc.compiler.build import PASSES, Compilation
+from deidc.compiler.dispatch import Dispatcher
 from deidc.compiler.expand import Scoped, _declared_options, expand_file
 from deidc.compiler.names import vrs_of_tag
 from deidc.compiler.plan import Origin, Plan, PlanRule
@@ -32,7 +32,6 @@ from deidc.dsl.diagnostics import DeidError, Diagnostic, Span
 from deidc.dsl.parser import parse_file
 from deidc.dsl.source import shown_text
 from deidc.resources import RULESETS_DIR
-from deidc.compiler.dispatch import Dispatcher
 
 # Compiler codes that a lint rule owns (the finding takes the lint code and name).
 MAPPED_CODES = {"DC004": "DL009", "DC006": "DL009", "DC024": "DL011"}

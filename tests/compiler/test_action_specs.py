@@ -12,19 +12,33 @@ import pytest
 
 from deidc.compiler import compile_rules
 from deidc.compiler.action_specs import (
-    ACTIONS, BY_NAME, BY_NODE, BY_PLAN, action_parameters, action_text, nested_actions, spec_of,
+    ACTIONS,
+    BY_NAME,
+    BY_NODE,
+    BY_PLAN,
+    action_parameters,
+    action_text,
+    nested_actions,
+    spec_of,
     unresolve,
 )
 from deidc.compiler.plan import (
-    CleanAction, CopyNewValueAction, HashAction, KeepAction, LookupAction, PlanAction,
-    QuarantineAction, RemapUidAction, ShiftAction,
+    CleanAction,
+    CopyNewValueAction,
+    HashAction,
+    KeepAction,
+    LookupAction,
+    PlanAction,
+    QuarantineAction,
+    RemapUidAction,
+    ShiftAction,
 )
 from deidc.dsl import ast
 from deidc.dsl import parser as dsl_parser
 from deidc.dsl.printer import action_text as ast_action_text
 from deidc.dsl.printer import strip_spans
 from deidc.resources import GRAMMAR_PATH
-from deidc.runtime.actions import ACTION_NAMES, HANDLERS
+from deidc.runtime.interpret.actions import ACTION_NAMES, HANDLERS
 
 PREAMBLE = """\
 key = secret("DEIDC_KEY")

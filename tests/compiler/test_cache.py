@@ -16,8 +16,11 @@ from pathlib import Path
 import pydicom
 import pytest
 
-from deidc.compiler import cache, private_folder
-from deidc.compiler import compile_rules  # the real one: tests count cache.compile_rules calls
+from deidc.compiler import (
+    cache,
+    compile_rules,  # the real one: tests count cache.compile_rules calls
+    private_folder,
+)
 from deidc.dsl.diagnostics import DeidError
 
 MAIN = 'version 1\ninclude "part.deid"\nPatientName -> remove\n'
@@ -390,7 +393,7 @@ def test_apply_follows_an_edited_lookup_table(lookup_rules, tmp_path):
 def test_the_key_covers_every_module_and_data_file():
     names = {str(p.relative_to(cache.PACKAGE)) for p in cache.dependency_files()}
     assert {"grammar.lark", "resources.py", "dsl/parser.py", "compiler/actions.py", "compiler/lint/__init__.py",
-            "runtime/clean.py", "runtime/keyed.py", "rulesets/ps3.15-basic.deid",
+            "runtime/text/clean.py", "runtime/interpret/pseudonyms.py", "rulesets/ps3.15-basic.deid",
             "rulesets/ps3.15-table-e1-1.json", "rulesets/tcia-private-tag-kb.csv"} <= names
     assert not any(n.startswith(("tests/", ".venv/")) for n in names)
 

@@ -10,8 +10,8 @@ import pytest
 from deidc.compiler import compile_or_raise
 from deidc.compiler.build import phi_kind
 from deidc.compiler.plan import CleanAction
-from deidc.tools.show import format_plan
 from deidc.dsl.diagnostics import DeidError
+from deidc.tools.show import format_plan
 
 HEADER = ('version 1\nkey = secret("DEIDC_KEY")\n'
           'day_shift = days(hmac(key, PatientID), -3650..-30)\n')  # lines 1-3

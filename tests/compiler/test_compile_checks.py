@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from deidc.compiler import compile_or_raise, compile_rules
+from deidc.compiler.dispatch import Dispatcher
 from deidc.compiler.plan import KeepAction, LookupAction, QuarantineAction, RemapUidAction, ShiftAction, Specificity
 from deidc.dsl.diagnostics import DeidError
 from deidc.resources import RULESETS_DIR
-from deidc.compiler.dispatch import Dispatcher
 
 KEY = 'key = secret("DEIDC_KEY")\n'
 SHIFT = KEY + "ds = days(hmac(key, PatientID), -10..-1)\n"

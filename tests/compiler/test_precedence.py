@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from deidc.compiler import compile_rules
-from deidc.compiler.names import tag_for_keyword
 from deidc.compiler.dispatch import Dispatcher
+from deidc.compiler.names import tag_for_keyword
 
 FIXTURE = Path(__file__).parent / "fixtures" / "precedence.txt"
 

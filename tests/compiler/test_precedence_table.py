@@ -10,11 +10,11 @@ from dataclasses import fields
 import pytest
 
 from deidc.compiler import compile_rules
-from deidc.tools.diff import diff_plans
+from deidc.compiler.dispatch import Dispatcher
 from deidc.compiler.lint import lint_file
 from deidc.compiler.plan import INDEXES, PRECEDENCE, Keyed, Plan, index_contents
+from deidc.tools.diff import diff_plans
 from deidc.tools.show import format_plan
-from deidc.compiler.dispatch import Dispatcher
 
 # Per index: a rule that goes there and an element it decides (ancestry, tag, VR, creator).
 SAMPLES = {

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from deidc.compiler import compile_rules
-from deidc.tools.show import format_action, format_plan
 from deidc.compiler.plan import KeepAction, LookupAction, QuarantineAction
+from deidc.tools.show import format_action, format_plan
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 GOLDEN = GOLDEN_DIR / "show.plan.txt"

@@ -8,7 +8,7 @@ named. For every Plan action class there must be:
 - an action word in the parser's "unknown action" hint, whose text parses to an AST node (one of
   `ast.Action`) that the printer (`dsl/printer.py action_text`) prints back to the same node and
   the compiler turns into that class — one AST class per Plan class;
-- a runtime handler (`runtime/actions.py HANDLERS`) and a distinct audit name (`ACTION_NAMES`);
+- a runtime handler (`runtime/interpret/actions.py HANDLERS`) and a distinct audit name (`ACTION_NAMES`);
 - VR rules: on attributes of a range of VRs the compiler accepts it on some, and wherever it
   refuses one (DC030), the diagnostic says which action, where, and how to fix it;
 - lint DL007 counts the secrets and shifts the action names as used.
@@ -31,7 +31,7 @@ from deidc.dsl import ast
 from deidc.dsl.diagnostics import DeidError
 from deidc.dsl.parser import parse_text
 from deidc.dsl.printer import action_text, strip_spans
-from deidc.runtime.actions import ACTION_NAMES, HANDLERS
+from deidc.runtime.interpret.actions import ACTION_NAMES, HANDLERS
 
 PLAN_ACTIONS = get_args(PlanAction)
 AST_ACTIONS = get_args(ast.Action)

@@ -1,6 +1,6 @@
 """Cross-check: `deidc explain` tells what the walk does, element by element.
 
-Guards `tools/explain.py` (which mirrors the walk) against `runtime/walk.py` (which does it).
+Guards `tools/explain.py` (which mirrors the walk) against `runtime/interpret/walk.py` (which does it).
 For a dataset and a Plan, the real walk (`DatasetDeidentifier`, deferred work included) runs on a
 copy and `explain_dataset` on the original; then, for every element the walk decided — the file
 meta's and the dataset's, in every sequence the walk entered:
@@ -24,26 +24,25 @@ import copy
 import dataclasses
 from pathlib import Path
 
+import conformance_files as helpers  # noqa: E402 — tests/conftest.py puts tests/ on the path
 import pydicom
 import pytest
+import sibling_tests
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
-import sibling_tests
 from deidc.compiler import compile_or_raise
-from deidc.compiler.file_meta import FILE_META_OWNED
-from deidc.compiler.plan import CleanAction, Plan
-from deidc.compiler.plan import KeepAction
-from deidc.tools.show import format_action
-from deidc.runtime.actions import ACTION_NAMES
-from deidc.runtime.conditions import evaluate_all
 from deidc.compiler.dispatch import Dispatcher
+from deidc.compiler.file_meta import FILE_META_OWNED
+from deidc.compiler.plan import CleanAction, KeepAction, Plan
+from deidc.runtime.batch.key_sources import resolve_keys
+from deidc.runtime.codec.files import read_dataset
+from deidc.runtime.interpret.actions import ACTION_NAMES
+from deidc.runtime.interpret.conditions import evaluate_all
+from deidc.runtime.interpret.visit import vr_of
+from deidc.runtime.interpret.walk import DatasetDeidentifier, format_path
 from deidc.tools.explain import ADDED_STEP, explain_dataset
-from deidc.runtime.files import read_dataset
-from deidc.runtime.keys import resolve_keys
-from deidc.runtime.walk import DatasetDeidentifier, _vr_of, format_path
-
-import conformance_files as helpers  # noqa: E402 — tests/conftest.py puts tests/ on the path
+from deidc.tools.show import format_action
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # odd inputs make pydicom warn
 
@@ -88,7 +87,7 @@ def disagreements(plan: Plan, keys: dict[str, bytes], ds: Dataset) -> list[str]:
                 continue  # group lengths, file meta deidc writes, private creators: no rule decides them
             private = group & 1 and element >= 0x1000
             creator = DatasetDeidentifier._creator(items, group, element >> 8) if private else None
-            vr = _vr_of(items, tag)
+            vr = vr_of(items, tag)
             rule = dispatcher.rule_for(ancestry, tag, vr, creator, conditions)
             own = None if rule is None else str(rule.origin)
             decided.add(path)

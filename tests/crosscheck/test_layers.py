@@ -1,5 +1,7 @@
-"""The stages import one way: dsl <- compiler <- runtime <- tools (and commands on top). A module
-of a lower layer that imports a higher one (at module level or inside a function) fails here."""
+"""The stages import one way: dsl <- compiler <- runtime <- tools (and commands on top), and inside
+the runtime its sub-packages do too: text, pixels <- codec <- interpret <- batch (audit.py and
+limits.py, at the runtime's top, are shared by all). A module of a lower layer that imports a
+higher one (at module level or inside a function) fails here."""
 from __future__ import annotations
 
 import ast
@@ -15,14 +17,31 @@ FORBIDDEN = {
 }
 
 
-def _imports(path: Path) -> set[str]:
+# runtime sub-package -> the runtime sub-packages it must not import
+RUNTIME_FORBIDDEN = {
+    "text": {"pixels", "codec", "interpret", "batch"},
+    "pixels": {"codec", "interpret", "batch"},
+    "codec": {"interpret", "batch"},
+    "interpret": {"batch"},
+}
+
+
+def _imported_modules(path: Path) -> set[str]:
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("deidc."):
-            found.add(node.module.split(".")[1])
+            found.add(node.module)
+            found |= {f"{node.module}.{a.name}" for a in node.names}  # `from deidc.runtime import batch`
         elif isinstance(node, ast.Import):
-            found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("deidc.")}
+            found |= {a.name for a in node.names if a.name.startswith("deidc.")}
     return found
+
+
+def _imports(path: Path, level: int = 1) -> set[str]:
+    """The deidc packages (level 1: deidc.X) or runtime sub-packages (level 2) `path` imports."""
+    prefix = "deidc." if level == 1 else "deidc.runtime."
+    return {module.split(".")[level] for module in _imported_modules(path)
+            if module.startswith(prefix) and len(module.split(".")) > level}
 
 
 def test_no_stage_imports_a_later_one():
@@ -31,3 +50,16 @@ def test_no_stage_imports_a_later_one():
              for path in sorted((ROOT / package).rglob("*.py"))
              for name in sorted(_imports(path) & forbidden)]
     assert wrong == []
+
+
+def test_runtime_subpackages_import_one_way():
+    wrong = [f"{path.relative_to(ROOT)} imports deidc.runtime.{name}"
+             for package, forbidden in RUNTIME_FORBIDDEN.items()
+             for path in sorted((ROOT / "runtime" / package).rglob("*.py"))
+             for name in sorted(_imports(path, level=2) & forbidden)]
+    assert wrong == []
+
+
+def test_every_runtime_subpackage_has_a_place_in_the_order():
+    subpackages = {p.name for p in (ROOT / "runtime").iterdir() if (p / "__init__.py").exists()}
+    assert subpackages == set(RUNTIME_FORBIDDEN) | {"batch"}

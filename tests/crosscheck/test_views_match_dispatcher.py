@@ -23,17 +23,16 @@ import re
 from pathlib import Path
 
 import pytest
+import sibling_tests
 from pydicom.datadict import dictionary_has_tag, keyword_dict, mask_match
 
-import sibling_tests
 from deidc.compiler import compile_rules
-from deidc.tools.diff import _dict_vr, _Side, diff_plans
+from deidc.compiler.dispatch import Dispatcher, excluded, path_matches
 from deidc.compiler.lint import LintContext, lint_file
 from deidc.compiler.names import tag_for_keyword, vrs_of_tag
 from deidc.compiler.plan import Plan, PlanRule, ReplaceAction, Specificity
+from deidc.tools.diff import _dict_vr, _Side, diff_plans
 from deidc.tools.show import format_plan
-from deidc.compiler.dispatch import Dispatcher, excluded, path_matches
-
 
 PRECEDENCE = sibling_tests.load("compiler/test_precedence.py", "crosscheck_precedence")
 CASES, Case, Element = PRECEDENCE.CASES, PRECEDENCE.Case, PRECEDENCE.Element

@@ -225,7 +225,7 @@ def test_cli_workers_do_not_change_the_output(deidc, tmp_path):
 
 
 def test_key_file_relative_to_the_rules_from_another_cwd(deidc, tmp_path):
-    from deidc.runtime import keyed
+    from deidc.runtime.interpret import pseudonyms
 
     site = tmp_path / "site"
     site.mkdir()
@@ -245,7 +245,7 @@ def test_key_file_relative_to_the_rules_from_another_cwd(deidc, tmp_path):
                 "--workers", "1", "--no-progress", key=None, cwd=elsewhere)
     assert run.returncode == 0, run.stderr
     [written] = dicom_outputs(tmp_path / "out")
-    assert pydicom.dcmread(written).PatientID == keyed.pseudonym(
+    assert pydicom.dcmread(written).PatientID == pseudonyms.pseudonym(
         b"a-long-site-secret-from-a-file", "1CT1", "P{hmac:6}")
 
     (site / "site.key").unlink()

@@ -17,10 +17,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import conformance_files as helpers  # noqa: E402 — tests/conftest.py puts tests/ on the path
 import pytest
 
-
-import conformance_files as helpers  # noqa: E402 — tests/conftest.py puts tests/ on the path
 TEST_FILES, CHARSET_FILES, DEID_DATA = helpers.TEST_FILES, helpers.CHARSET_FILES, helpers.DEID_DATA
 
 INPUTS = {

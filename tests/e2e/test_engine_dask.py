@@ -23,8 +23,8 @@ from pydicom.uid import generate_uid
 
 from deidc.commands.common import compile_for_command
 from deidc.resources import RULESETS_DIR
-from deidc.runtime.batch import RunOptions, run_batch
-from deidc.runtime.keys import resolve_keys
+from deidc.runtime.batch.folder import RunOptions, run_batch
+from deidc.runtime.batch.key_sources import resolve_keys
 
 RULESETS = ("ps3.15-basic", "tcia")
 # MR_small_RLE holds MR_small's SOP Instance: a duplicate both engines must quarantine alike
@@ -143,7 +143,7 @@ def test_scheduler_address_reaches_a_running_cluster(apply, cluster):
 def _break_one_file() -> None:
     """Runs on each worker: process_files raises for a chunk holding one file, outside its own
     error handling (as a crash would)."""
-    from deidc.runtime import worker
+    from deidc.runtime.batch import worker
 
     real = worker.__dict__.setdefault("_real_process_files", worker.process_files)
 
@@ -156,7 +156,7 @@ def _break_one_file() -> None:
 
 
 def _repair() -> None:
-    from deidc.runtime import worker
+    from deidc.runtime.batch import worker
 
     worker.process_files = worker.__dict__.pop("_real_process_files", worker.process_files)
 

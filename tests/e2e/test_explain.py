@@ -14,9 +14,9 @@ import pytest
 
 from deidc.commands import explain as explain_command
 from deidc.compiler import compile_rules
+from deidc.runtime.batch.key_sources import resolve_keys
+from deidc.runtime.codec.files import read_dataset
 from deidc.tools.explain import FILE_META_STEP, REMOVED, UnknownTag, explain_dataset, select
-from deidc.runtime.files import read_dataset
-from deidc.runtime.keys import resolve_keys
 
 TEST_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
 

@@ -81,10 +81,10 @@ def test_two_ids_of_one_file_that_share_a_pseudonym_are_a_collision_too(deidc, t
     inputs.mkdir()
     ds = pydicom.dcmread(TEST_FILES / "CT_small.dcm")
     ids = [ds.PatientID] + [item.PatientID for item in ds.OtherPatientIDsSequence]
-    from deidc.runtime import keyed
+    from deidc.runtime.interpret import pseudonyms
 
     def collides(key: str) -> bool:
-        return len({keyed.pseudonym(key.encode(), i, "P{hmac:1}") for i in ids}) < len(set(ids))
+        return len({pseudonyms.pseudonym(key.encode(), i, "P{hmac:1}") for i in ids}) < len(set(ids))
 
     key = next(k for k in (f"collision-test-key-{n:04d}-0123456789" for n in range(1000)) if collides(k))
     ds.save_as(inputs / "one.dcm")

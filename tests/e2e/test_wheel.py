@@ -66,7 +66,9 @@ def test_wheel_contains_grammar_and_rulesets(wheel):
         entry_points = next(zf.read(n).decode() for n in names if n.endswith("entry_points.txt"))
     for required in ("deidc/grammar.lark", "deidc/rulesets/ps3.15-basic.deid",
                      "deidc/cli.py", "deidc/resources.py", "deidc/dsl/parser.py",
-                     "deidc/compiler/plan.py", "deidc/runtime/walk.py",
+                     "deidc/compiler/plan.py", "deidc/runtime/interpret/walk.py",
+                     "deidc/runtime/batch/worker.py", "deidc/runtime/codec/rawread.py",
+                     "deidc/runtime/text/clean.py", "deidc/runtime/pixels/ocr.py",
                      "deidc/commands/apply.py", "deidc/py.typed"):
         assert required in names, required
     assert "deidc = deidc.cli:main" in entry_points

@@ -28,8 +28,21 @@ from faultkit.corpus import Mutant, load_corpus, make_corpus, valid_corpus
 from faultkit.layout import _tag_text, parse_meta
 from faultkit.mutate_structure import m_bomb
 from faultkit.mutations import BY_NAME, MUTATIONS
-from faultkit.running import (JOURNAL, ApplyRun, apply_command, cli_env, deidc_command, descendants,
-                              pool_workers, rss, run_apply, settled, tree_difference, tree_digests, wait_gone)
+from faultkit.running import (
+                              JOURNAL,
+                              ApplyRun,
+                              apply_command,
+                              cli_env,
+                              deidc_command,
+                              descendants,
+                              pool_workers,
+                              rss,
+                              run_apply,
+                              settled,
+                              tree_difference,
+                              tree_digests,
+                              wait_gone,
+)
 from faultkit.sources import REPO, RULESETS
 
 __all__ = [

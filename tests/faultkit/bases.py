@@ -18,8 +18,16 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
 from faultkit.layout import PIXEL_DATA, Node, Syntax, deflate, inflate, parse_meta, syntax_of, walk
-from faultkit.sources import (_MARKER_PLACEHOLDER, _SOP_PLACEHOLDER_COMPONENT, _UID_ROOT, MARKER,
-                              OCR_MODALITIES, PRIVATE_CREATOR, PRIVATE_GROUP, SOURCES)
+from faultkit.sources import (
+    _MARKER_PLACEHOLDER,
+    _SOP_PLACEHOLDER_COMPONENT,
+    _UID_ROOT,
+    MARKER,
+    OCR_MODALITIES,
+    PRIVATE_CREATOR,
+    PRIVATE_GROUP,
+    SOURCES,
+)
 
 # ---- bases: the real files with the marker planted ----------------------------------------------
 

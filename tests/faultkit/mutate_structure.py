@@ -18,8 +18,18 @@ import struct
 import zlib
 
 from faultkit.bases import Base
-from faultkit.layout import (DEFLATED, KNOWN_SYNTAXES, LONG_VRS, UNDEFINED, MetaElement, _tag_text, _text,
-                             encode_element, encode_meta, parse_meta)
+from faultkit.layout import (
+    DEFLATED,
+    KNOWN_SYNTAXES,
+    LONG_VRS,
+    UNDEFINED,
+    MetaElement,
+    _tag_text,
+    _text,
+    encode_element,
+    encode_meta,
+    parse_meta,
+)
 from faultkit.mutate_bytes import _pick
 from faultkit.sources import _MARKER_PLACEHOLDER, _UID_ROOT, MARKER, MARKER_RE, PRIVATE_CREATOR, PRIVATE_GROUP
 

@@ -15,9 +15,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 import faultkit as fc
+import pytest
 
 FILES, SEED = 60, 4
 BASIC = fc.RULESETS / "ps3.15-basic.deid"

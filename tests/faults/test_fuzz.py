@@ -24,9 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 import faultkit as fc
+import pytest
 
 LIGHT_FILES, LIGHT_SEED = 240, 11
 SLOW_FILES, SLOW_SEED = 700, 12

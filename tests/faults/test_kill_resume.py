@@ -22,9 +22,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 import faultkit as fc
+import pytest
 
 FILES, SEED = 160, 3
 BASIC = fc.RULESETS / "ps3.15-basic.deid"

@@ -11,10 +11,10 @@ import pytest
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 
 from deidc.compiler import compile_rules
-from deidc.compiler.plan import KeepAction, RemapUidAction, RemoveAction
 from deidc.compiler.dispatch import Dispatcher
+from deidc.compiler.plan import KeepAction, RemapUidAction, RemoveAction
 from deidc.compiler.templates import template_space
-from deidc.runtime.keyed import pseudonym
+from deidc.runtime.interpret.pseudonyms import pseudonym
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "generate_tcia.py"

@@ -14,8 +14,8 @@ import pydicom
 import pytest
 
 from deidc.compiler import compile_or_raise
-from deidc.runtime.keys import resolve_keys
-from deidc.runtime.walk import DatasetDeidentifier
+from deidc.runtime.batch.key_sources import resolve_keys
+from deidc.runtime.interpret.walk import DatasetDeidentifier
 
 TEST_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
 RUNTIME_KEY = "runtime-tests-secret-key-0123456789"

@@ -1,4 +1,4 @@
-"""Unit tests for deidc.runtime.clean.clean_texts: free text × collected PHI → the same text
+"""Unit tests for deidc.runtime.text.clean.clean_texts: free text × collected PHI → the same text
 without the PHI tokens, every other word kept, and hits that name the kind and matcher only."""
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from rapidfuzz import fuzz, process
 
-from deidc.runtime import clean as clean_module
 from deidc.runtime import limits
-from deidc.runtime import phi as phi_module
-from deidc.runtime.clean import BUILTIN_PATTERNS, CleanSpec, best_fuzzy_matches, clean_texts
 from deidc.runtime.limits import LimitExceeded
-from deidc.runtime.phi import build_phi, normalise
+from deidc.runtime.text import clean as clean_module
+from deidc.runtime.text import phi as phi_module
+from deidc.runtime.text.clean import BUILTIN_PATTERNS, CleanSpec, best_fuzzy_matches, clean_texts
+from deidc.runtime.text.phi import build_phi, normalise
 
 DAY = 86400
 

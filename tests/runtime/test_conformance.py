@@ -27,16 +27,15 @@ import io
 from collections import Counter
 from pathlib import Path
 
+import conformance_files as helpers  # noqa: E402 — tests/conftest.py puts tests/ on the path
 import pydicom
 import pytest
 
 from deidc.compiler import compile_or_raise
-from deidc.runtime.keys import resolve_keys
-from deidc.runtime.rawread import NotForFastEngine, read_source
-from deidc.runtime.walk import DatasetDeidentifier
+from deidc.runtime.batch.key_sources import resolve_keys
+from deidc.runtime.codec.rawread import NotForFastEngine, read_source
+from deidc.runtime.interpret.walk import DatasetDeidentifier
 
-
-import conformance_files as helpers  # noqa: E402 — tests/conftest.py puts tests/ on the path
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # odd inputs make pydicom warn
 
 CORPUS = helpers.corpus_files()

@@ -17,9 +17,9 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
 from deidc.compiler import compile_or_raise
-from deidc.runtime import keyed
-from deidc.runtime.batch import run_batch
-from deidc.runtime.keys import resolve_keys
+from deidc.runtime.batch.folder import run_batch
+from deidc.runtime.batch.key_sources import resolve_keys
+from deidc.runtime.interpret import pseudonyms
 
 TEST_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
 KEY = "consistency-tests-secret-key-123456"
@@ -141,14 +141,14 @@ def test_same_patient_same_pseudonym_study_and_offset_in_every_file(corpus, base
         old_date = date.fromisoformat(made["patient"]["study_date"][:4] + "-"
                                       + made["patient"]["study_date"][4:6] + "-"
                                       + made["patient"]["study_date"][6:])
-        offset = keyed.shift_offset(key, pid, -3650, -30)
+        offset = pseudonyms.shift_offset(key, pid, -3650, -30)
         new_date = (old_date + timedelta(days=offset)).strftime("%Y%m%d")
         values = (ds.PatientID, str(ds.PatientName), ds.StudyInstanceUID, ds.AccessionNumber,
                   ds.StudyDate, ds.FrameOfReferenceUID)
-        assert ds.PatientID == keyed.pseudonym(key, pid, "SUBJ{hmac:6}")
+        assert ds.PatientID == pseudonyms.pseudonym(key, pid, "SUBJ{hmac:6}")
         assert str(ds.PatientName) == ds.PatientID
         assert ds.StudyDate == new_date
-        assert ds.StudyInstanceUID == keyed.remap_uid(key, f"{ROOT}.1.{PATIENTS.index(made['patient'])}")
+        assert ds.StudyInstanceUID == pseudonyms.remap_uid(key, f"{ROOT}.1.{PATIENTS.index(made['patient'])}")
         assert seen.setdefault(pid, values) == values, f"file {made['index']} disagrees for {pid}"
         assert ds.LongitudinalTemporalInformationModified == "MODIFIED"
     new_ids = {v[0] for v in seen.values()}
@@ -162,7 +162,7 @@ def test_same_uid_same_new_uid_across_files(corpus, baseline):
     by_sop = outputs_by_old_sop(out)
     for made in corpus["made"]:
         ds = by_sop[made["sop"]]
-        assert ds.SOPInstanceUID == keyed.remap_uid(key, made["sop"])
+        assert ds.SOPInstanceUID == pseudonyms.remap_uid(key, made["sop"])
         assert ds.file_meta.MediaStorageSOPInstanceUID == ds.SOPInstanceUID
         if made["index"] >= len(PATIENTS):
             referenced = by_sop[_sop(made["index"] - len(PATIENTS))]
@@ -178,14 +178,14 @@ def test_mapping_files(corpus, baseline):
     out, summary = baseline
     key = corpus["keys"]["key"]
     patids = read_mapping(out / "mappings" / "patid_mapping.csv")
-    assert patids == {p["id"]: keyed.pseudonym(key, p["id"], "SUBJ{hmac:6}") for p in PATIENTS}
+    assert patids == {p["id"]: pseudonyms.pseudonym(key, p["id"], "SUBJ{hmac:6}") for p in PATIENTS}
     uids = read_mapping(out / "mappings" / "uid_mapping.csv")
     expected_old = ({_sop(i) for i in range(N_FILES)}
                     | {f"{ROOT}.1.{p}" for p in range(3)}
                     | {f"{ROOT}.2.{p}.{m}" for p in range(3) for m in range(2)}
                     | {f"{ROOT}.4.{p}" for p in range(3)})
     assert expected_old <= set(uids)
-    assert all(uids[old] == keyed.remap_uid(key, old) for old in expected_old)
+    assert all(uids[old] == pseudonyms.remap_uid(key, old) for old in expected_old)
     assert "1.2.840.10008.5.1.4.1.1.2" not in uids  # SOP Class UIDs are excepted
     assert summary.uids_mapped == len(uids) and summary.patients_mapped == len(PATIENTS)
 
@@ -234,7 +234,7 @@ def test_different_key_different_output(corpus, baseline):
         assert by_a[sop].PatientID != by_b[sop].PatientID
         assert by_a[sop].AccessionNumber != by_b[sop].AccessionNumber
         assert by_a[sop].PixelData == by_b[sop].PixelData  # pixels untouched either way
-    offsets = {keyed.shift_offset(k, "PAT-A", -3650, -30) for k in (KEY.encode(), OTHER_KEY.encode())}
+    offsets = {pseudonyms.shift_offset(k, "PAT-A", -3650, -30) for k in (KEY.encode(), OTHER_KEY.encode())}
     assert len(offsets) == 2
 
 

@@ -1,8 +1,8 @@
-"""Unit tests for deidc.runtime.dates (format-preserving DA/DT/TM shifts)."""
+"""Unit tests for deidc.runtime.interpret.dates (format-preserving DA/DT/TM shifts)."""
 
 import pytest
 
-from deidc.runtime.dates import DateFormatError, shift_da, shift_dt, shift_tm, shift_value
+from deidc.runtime.interpret.dates import DateFormatError, shift_da, shift_dt, shift_tm, shift_value
 
 DAY = 86400
 
@@ -137,7 +137,7 @@ def test_date_format_error_is_value_error():
 # ---- shift_da_batch: the numpy path must agree with shift_value value by value ----------------
 
 def test_batch_shift_agrees_with_one_by_one():
-    from deidc.runtime.dates import shift_da_batch
+    from deidc.runtime.interpret.dates import shift_da_batch
 
     values = ["20190101", "20200229\\20200301", "2019.01.01", "", "19000101 ", "20191231\\", "00010102"]
     seconds = [3 * 86400, -86400, 86400, 5, -400 * 86400, 86400 + 7, -86400]
@@ -145,7 +145,7 @@ def test_batch_shift_agrees_with_one_by_one():
 
 
 def test_batch_shift_fails_closed_per_value():
-    from deidc.runtime.dates import shift_da_batch
+    from deidc.runtime.interpret.dates import shift_da_batch
 
     out = shift_da_batch(["20230230", "20190101", "00010101"], [86400, 86400, -86400])
     assert isinstance(out[0], DateFormatError) and "20230230" not in str(out[0])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pydicom
 
-from deidc.runtime import deferred
-from deidc.runtime.walk import DatasetDeidentifier
+from deidc.runtime.interpret import deferred
+from deidc.runtime.interpret.walk import DatasetDeidentifier
 
 RULES = """
 day_shift = days(hmac(key, PatientID), -3650..-30)
@@ -111,8 +111,8 @@ def test_warnings_of_the_shared_work_are_credited_to_their_own_file(compile_plan
     """The audit must not depend on which files shared a batch (nor on --workers)."""
     import warnings as warnings_module
 
-    from deidc.runtime import worker
-    from deidc.runtime.keys import resolve_keys
+    from deidc.runtime.batch import worker
+    from deidc.runtime.batch.key_sources import resolve_keys
 
     plan = compile_plan(RULES)
     root = tmp_path / "in"

@@ -17,16 +17,23 @@ import deid_data
 import pydicom
 import pytest
 from pydicom.uid import (
-    DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian, ExplicitVRLittleEndian,
-    ImplicitVRLittleEndian, JPEG2000, JPEG2000Lossless, JPEGBaseline8Bit, JPEGExtended12Bit,
-    JPEGLSLossless, RLELossless,
+    JPEG2000,
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    JPEG2000Lossless,
+    JPEGBaseline8Bit,
+    JPEGExtended12Bit,
+    JPEGLSLossless,
+    RLELossless,
 )
 
 from deidc.compiler import compile_or_raise
-from deidc.runtime.batch import STAGING, run_batch
-from deidc.runtime.rawread import read_source
-from deidc.runtime.keys import resolve_keys
 from deidc.runtime.audit import read_changes
+from deidc.runtime.batch.folder import STAGING, run_batch
+from deidc.runtime.batch.key_sources import resolve_keys
+from deidc.runtime.codec.rawread import read_source
 
 TEST_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
 DEID_DATA = Path(deid_data.__file__).parent / "data"

@@ -1,4 +1,4 @@
-"""Unit tests for deidc.runtime.inputs.discover_inputs: every entry of the input folder is either a
+"""Unit tests for deidc.runtime.batch.inputs.discover_inputs: every entry of the input folder is either a
 file to process or a refusal row with a reason — symbolic links (dangling, looping, leaving the
 folder), FIFOs, devices, unreadable entries, non-UTF-8 names — and nothing is opened or skipped."""
 from __future__ import annotations
@@ -11,8 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from deidc.runtime.inputs import (
-    DANGLING, LOOP, NOT_FOLLOWED, NOT_REGULAR, OUTSIDE, SYMLINK, UNREADABLE, InputListing, discover_inputs,
+from deidc.runtime.batch.inputs import (
+    DANGLING,
+    LOOP,
+    NOT_FOLLOWED,
+    NOT_REGULAR,
+    OUTSIDE,
+    SYMLINK,
+    UNREADABLE,
+    InputListing,
+    discover_inputs,
 )
 
 

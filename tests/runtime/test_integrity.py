@@ -1,4 +1,4 @@
-"""The structural check (runtime/integrity.py) and what it guards: no cut or malformed input is
+"""The structural check (runtime/codec/integrity.py) and what it guards: no cut or malformed input is
 read by either engine, no output that would not decode is released, nesting and inflation are
 bounded, odd file meta gives a valid output, and output paths never collide.
 
@@ -19,23 +19,21 @@ import zlib
 from pathlib import Path
 from struct import pack
 
+import conformance_files as helpers  # noqa: E402 — tests/conftest.py puts tests/ on the path
 import pydicom
 import pytest
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEGBaseline8Bit
 
 from deidc.compiler import compile_or_raise
-from deidc.runtime import integrity, limits
-from deidc.runtime.files import (
-    RESERVED_NAMES, InvalidOutput, MalformedInput, output_relpath, read_input, safe_component,
-    write_temporary,
-)
-from deidc.runtime.keys import resolve_keys
+from deidc.runtime import limits
+from deidc.runtime.batch.key_sources import resolve_keys
+from deidc.runtime.batch.outdir import RESERVED_NAMES, output_relpath, safe_component
+from deidc.runtime.codec import integrity
+from deidc.runtime.codec.files import InvalidOutput, MalformedInput, read_input, write_temporary
+from deidc.runtime.codec.rawread import read_headers, read_source
+from deidc.runtime.codec.rawscan import scan_collected
+from deidc.runtime.interpret.walk import DatasetDeidentifier
 from deidc.runtime.limits import LimitExceeded
-from deidc.runtime.rawread import read_headers, read_source
-from deidc.runtime.rawscan import scan_collected
-from deidc.runtime.walk import DatasetDeidentifier
-
-import conformance_files as helpers  # noqa: E402 — tests/conftest.py puts tests/ on the path
 
 element, item, sequence, part10 = helpers.element, helpers.item, helpers.sequence, helpers.part10
 Encoded = helpers.Encoded
@@ -417,7 +415,7 @@ def test_a_deflate_bomb_keeps_a_worker_process_small(tmp_path):
     script = textwrap.dedent(f"""
         from pathlib import Path
         from deidc.runtime import limits
-        from deidc.runtime.files import read_input
+        from deidc.runtime.codec.files import read_input
         from deidc.runtime.limits import LimitExceeded
         limits.configure(limits.with_overrides(inflated_bytes=256 << 20))
         try:

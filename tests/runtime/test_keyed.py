@@ -1,10 +1,10 @@
-"""Unit tests for deidc.runtime.keyed (keyed pseudonyms)."""
+"""Unit tests for deidc.runtime.interpret.pseudonyms (keyed pseudonyms)."""
 
 import re
 
 import pytest
 
-from deidc.runtime.keyed import (
+from deidc.runtime.interpret.pseudonyms import (
     keyed_digest,
     keyed_hash,
     pseudonym,

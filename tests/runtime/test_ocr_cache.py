@@ -1,8 +1,8 @@
 """LazyOcrEngine reads each distinct image once per process (frames repeated across files)."""
 import numpy as np
 
-from deidc.runtime import ocr as ocr_module
-from deidc.runtime.ocr import LazyOcrEngine, OcrWord
+from deidc.runtime.pixels import ocr as ocr_module
+from deidc.runtime.pixels.ocr import LazyOcrEngine, OcrWord
 
 
 class CountingEngine:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from pydicom.uid import ImplicitVRLittleEndian
 
-from deidc.runtime import worker
+from deidc.runtime.batch import worker
+from deidc.runtime.interpret.walk import DatasetDeidentifier
 from deidc.runtime.limits import LimitExceeded
-from deidc.runtime.walk import DatasetDeidentifier
 
 RULES = """\
 version 1

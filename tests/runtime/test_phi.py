@@ -1,4 +1,4 @@
-"""Unit tests for deidc.runtime.phi: collected values → the forms PHI takes in free text.
+"""Unit tests for deidc.runtime.text.phi: collected values → the forms PHI takes in free text.
 
 Each test builds a PhiSet from (kind, original value) pairs, as the runtime does from the
 attributes a `collect` names, and checks the exact words, fuzzy list and digit strings it holds.
@@ -9,7 +9,7 @@ import datetime as dt
 
 import pytest
 
-from deidc.runtime.phi import DATE_LAYOUTS, GENERIC_WORDS, NAME_STOP_WORDS, PhiSet, build_phi, normalise
+from deidc.runtime.text.phi import DATE_LAYOUTS, GENERIC_WORDS, NAME_STOP_WORDS, PhiSet, build_phi, normalise
 
 
 def phi_of(kind: str, value: str) -> PhiSet:

@@ -17,20 +17,29 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, RLELossless, generate_uid
 
-from deidc.compiler.plan import (HeaderRegionsFillOp, OcrRedactOp, Origin, PixelRule, RedactAllTextOp,
-                                 RegionFillOp)
-from deidc.runtime.keys import resolve_keys
-from deidc.runtime.ocr import OcrWord
-from deidc.runtime.phi import build_phi
-from deidc.runtime.pixels import (PixelsNotWritable, RedactedBox, apply_boxes, candidates, match,
-                                  outside_regions, plan_boxes, read_frames, ultrasound_regions, write_frames)
-from deidc.runtime.walk import DatasetDeidentifier
+from deidc.compiler.plan import HeaderRegionsFillOp, OcrRedactOp, Origin, PixelRule, RedactAllTextOp, RegionFillOp
+from deidc.runtime.batch.key_sources import resolve_keys
+from deidc.runtime.interpret.walk import DatasetDeidentifier
+from deidc.runtime.pixels.burned_in import (
+    PixelsNotWritable,
+    RedactedBox,
+    apply_boxes,
+    candidates,
+    match,
+    outside_regions,
+    plan_boxes,
+    read_frames,
+    ultrasound_regions,
+    write_frames,
+)
+from deidc.runtime.pixels.ocr import OcrWord
+from deidc.runtime.text.phi import build_phi
 
 TEST_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
 ORIGIN = Origin("test.deid", 1, 1, "pixels")
 
 # pydicom 3.0.x has no UID.is_lossless; write_frames asks it of every compressed syntax.
-LOSSLESS_BUG = ("BUG: runtime/pixels.py write_frames calls `syntax.is_lossless`, which pydicom 3.0.x "
+LOSSLESS_BUG = ("BUG: runtime/pixels/burned_in.py write_frames calls `syntax.is_lossless`, which pydicom 3.0.x "
                 "UIDs do not have (AttributeError), so compressed pixel data can be neither re-encoded "
                 "(RLE) nor refused with PixelsNotWritable (JPEG baseline)")
 

@@ -5,7 +5,7 @@ import os
 import signal
 import time
 
-from deidc.runtime.pool import SupervisedPool, WorkerLost
+from deidc.runtime.batch.pool import SupervisedPool, WorkerLost
 
 
 def _task(payload):

@@ -1,7 +1,7 @@
 """The fast engine's seams, unit level: which files its reader hands to the reference engine and
-why (runtime/rawread.py), that its writer copies what the rules left untouched and re-encodes the
-rest exactly as pydicom does (runtime/rawwrite.py), and when it gives way to pydicom's writer
-(runtime/files.py write_temporary).
+why (runtime/codec/rawread.py), that its writer copies what the rules left untouched and re-encodes the
+rest exactly as pydicom does (runtime/codec/rawwrite.py), and when it gives way to pydicom's writer
+(runtime/codec/files.py write_temporary).
 
 The differences between the engines this suite found are kept at the end as regression tests,
 each with the smallest input that showed it.
@@ -12,21 +12,20 @@ import io
 from pathlib import Path
 from struct import pack
 
+import conformance_files as helpers  # noqa: E402 — tests/conftest.py puts tests/ on the path
 import pydicom
 import pytest
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from deidc.compiler import compile_or_raise
-from deidc.runtime.files import read_dataset, read_input, write_temporary
-from deidc.runtime.keys import resolve_keys
+from deidc.runtime.batch.key_sources import resolve_keys
+from deidc.runtime.codec.files import read_dataset, read_input, write_temporary
+from deidc.runtime.codec.rawread import NotForFastEngine, Truncated, read_meta_syntax, read_source
+from deidc.runtime.codec.rawscan import scan_collected
+from deidc.runtime.codec.rawwrite import PREAMBLE, encode_file
+from deidc.runtime.interpret.walk import DatasetDeidentifier
 from deidc.runtime.limits import LimitExceeded
-from deidc.runtime.rawread import NotForFastEngine, Truncated, read_meta_syntax, read_source
-from deidc.runtime.rawscan import scan_collected
-from deidc.runtime.rawwrite import PREAMBLE, encode_file
-from deidc.runtime.walk import DatasetDeidentifier
 
-
-import conformance_files as helpers  # noqa: E402 — tests/conftest.py puts tests/ on the path
 element, item, sequence, part10 = helpers.element, helpers.item, helpers.sequence, helpers.part10
 TEST_FILES = helpers.TEST_FILES
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # odd inputs make pydicom warn

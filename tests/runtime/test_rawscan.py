@@ -10,9 +10,9 @@ import pytest
 
 from deidc.compiler import compile_or_raise
 from deidc.resources import RULESETS_DIR
-from deidc.runtime import worker
-from deidc.runtime.rawread import NotForFastEngine
-from deidc.runtime.rawscan import scan_collected
+from deidc.runtime.batch import worker
+from deidc.runtime.codec.rawread import NotForFastEngine
+from deidc.runtime.codec.rawscan import scan_collected
 
 TEST_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from deidc.runtime.release import Input, Release
-from deidc.runtime.journal import RUN_DIR, Journal, JournalMismatch
-from deidc.runtime.worker import FileResult
+from deidc.runtime.batch.journal import RUN_DIR, Journal, JournalMismatch
+from deidc.runtime.batch.release import Input, Release
+from deidc.runtime.batch.worker import FileResult
 
 
 def _entries(tmp_path: Path, n: int) -> list[Input]:

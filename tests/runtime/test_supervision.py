@@ -13,9 +13,10 @@ import pydicom
 import pytest
 
 from deidc.compiler import compile_or_raise
-from deidc.runtime import limits, worker
-from deidc.runtime.batch import RunOptions, run_batch
-from deidc.runtime.keys import resolve_keys
+from deidc.runtime import limits
+from deidc.runtime.batch import worker
+from deidc.runtime.batch.folder import RunOptions, run_batch
+from deidc.runtime.batch.key_sources import resolve_keys
 
 TEST_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
 RULES = 'version 1\nkey = secret("DEIDC_KEY")\nSOPInstanceUID -> remap uid\nPatientName -> empty\n'

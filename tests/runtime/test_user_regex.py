@@ -16,11 +16,12 @@ import pydicom
 import pytest
 
 from deidc.compiler.plan import ValueMatches
-from deidc.runtime import cluster, limits, worker
-from deidc.runtime.conditions import evaluate
-from deidc.runtime.keys import resolve_keys
+from deidc.runtime import limits
+from deidc.runtime.batch import cluster, worker
+from deidc.runtime.batch.key_sources import resolve_keys
+from deidc.runtime.interpret.conditions import evaluate
 from deidc.runtime.limits import LimitExceeded
-from deidc.runtime.user_regex import RegexTooSlow
+from deidc.runtime.text.user_regex import RegexTooSlow
 
 TEST_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
 
@@ -192,7 +193,7 @@ def test_a_worker_quarantines_the_slow_file_and_releases_the_other(body, attribu
 
 def test_a_dask_worker_gets_the_regex_limit(compile_plan, write_rules, key, tmp_path):
     """`--engine dask` runs `cluster._run_chunk` on each worker with the run's `WorkerSetup`."""
-    from deidc.runtime.worker import WorkerSetup
+    from deidc.runtime.batch.worker import WorkerSetup
 
     plan = compile_plan(CONDITION_RULES)
     paths = _two_files(tmp_path / "in", SLOW_VALUE, "SeriesDescription")

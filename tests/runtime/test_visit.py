@@ -1,4 +1,4 @@
-"""runtime/visit.py: the one traversal the walk, `explain` and `collect` share.
+"""runtime/interpret/visit.py: the one traversal the walk, `explain` and `collect` share.
 
 A visitor that records every hook call is run over a small dataset built here, under rules
 compiled from text: the order of the calls, the rule each element gets, the sequences entered
@@ -11,10 +11,10 @@ from __future__ import annotations
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 
-from deidc.runtime.conditions import evaluate_all
 from deidc.compiler.dispatch import Dispatcher
-from deidc.runtime.visit import ElementVisitor, OriginalValuesVisitor
-from deidc.runtime.walk import format_path
+from deidc.runtime.interpret.conditions import evaluate_all
+from deidc.runtime.interpret.visit import ElementVisitor, OriginalValuesVisitor
+from deidc.runtime.interpret.walk import format_path
 
 RULES = """\
     collect PatientName as phi

@@ -17,9 +17,9 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
 from deidc.compiler import compile_or_raise, compile_rules
-from deidc.runtime import keyed
-from deidc.runtime.keys import resolve_keys
-from deidc.runtime.walk import DatasetDeidentifier
+from deidc.runtime.batch.key_sources import resolve_keys
+from deidc.runtime.interpret import pseudonyms
+from deidc.runtime.interpret.walk import DatasetDeidentifier
 
 CT_IMAGE = "1.2.840.10008.5.1.4.1.1.2"
 
@@ -165,7 +165,7 @@ def test_replace_from_uses_the_new_value_of_the_other_attribute(deidentifier, re
         PatientID -> pseudonym "P{hmac:6}"
     """)
     outcome = deid.deidentify(ds)
-    expected = keyed.pseudonym(key, "1CT1", "P{hmac:6}")
+    expected = pseudonyms.pseudonym(key, "1CT1", "P{hmac:6}")
     assert ds.PatientID == expected
     assert str(ds.PatientName) == expected
     assert "CompressedSamples" not in str(ds.PatientName)
@@ -219,13 +219,13 @@ def test_hash_is_keyed_upper_hex_limited_by_vr(deidentifier, read_test_file, key
         PatientID, StationName, OtherPatientIDs, AccessionNumber -> hash
     """)
     outcome = deid.deidentify(ds)
-    assert ds.PatientID == keyed.keyed_hash(key, "1CT1", 64)  # LO: 64 characters
+    assert ds.PatientID == pseudonyms.keyed_hash(key, "1CT1", 64)  # LO: 64 characters
     assert re.fullmatch(r"[0-9A-F]{64}", ds.PatientID)
-    assert ds.StationName == keyed.keyed_hash(key, "CT01_OC0", 16)  # SH: 16 characters
-    assert list(ds.OtherPatientIDs) == [keyed.keyed_hash(key, "MRN-1", 64),
-                                        keyed.keyed_hash(key, "MRN-2", 64)]
+    assert ds.StationName == pseudonyms.keyed_hash(key, "CT01_OC0", 16)  # SH: 16 characters
+    assert list(ds.OtherPatientIDs) == [pseudonyms.keyed_hash(key, "MRN-1", 64),
+                                        pseudonyms.keyed_hash(key, "MRN-2", 64)]
     assert ds.AccessionNumber == "" and changes_at(outcome, "(0008,0050)") == []
-    assert ds.PatientID != keyed.keyed_hash(b"some-other-key-1234567", "1CT1", 64)
+    assert ds.PatientID != pseudonyms.keyed_hash(b"some-other-key-1234567", "1CT1", 64)
     roundtrip(ds)
 
 
@@ -251,15 +251,15 @@ def test_pseudonym_template_and_vr_length(deidentifier, read_test_file, key, mon
     """)
     outcome = deid.deidentify(ds)
     assert re.fullmatch(r"SUBJ-[0-9]{6}", ds.PatientID)
-    assert ds.PatientID == keyed.pseudonym(key, "1CT1", "SUBJ-{hmac:6}")
-    assert ds.StationName == keyed.pseudonym(key, "CT01_OC0", "STATION-{hex:20}")[:16]  # SH
+    assert ds.PatientID == pseudonyms.pseudonym(key, "1CT1", "SUBJ-{hmac:6}")
+    assert ds.StationName == pseudonyms.pseudonym(key, "CT01_OC0", "STATION-{hex:20}")[:16]  # SH
     assert len(ds.StationName) == 16
-    assert ds.StudyID == keyed.pseudonym(b"second-secret-for-pseudonyms-42", "1CT1", "S{hex:8}")
-    assert ds.StudyID != keyed.pseudonym(key, "1CT1", "S{hex:8}")
+    assert ds.StudyID == pseudonyms.pseudonym(b"second-secret-for-pseudonyms-42", "1CT1", "S{hex:8}")
+    assert ds.StudyID != pseudonyms.pseudonym(key, "1CT1", "S{hex:8}")
     # the nested Other Patient IDs get their own pseudonyms, by value
     assert [i.PatientID for i in ds.OtherPatientIDsSequence] == [
-        keyed.pseudonym(key, "ABCD1234", "SUBJ-{hmac:6}"),
-        keyed.pseudonym(key, "1234ABCD", "SUBJ-{hmac:6}")]
+        pseudonyms.pseudonym(key, "ABCD1234", "SUBJ-{hmac:6}"),
+        pseudonyms.pseudonym(key, "1234ABCD", "SUBJ-{hmac:6}")]
     assert outcome.patient_ids == ("1CT1", ds.PatientID)
 
 
@@ -333,8 +333,8 @@ def test_date_shift_keeps_format_precision_and_multiple_values(deidentifier, rea
     outcome = deid.deidentify(ds)
 
     # keyed on the ORIGINAL PatientID, although PatientID itself is pseudonymised
-    days = keyed.shift_offset(key, "1CT1", -3650, -30)
-    secs = keyed.shift_offset(key, "1CT1", -86399, -1)
+    days = pseudonyms.shift_offset(key, "1CT1", -3650, -30)
+    secs = pseudonyms.shift_offset(key, "1CT1", -86399, -1)
     assert ds.PatientID != "1CT1"
 
     def da(y, m, d, fmt="%Y%m%d"):
@@ -423,7 +423,7 @@ def test_remap_uid_everywhere_including_nested_and_multivalued(deidentifier, rea
     old_for = ds.FrameOfReferenceUID
     outcome = deidentifier(UID_RULES).deidentify(ds)
 
-    new = {old: keyed.remap_uid(key, old) for old in
+    new = {old: pseudonyms.remap_uid(key, old) for old in
            (old_sop, old_study, old_series, old_for, "1.2.826.0.1.3680043.9999.77.1",
             "1.2.826.0.1.3680043.9999.77.2")}
     assert ds.SOPInstanceUID == new[old_sop]
@@ -457,7 +457,7 @@ def test_remap_uid_with_root(deidentifier, read_test_file, key):
         .deidentify(ds)
     assert ds.SOPInstanceUID.startswith("1.2.826.0.1.3680043.10.543.")
     assert len(ds.SOPInstanceUID) <= 64
-    assert ds.SOPInstanceUID == keyed.remap_uid(key, old, "1.2.826.0.1.3680043.10.543")
+    assert ds.SOPInstanceUID == pseudonyms.remap_uid(key, old, "1.2.826.0.1.3680043.10.543")
     assert outcome.uid_map[old] == ds.SOPInstanceUID
     assert ds.file_meta.MediaStorageSOPInstanceUID == ds.SOPInstanceUID
 
@@ -589,7 +589,7 @@ def test_except_path_takes_a_sequence_out_of_a_rule(deidentifier, read_test_file
     """).deidentify(ds)
     assert ds.SourceImageSequence[0].ReferencedSOPInstanceUID == "1.2.826.0.1.3680043.9999.88.1"
     other = ds.ReferencedSeriesSequence[0].ReferencedInstanceSequence[0]
-    assert other.ReferencedSOPInstanceUID == keyed.remap_uid(key, "1.2.826.0.1.3680043.9999.77.1")
+    assert other.ReferencedSOPInstanceUID == pseudonyms.remap_uid(key, "1.2.826.0.1.3680043.9999.77.1")
 
 
 def test_except_path_with_item_index_excludes_only_that_item(deidentifier, read_test_file, key):
@@ -608,7 +608,7 @@ def test_except_path_with_item_index_excludes_only_that_item(deidentifier, read_
     """).deidentify(ds)
     first, second = ds.ReferencedImageSequence
     assert first.ReferencedSOPInstanceUID == "1.2.826.0.1.3680043.9999.5.1"
-    assert second.ReferencedSOPInstanceUID == keyed.remap_uid(key, "1.2.826.0.1.3680043.9999.5.2")
+    assert second.ReferencedSOPInstanceUID == pseudonyms.remap_uid(key, "1.2.826.0.1.3680043.9999.5.2")
 
 
 # ---- private blocks ----------------------------------------------------------------------------
@@ -850,14 +850,15 @@ def test_rtplan_implicit_vr_nested_sequences(deidentifier, read_test_file, key):
     before = nested_refs(ds)
     assert before, "rtplan.dcm should reference other instances"
     deidentifier("ReferencedSOPInstanceUID, SOPInstanceUID -> remap uid\n").deidentify(ds)
-    assert nested_refs(ds) == [keyed.remap_uid(key, u) for u in before]
+    assert nested_refs(ds) == [pseudonyms.remap_uid(key, u) for u in before]
     assert str(ds.PatientName) == "Last^First^mid^pre"  # no rule: kept
 
 
 def test_compile_or_raise_then_walk_many_files_with_one_deidentifier(key, write_rules):
     """One DatasetDeidentifier (one memo) serves files of different modalities."""
-    import deid_data
     from pathlib import Path
+
+    import deid_data
 
     rules = write_rules("""
         PatientName -> empty
@@ -873,8 +874,8 @@ def test_compile_or_raise_then_walk_many_files_with_one_deidentifier(key, write_
         old_id, old_sop = ds.PatientID, ds.SOPInstanceUID
         outcome = deid.deidentify(ds)
         assert ds["PatientName"].is_empty
-        assert ds.PatientID == keyed.keyed_hash(key, old_id, 64)
-        assert ds.SOPInstanceUID == keyed.remap_uid(key, old_sop)
+        assert ds.PatientID == pseudonyms.keyed_hash(key, old_id, 64)
+        assert ds.SOPInstanceUID == pseudonyms.remap_uid(key, old_sop)
         assert outcome.uid_map[old_sop] == ds.SOPInstanceUID
 
 

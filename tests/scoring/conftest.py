@@ -26,7 +26,7 @@ import pydicom
 import pytest
 from pydicom.dataset import Dataset
 
-from deidc.runtime.ocr import OcrWord
+from deidc.runtime.pixels.ocr import OcrWord
 from deidc.scoring import ScoringRun, run_scoring
 from deidc.scoring.report import Score, score
 

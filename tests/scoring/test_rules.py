@@ -328,7 +328,7 @@ def test_pixels_hidden_real_ocr(case):
     pytest.importorskip("rapidocr")
     from PIL import Image, ImageDraw, ImageFont
 
-    from deidc.runtime.ocr import ocr_engine
+    from deidc.runtime.pixels.ocr import ocr_engine
 
     font_path = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
     try:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pydicom.dataset import Dataset
 
-from deidc.compiler.plan import AllTrue, AnyTrue, Not, PlanCondition, Present, ValueIn, ValueMatches
 from deidc.compiler.patterns import compiled
-from deidc.runtime.user_regex import RegexTooSlow, search_seconds
+from deidc.compiler.plan import AllTrue, AnyTrue, Not, PlanCondition, Present, ValueIn, ValueMatches
+from deidc.runtime.text.user_regex import RegexTooSlow, search_seconds
 
 
 def _values(ds: Dataset, tag: int) -> list[str]:

@@ -28,12 +28,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from deidc.compiler.plan import Plan
-from deidc.runtime import limits, worker
-from deidc.runtime.inputs import discover_inputs
-from deidc.runtime.journal import RUN_DIR, Journal
-from deidc.runtime.pool import SupervisedPool, WorkerLost
-from deidc.runtime.release import Input, Release, RunStopped, RunSummary, settled_result
-from deidc.runtime.worker import FileResult, PatientPhi, WorkerSetup, quarantine
+from deidc.runtime import limits
+from deidc.runtime.batch import worker
+from deidc.runtime.batch.inputs import discover_inputs
+from deidc.runtime.batch.journal import RUN_DIR, Journal
+from deidc.runtime.batch.pool import SupervisedPool, WorkerLost
+from deidc.runtime.batch.release import Input, Release, RunStopped, RunSummary, settled_result
+from deidc.runtime.batch.worker import FileResult, PatientPhi, WorkerSetup, quarantine
 
 BATCH = 16  # files a worker de-identifies together (shared cleaning); memory stays flat in the corpus
 STAGING = f"{RUN_DIR}/staging"
@@ -180,7 +181,7 @@ def _results(todo: list[int], entries: list[Input], setup: WorkerSetup, workers:
         shared, lost = patient_phi(phi_paths, setup, workers)
         setup = replace(setup, shared_phi=shared)
     if dask:
-        from deidc.runtime.cluster import cluster_results  # lazy: dask is imported only when used
+        from deidc.runtime.batch.cluster import cluster_results  # lazy: dask is imported only when used
         paths = [str(entries[i].path) for i in todo]
         yield from zip(todo, cluster_results(paths, setup, workers, options.scheduler))
         return

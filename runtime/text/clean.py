@@ -32,8 +32,8 @@ from rapidfuzz import fuzz, process
 from deidc.compiler.patterns import BUILTIN_PATTERNS, compiled
 from deidc.runtime import limits
 from deidc.runtime.limits import LimitExceeded
-from deidc.runtime.phi import FUZZY_LENGTHS, PhiSet, normalise
-from deidc.runtime.user_regex import RegexTooSlow, search_seconds
+from deidc.runtime.text.phi import FUZZY_LENGTHS, PhiSet, normalise
+from deidc.runtime.text.user_regex import RegexTooSlow, search_seconds
 
 # Fuzzy scores are computed in blocks of at most this many (word, PHI word) pairs (bytes of memory).
 _SCORE_BLOCK = 1 << 22

@@ -14,8 +14,8 @@ is cut and returns what it read, and its recursive reader cannot take unbounded 
 
 This module reads the file (a big file is mapped, so pixel data is never read), its file meta and
 where the data set starts and in which encoding, and inflates a deflated data set; the data set
-itself is walked by runtime/integrity_walk.py (which defines `Malformed`, re-exported here) and
-its pixel data checked by runtime/integrity_pixels.py.
+itself is walked by runtime/codec/integrity_walk.py (which defines `Malformed`, re-exported here) and
+its pixel data checked by runtime/codec/integrity_pixels.py.
 """
 from __future__ import annotations
 
@@ -29,12 +29,19 @@ from pathlib import Path
 from pydicom.uid import UID
 
 from deidc.runtime import limits
-from deidc.runtime.integrity_pixels import IMAGE_TAGS, check_encapsulation, check_pixels
-from deidc.runtime.integrity_walk import NO_TAGS, Malformed, cut_value, found_implicit, walk
-from deidc.runtime.limits import LimitExceeded
-from deidc.runtime.rawread import (
-    IMPLICIT_LE, PIXEL_DATA, UNDEFINED, VR_NAMES, unpack_explicit, unpack_tag, unpack_tag_length, unpack_ul,
+from deidc.runtime.codec.integrity_pixels import IMAGE_TAGS, check_encapsulation, check_pixels
+from deidc.runtime.codec.integrity_walk import NO_TAGS, Malformed, cut_value, found_implicit, walk
+from deidc.runtime.codec.rawread import (
+    IMPLICIT_LE,
+    PIXEL_DATA,
+    UNDEFINED,
+    VR_NAMES,
+    unpack_explicit,
+    unpack_tag,
+    unpack_tag_length,
+    unpack_ul,
 )
+from deidc.runtime.limits import LimitExceeded
 
 __all__ = ["Malformed", "Structure", "check_bytes", "check_input", "check_output"]
 

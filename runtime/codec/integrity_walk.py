@@ -1,4 +1,4 @@
-"""The element walk of the structural check (runtime/integrity.py): a data set's bytes, read to their end.
+"""The element walk of the structural check (runtime/codec/integrity.py): a data set's bytes, read to their end.
 
 In: the bytes (bytes or a mapping), the position where the data set starts, its encoding
 (implicit or explicit VR, little or big endian) and the top-level tags the caller wants. Out:
@@ -14,7 +14,7 @@ The walk is a loop over an explicit stack (no recursion, so nesting costs no Pyt
 skips values by their lengths, so pixel data is never read. Each step runs until its container
 ends or opens another: a data set's elements (one loop per VR encoding, as they run for every
 element of every input and output), a sequence's next item, an encapsulated value's fragments.
-`Malformed` lives here, the lowest layer of the check; runtime/integrity.py re-exports it.
+`Malformed` lives here, the lowest layer of the check; runtime/codec/integrity.py re-exports it.
 """
 from __future__ import annotations
 
@@ -25,9 +25,19 @@ from typing import Any
 from pydicom.datadict import DicomDictionary
 
 from deidc.runtime import limits
-from deidc.runtime.rawread import (
-    IMPLICIT_SEQUENCES, ITEM, ITEM_END, PIXEL_DATA, SEQUENCE_END, UNDEFINED, VR_NAMES, nesting_too_deep,
-    unpack_explicit, unpack_tag, unpack_tag_length, unpack_ul,
+from deidc.runtime.codec.rawread import (
+    IMPLICIT_SEQUENCES,
+    ITEM,
+    ITEM_END,
+    PIXEL_DATA,
+    SEQUENCE_END,
+    UNDEFINED,
+    VR_NAMES,
+    nesting_too_deep,
+    unpack_explicit,
+    unpack_tag,
+    unpack_tag_length,
+    unpack_ul,
 )
 
 # The byte order's readers: (tag and 4-byte length, explicit VR header, UL); big endian is rawread's twin

@@ -9,17 +9,28 @@ identifiers — and a release tree holding exactly the files this run released.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from deidc.runtime.journal import JOURNAL, RUN_DIR
+from pydicom.dataset import Dataset
+
+from deidc.runtime.batch.journal import JOURNAL, RUN_DIR
 
 SIDECARS = frozenset({"mappings", "audit.jsonl", "quarantine.csv", RUN_DIR})
+
+# Bytes kept as they are in a path component; every other byte is percent-escaped (`%` too).
+_SAFE_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._^-")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._^-]")
+MAX_COMPONENT = 128
+# Names the batch itself uses at the top of the output folder; a PatientID must not take them.
+RESERVED_NAMES = SIDECARS
 
 
 def check_output_folder(out: Path, overwrite: bool, resume: bool) -> str | None:
@@ -131,3 +142,37 @@ def atomic_text(path: Path, temp: Path) -> Iterator[io.TextIOBase]:
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise
+
+
+def safe_component(text: str, fallback: str) -> str:
+    """A value made safe as one path component, injectively: distinct values (after the
+    padding DICOM ignores, spaces and NULs at either end) give distinct components. Every UTF-8
+    byte outside [A-Za-z0-9._^-] is percent-escaped (`%` included), a leading `.` and a reserved
+    name get their first character escaped, and a component longer than 128 characters becomes a
+    prefix, `+` (which no escaped value holds) and the sha256 of the whole value. UIDs and
+    ordinary IDs are left as they are."""
+    value = text.strip(" \x00")
+    if not value:
+        return fallback
+    if _UNSAFE.search(value) is None:  # the common case: nothing to escape
+        escaped = value
+    else:
+        escaped = "".join(chr(b) if b in _SAFE_BYTES else f"%{b:02X}" for b in value.encode("utf-8", "surrogatepass"))
+    if escaped.startswith(".") or escaped in RESERVED_NAMES or escaped == fallback:
+        escaped = f"%{ord(escaped[0]):02X}{escaped[1:]}"  # no hidden, reserved or fallback names
+    if len(escaped) <= MAX_COMPONENT:
+        return escaped
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+    prefix = escaped[:MAX_COMPONENT - len(digest) - 1]
+    cut = prefix.rfind("%", len(prefix) - 2)  # do not end inside an escape
+    return f"{prefix[:cut] if cut >= 0 else prefix}+{digest}"
+
+
+def output_relpath(ds: Dataset) -> Path:
+    """<PatientID>/<StudyInstanceUID>/<SeriesInstanceUID>/<SOPInstanceUID>.dcm (new values)."""
+    return Path(
+        safe_component(str(ds.get("PatientID", "") or ""), "no-patient-id"),
+        safe_component(str(ds.get("StudyInstanceUID", "") or ""), "no-study-uid"),
+        safe_component(str(ds.get("SeriesInstanceUID", "") or ""), "no-series-uid"),
+        safe_component(str(ds.get("SOPInstanceUID", "") or ""), "no-sop-uid") + ".dcm",
+    )

@@ -15,12 +15,25 @@ from typing import NamedTuple
 from pydicom.datadict import DicomDictionary
 
 from deidc.runtime import limits
-from deidc.runtime.rawread import (
-    EXPLICIT_LE, IMPLICIT_LE, IMPLICIT_SEQUENCES, ITEM_END, PIXEL_DATA, UNDEFINED, VR_NAMES,
-    NotForFastEngine, Truncated, item_length, nesting_too_deep, read_meta_syntax, unpack_explicit, unpack_tag,
-    unpack_tag_length, unpack_ul,
+from deidc.runtime.codec.rawread import (
+    EXPLICIT_LE,
+    IMPLICIT_LE,
+    IMPLICIT_SEQUENCES,
+    ITEM_END,
+    PIXEL_DATA,
+    UNDEFINED,
+    VR_NAMES,
+    NotForFastEngine,
+    Truncated,
+    item_length,
+    nesting_too_deep,
+    read_meta_syntax,
+    unpack_explicit,
+    unpack_tag,
+    unpack_tag_length,
+    unpack_ul,
 )
-from deidc.runtime.texts import PLAIN_CHARSETS, PLAIN_CODECS, raw_texts
+from deidc.runtime.text.element_text import PLAIN_CHARSETS, PLAIN_CODECS, raw_texts
 
 PATIENT_ID, STUDY_UID, CHARSET = 0x00100020, 0x0020000D, 0x00080005
 

@@ -1,7 +1,7 @@
-"""What the structural check (runtime/integrity.py) adds about pixel data: is it stored as its
+"""What the structural check (runtime/codec/integrity.py) adds about pixel data: is it stored as its
 transfer syntax says, and, for a staged output, can it be decoded?
 
-In: what the walk (runtime/integrity_walk.py) found at the top level — under PIXEL_DATA the pixel
+In: what the walk (runtime/codec/integrity_walk.py) found at the top level — under PIXEL_DATA the pixel
 data's length (UNDEFINED if encapsulated), under IMAGE_TAGS the image attributes as (VR, value
 bytes) — and the transfer syntax as a known UID (None when unknown or missing). Out: nothing, or
 `Malformed` with the reason.
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pydicom.pixels.utils import get_expected_length
 from pydicom.uid import UID
 
-from deidc.runtime.integrity_walk import Malformed
-from deidc.runtime.rawread import PIXEL_DATA, UNDEFINED
+from deidc.runtime.codec.integrity_walk import Malformed
+from deidc.runtime.codec.rawread import PIXEL_DATA, UNDEFINED
 
 # What the output check reads to know how long native pixel data must be
 ROWS, COLUMNS, SAMPLES, BITS = 0x00280010, 0x00280011, 0x00280002, 0x00280100

@@ -27,8 +27,8 @@ from pydicom.dataset import Dataset
 from rapidfuzz import fuzz
 
 from deidc.compiler.plan import HeaderRegionsFillOp, OcrRedactOp, PixelRule, RedactAllTextOp, RegionFillOp
-from deidc.runtime.ocr import OcrEngine, OcrWord
-from deidc.runtime.phi import PhiSet
+from deidc.runtime.pixels.ocr import OcrEngine, OcrWord
+from deidc.runtime.text.phi import PhiSet
 
 _NORMALISE = regex.compile(r"[\s^,:/.\-]+")
 # Compressed transfer syntaxes whose redacted pixels can be stored without loss.

@@ -5,7 +5,7 @@ Out: a `DatasetOutcome` with the changes made (for the audit and the summary), t
 patient-ID mappings, or the reason the file must be quarantined.
 
 Order of work: conditions and file-level quarantines; the PHI sets `collect` names, from the
-original values; the walk (`runtime/visit.py` decides the order and what each element is: the file
+original values; the walk (`runtime/interpret/visit.py` decides the order and what each element is: the file
 meta's elements, but for those deidc writes itself, then each element dispatched once, sequence
 items walked recursively with their ancestry; `_FileWalk` here changes them); private creator
 elements kept only while their block still holds data; the deferred DA shifts and `clean`, for
@@ -21,23 +21,29 @@ from pathlib import Path
 
 from pydicom.dataset import Dataset
 
+from deidc.compiler.dispatch import Dispatcher, Level
 from deidc.compiler.plan import CleanAction, KeepAction, Plan, PlanRule, RemoveAction, Specificity
 from deidc.runtime.audit import Change
-from deidc.runtime.actions import ACTION_NAMES, FileContext, QuarantineFile, apply_action
-from deidc.runtime.texts import components
-from deidc.runtime.clean import check_collected
-from deidc.runtime.cleaning import collected_values
-from deidc.runtime.deferred import DeferredFile, clean_batch, shift_dates
-from deidc.runtime.conditions import evaluate_all
-from deidc.runtime.ocr import LazyOcrEngine, OcrEngine
-from deidc.runtime.phi import build_phi
-from deidc.runtime.pixels import (
-    PixelsNotReadable, PixelsNotWritable, apply_boxes, plan_boxes, read_frames, ultrasound_regions, write_frames,
+from deidc.runtime.interpret.actions import ACTION_NAMES, FileContext, QuarantineFile, apply_action
+from deidc.runtime.interpret.collect import collected_values
+from deidc.runtime.interpret.conditions import evaluate_all
+from deidc.runtime.interpret.deferred import DeferredFile, clean_batch, shift_dates
+from deidc.runtime.interpret.markers import add_markers, mark_dates_modified
+from deidc.runtime.interpret.visit import ElementVisitor, creator_of
+from deidc.runtime.pixels.burned_in import (
+    PixelsNotReadable,
+    PixelsNotWritable,
+    apply_boxes,
+    plan_boxes,
+    read_frames,
+    ultrasound_regions,
+    write_frames,
     write_previews,
 )
-from deidc.compiler.dispatch import Dispatcher, Level
-from deidc.runtime.markers import add_markers, mark_dates_modified
-from deidc.runtime.visit import ElementVisitor, creator_of, vr_of as _vr_of  # noqa: F401 — _vr_of: for tests
+from deidc.runtime.pixels.ocr import LazyOcrEngine, OcrEngine
+from deidc.runtime.text.clean import check_collected
+from deidc.runtime.text.element_text import components
+from deidc.runtime.text.phi import build_phi
 
 PATIENT_ID = 0x00100020
 SOP_INSTANCE_UID = 0x00080018
@@ -244,7 +250,7 @@ _DEFAULT = Specificity.DEFAULT  # (read once: an enum member costs a look-up per
 
 
 class _FileWalk(ElementVisitor):
-    """The walk of one file: `runtime/visit.py` decides each element, these hooks change it."""
+    """The walk of one file: `runtime/interpret/visit.py` decides each element, these hooks change it."""
 
     def __init__(self, deid: DatasetDeidentifier, conditions: tuple[bool, ...], ctx: FileContext,
                  changes: list[Change]):

@@ -25,7 +25,7 @@ data element (during the walk: its last one was removed).
 `OriginalValuesVisitor` is the same traversal before any rule has run (for `collect`): nothing is
 decided yet, so every sequence is entered (PHI in a sequence the rules remove is PHI all the same)
 but a collected one, and sequences are told from the raw elements as the fast engine's header scan
-tells them (`runtime/rawscan.py` must find the same values).
+tells them (`runtime/codec/rawscan.py` must find the same values).
 """
 from __future__ import annotations
 
@@ -35,10 +35,10 @@ from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
+from deidc.compiler.dispatch import Dispatcher, Level
 from deidc.compiler.file_meta import FILE_META_OWNED
 from deidc.compiler.plan import CleanAction, KeepAction, PlanRule
-from deidc.compiler.dispatch import Dispatcher, Level
-from deidc.runtime.rawread import IMPLICIT_SEQUENCES, UNDEFINED
+from deidc.runtime.codec.rawread import IMPLICIT_SEQUENCES, UNDEFINED
 
 FREE_TEXT_VRS = frozenset({"LO", "LT", "SH", "ST", "UT", "UC", "PN"})
 
@@ -194,7 +194,7 @@ class OriginalValuesVisitor(ElementVisitor):
     levels carry None), no dispatch. `visit(ds, ())` (the dataset; the file meta is not read)
     calls `read_value` for the elements whose tag is in `read`, and enters every other sequence,
     told from the raw element (`vr_before_rules`) as the fast engine's header scan
-    (`runtime/rawscan.py`) tells it; the other hooks are not called."""
+    (`runtime/codec/rawscan.py`) tells it; the other hooks are not called."""
 
     def __init__(self, read: Container[int]):
         self.read = read

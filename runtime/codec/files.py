@@ -6,16 +6,14 @@ cannot copy to the reference engine; "reference": pydicom's reader and writer). 
 reason (`MalformedInput` for a file that cannot be read to its end); output files written under a
 temporary name, fsynced and checked (`InvalidOutput` if they would not decode) before the batch
 renames them into place, so an output tree never holds a half-written or broken file. Every input
-passes the structural check of runtime/integrity.py before either engine parses it. Pixel data is
+passes the structural check of runtime/codec/integrity.py before either engine parses it. Pixel data is
 never decoded here: values are written back in the input's own transfer syntax. Both engines write
 a zero preamble: the input's may carry anything.
 """
 from __future__ import annotations
 
-import hashlib
 import itertools
 import os
-import re
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,20 +24,13 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from deidc.runtime import integrity
 from deidc.runtime.audit import summarise_error
-from deidc.runtime.outdir import SIDECARS
-from deidc.runtime.rawread import NotForFastEngine, SourceFile, read_file
-from deidc.runtime.rawwrite import encode_file, write_pieces
+from deidc.runtime.codec import integrity
+from deidc.runtime.codec.rawread import NotForFastEngine, SourceFile, read_file
+from deidc.runtime.codec.rawwrite import encode_file, write_pieces
 
 CODECS = ("fast", "reference")
 
-# Bytes kept as they are in a path component; every other byte is percent-escaped (`%` too).
-_SAFE_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._^-")
-_UNSAFE = re.compile(r"[^A-Za-z0-9._^-]")
-MAX_COMPONENT = 128
-# Names the batch itself uses at the top of the output folder; a PatientID must not take them.
-RESERVED_NAMES = SIDECARS
 
 
 class NotDicom(Exception):
@@ -78,7 +69,7 @@ def read_input(path: Path, codec: str = "fast") -> InputFile:
 
 
 def check_input(path: Path) -> integrity.Structure:
-    """The structural check (runtime/integrity.py), its refusals as NotDicom reasons."""
+    """The structural check (runtime/codec/integrity.py), its refusals as NotDicom reasons."""
     try:
         return integrity.check_input(path)
     except integrity.Malformed as err:
@@ -158,40 +149,6 @@ def _ensure_file_meta(ds: Dataset, structure: integrity.Structure) -> None:
                                   ExplicitVRLittleEndian if structure.little else ExplicitVRBigEndian)
     if "MediaStorageSOPClassUID" not in meta and "SOPClassUID" in ds:
         meta.MediaStorageSOPClassUID = ds.SOPClassUID
-
-
-def safe_component(text: str, fallback: str) -> str:
-    """A value made safe as one path component, injectively: distinct values (after the
-    padding DICOM ignores, spaces and NULs at either end) give distinct components. Every UTF-8
-    byte outside [A-Za-z0-9._^-] is percent-escaped (`%` included), a leading `.` and a reserved
-    name get their first character escaped, and a component longer than 128 characters becomes a
-    prefix, `+` (which no escaped value holds) and the sha256 of the whole value. UIDs and
-    ordinary IDs are left as they are."""
-    value = text.strip(" \x00")
-    if not value:
-        return fallback
-    if _UNSAFE.search(value) is None:  # the common case: nothing to escape
-        escaped = value
-    else:
-        escaped = "".join(chr(b) if b in _SAFE_BYTES else f"%{b:02X}" for b in value.encode("utf-8", "surrogatepass"))
-    if escaped.startswith(".") or escaped in RESERVED_NAMES or escaped == fallback:
-        escaped = f"%{ord(escaped[0]):02X}{escaped[1:]}"  # no hidden, reserved or fallback names
-    if len(escaped) <= MAX_COMPONENT:
-        return escaped
-    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
-    prefix = escaped[:MAX_COMPONENT - len(digest) - 1]
-    cut = prefix.rfind("%", len(prefix) - 2)  # do not end inside an escape
-    return f"{prefix[:cut] if cut >= 0 else prefix}+{digest}"
-
-
-def output_relpath(ds: Dataset) -> Path:
-    """<PatientID>/<StudyInstanceUID>/<SeriesInstanceUID>/<SOPInstanceUID>.dcm (new values)."""
-    return Path(
-        safe_component(str(ds.get("PatientID", "") or ""), "no-patient-id"),
-        safe_component(str(ds.get("StudyInstanceUID", "") or ""), "no-study-uid"),
-        safe_component(str(ds.get("SeriesInstanceUID", "") or ""), "no-series-uid"),
-        safe_component(str(ds.get("SOPInstanceUID", "") or ""), "no-sop-uid") + ".dcm",
-    )
 
 
 _staged = itertools.count()

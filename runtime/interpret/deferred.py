@@ -17,11 +17,11 @@ import warnings
 from collections import defaultdict
 
 from deidc.runtime.audit import Change
-from deidc.runtime.actions import FileContext
-from deidc.runtime.clean import CleanSpec, check_clean_limits, clean_texts
-from deidc.runtime.dates import shift_da_batch
-from deidc.runtime.phi import PhiSet
-from deidc.runtime.texts import element_texts, set_texts
+from deidc.runtime.interpret.actions import FileContext
+from deidc.runtime.interpret.dates import shift_da_batch
+from deidc.runtime.text.clean import CleanSpec, check_clean_limits, clean_texts
+from deidc.runtime.text.element_text import element_texts, set_texts
+from deidc.runtime.text.phi import PhiSet
 
 DeferredFile = tuple[FileContext, dict[str, PhiSet], list]  # context, PHI sets, changes
 

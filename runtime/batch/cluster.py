@@ -32,15 +32,16 @@ import os
 import threading
 import uuid
 from collections import deque
-from concurrent.futures import CancelledError
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import CancelledError
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from deidc.runtime import batch, worker
 from deidc.runtime.audit import summarise_error
-from deidc.runtime.worker import FileResult, WorkerSetup
+from deidc.runtime.batch import folder as batch
+from deidc.runtime.batch import worker
+from deidc.runtime.batch.worker import FileResult, WorkerSetup
 
 # distributed is imported inside the functions that need it: importing this module stays cheap
 

@@ -3,18 +3,18 @@
 In: a dataset and the Plan's PHI collections (tag → kind). Out: (kind, text) pairs for
 `build_phi`. (`clean` itself is batched across files in `deferred`.)
 
-The elements are visited in the walk's order by `runtime/visit.py`, before the rules
+The elements are visited in the walk's order by `runtime/interpret/visit.py`, before the rules
 (`OriginalValuesVisitor`): every element of the dataset (not the file meta's) at any depth, every
 sequence entered but a collected one, sequences told from the raw elements as the fast engine's
-header scan tells them (`runtime/rawscan.py` finds the same values without a dataset).
+header scan tells them (`runtime/codec/rawscan.py` finds the same values without a dataset).
 """
 from __future__ import annotations
 
 from pydicom.dataset import Dataset
 
 from deidc.compiler.dispatch import Level
-from deidc.runtime.texts import plain_codec, raw_texts, texts_of
-from deidc.runtime.visit import OriginalValuesVisitor
+from deidc.runtime.interpret.visit import OriginalValuesVisitor
+from deidc.runtime.text.element_text import plain_codec, raw_texts, texts_of
 
 
 def collected_values(ds: Dataset, wanted: dict[int, str]) -> list[tuple[str, str]]:

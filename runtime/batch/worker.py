@@ -21,18 +21,25 @@ from pathlib import Path
 import pydicom
 
 from deidc.compiler.plan import Plan
-from deidc.runtime.clean import check_collected
-from deidc.runtime.cleaning import collected_values
 from deidc.runtime import audit, limits
-from deidc.runtime.files import (
-    InputFile, InvalidOutput, MalformedInput, NotDicom, check_input, output_relpath, read_input, sync_files,
+from deidc.runtime.batch.outdir import output_relpath
+from deidc.runtime.codec.files import (
+    InputFile,
+    InvalidOutput,
+    MalformedInput,
+    NotDicom,
+    check_input,
+    read_input,
+    sync_files,
     write_temporary,
 )
+from deidc.runtime.codec.rawread import NotForFastEngine, read_headers
+from deidc.runtime.codec.rawscan import scan_collected
+from deidc.runtime.interpret.collect import collected_values
+from deidc.runtime.interpret.walk import REQUIRED, DatasetDeidentifier, FileWork
 from deidc.runtime.limits import LimitExceeded
-from deidc.runtime.ocr import LazyOcrEngine
-from deidc.runtime.rawread import NotForFastEngine, read_headers
-from deidc.runtime.rawscan import scan_collected
-from deidc.runtime.walk import REQUIRED, DatasetDeidentifier, FileWork
+from deidc.runtime.pixels.ocr import LazyOcrEngine
+from deidc.runtime.text.clean import check_collected
 
 
 @dataclass

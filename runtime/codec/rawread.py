@@ -5,7 +5,7 @@ In: the file's bytes. Out: a `SourceFile` (the dataset, the byte range of every 
 the transfer syntax), or `NotForFastEngine` with the reason — big endian, deflate, no Part 10
 header, an element header that does not parse cleanly, a truncated value. Such files go to the
 reference engine (pydicom's reader). Broken files never get here in pass 2: the structural check
-(runtime/integrity.py) refuses them first, with the message. The reader recurses into sequences,
+(runtime/codec/integrity.py) refuses them first, with the message. The reader recurses into sequences,
 so nesting deeper than `limits.sequence_depth` raises LimitExceeded (pass 1 reads unchecked files).
 
 The dataset is built exactly as pydicom's reader builds it (same RawDataElement fields, empty

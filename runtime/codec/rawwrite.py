@@ -30,7 +30,7 @@ from pydicom.filewriter import _LUT_DESCRIPTOR_TAGS, write_data_element, write_f
 from pydicom.multival import MultiValue
 from pydicom.uid import UID
 
-from deidc.runtime.rawread import ITEM, ITEM_END, LONG_VRS, SEQUENCE_END, UNDEFINED, SourceFile
+from deidc.runtime.codec.rawread import ITEM, ITEM_END, LONG_VRS, SEQUENCE_END, UNDEFINED, SourceFile
 
 _tag_len = Struct("<HHL").pack
 _explicit_sq = Struct("<HH2sHL").pack

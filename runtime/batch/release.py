@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from deidc.runtime import outdir
-from deidc.runtime.journal import RUN_DIR, Journal, file_identity
-from deidc.runtime.worker import FileResult, quarantine
+from deidc.runtime.batch import outdir
+from deidc.runtime.batch.journal import RUN_DIR, Journal, file_identity
+from deidc.runtime.batch.worker import FileResult, quarantine
 
 
 @dataclass

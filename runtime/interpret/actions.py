@@ -18,13 +18,25 @@ from pydicom.multival import MultiValue
 
 from deidc.compiler.action_specs import ACTIONS
 from deidc.compiler.plan import (
-    CleanAction, CopyNewValueAction, DummyAction, EmptyAction, HashAction, KeepAction, LookupAction, Plan,
-    PlanAction, PseudonymAction, QuarantineAction, RemapUidAction, RemoveAction, ReplaceAction,
+    CleanAction,
+    CopyNewValueAction,
+    DummyAction,
+    EmptyAction,
+    HashAction,
+    KeepAction,
+    LookupAction,
+    Plan,
+    PlanAction,
+    PseudonymAction,
+    QuarantineAction,
+    RemapUidAction,
+    RemoveAction,
+    ReplaceAction,
     ShiftAction,
 )
-from deidc.runtime import keyed
-from deidc.runtime.dates import DateFormatError, shift_value
-from deidc.runtime.texts import element_texts, set_texts
+from deidc.runtime.interpret import pseudonyms
+from deidc.runtime.interpret.dates import DateFormatError, shift_value
+from deidc.runtime.text.element_text import element_texts, set_texts
 
 MAX_LENGTH = {"AE": 16, "AS": 4, "CS": 16, "DA": 8, "DS": 16, "IS": 12, "LO": 64, "PN": 64,
               "SH": 16, "ST": 1024, "TM": 16, "UI": 64}
@@ -63,7 +75,7 @@ class FileContext:
         if name not in self.offsets:
             spec = self.plan.shifts[name]
             source = self.original_top.get(spec.source_tag, "")
-            amount = keyed.shift_offset(self.keys[spec.key], source, spec.low, spec.high)
+            amount = pseudonyms.shift_offset(self.keys[spec.key], source, spec.low, spec.high)
             self.offsets[name] = amount * (86400 if spec.unit == "days" else 1)
         return self.offsets[name]
 
@@ -154,13 +166,13 @@ def _issuing(ctx: FileContext, space: str, transform: Callable[[str], str]) -> C
 def do_hash(ctx, ds, tag, vr, action: HashAction) -> bool:
     key, length = ctx.keys[action.key], min(MAX_LENGTH.get(vr, 64), 64)
     return _map_text(ctx, ds, tag, _issuing(ctx, f"hash using {action.key}",
-                                            lambda v: keyed.keyed_hash(key, v, length)))
+                                            lambda v: pseudonyms.keyed_hash(key, v, length)))
 
 
 def do_pseudonym(ctx, ds, tag, vr, action: PseudonymAction) -> bool:
     key = ctx.keys[action.key]
     return _map_text(ctx, ds, tag, _issuing(ctx, f'pseudonym "{action.template}" using {action.key}',
-                                            lambda v: _limit(vr, keyed.pseudonym(key, v, action.template))))
+                                            lambda v: _limit(vr, pseudonyms.pseudonym(key, v, action.template))))
 
 
 def do_lookup(ctx, ds, tag, vr, action: LookupAction) -> bool:
@@ -223,7 +235,7 @@ def do_remap_uid(ctx, ds, tag, vr, action: RemapUidAction) -> bool:
         old = uid.strip(" \x00")
         new = ctx.uid_map.get(old)
         if new is None:
-            new = ctx.uid_map[old] = keyed.remap_uid(key, old, action.root)
+            new = ctx.uid_map[old] = pseudonyms.remap_uid(key, old, action.root)
         return new
 
     return _map_text(ctx, ds, tag, remap)
@@ -248,7 +260,7 @@ HANDLERS: dict[type, Callable[..., bool]] = {
 ACTION_NAMES: dict[type, str] = {spec.plan: spec.name for spec in ACTIONS}
 
 if set(HANDLERS) != set(ACTION_NAMES):  # a declared action without a handler, or the reverse
-    raise TypeError("runtime/actions.py HANDLERS and compiler/action_specs.py ACTIONS disagree: "
+    raise TypeError("runtime/interpret/actions.py HANDLERS and compiler/action_specs.py ACTIONS disagree: "
                       f"no handler for {sorted(c.__name__ for c in set(ACTION_NAMES) - set(HANDLERS))}, "
                       f"undeclared {sorted(c.__name__ for c in set(HANDLERS) - set(ACTION_NAMES))}")
 

@@ -1,0 +1,1 @@
+"""Burned-in text: OCR and the redaction of words that match the file's PHI."""
