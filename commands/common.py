@@ -8,7 +8,7 @@ from rich.console import Console
 from deidc.compiler import CompileResult
 from deidc.compiler.cache import cached_compile
 from deidc.compiler.plan import Plan
-from deidc.dsl.diagnostics import DeidError
+from deidc.diagnostics import DeidError
 from deidc.runtime.batch.key_sources import resolve_keys
 
 err_console = Console(stderr=True, highlight=False)

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from deidc.commands.common import print_diagnostics
-from deidc.dsl.diagnostics import DeidError
+from deidc.diagnostics import DeidError
 from deidc.dsl.printer import FormatError, format_text
 from deidc.dsl.source import read_rule_file
 

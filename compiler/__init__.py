@@ -12,7 +12,7 @@ from pathlib import Path
 from deidc.compiler.build import PASSES, Compilation
 from deidc.compiler.expand import expand_file
 from deidc.compiler.plan import Plan
-from deidc.dsl.diagnostics import DeidError, Diagnostic
+from deidc.diagnostics import DeidError, Diagnostic
 from deidc.dsl.parser import parse_file
 
 

@@ -53,8 +53,8 @@ from deidc.compiler.plan import (
     ReplaceAction,
     ShiftAction,
 )
+from deidc.diagnostics import Span
 from deidc.dsl import ast, printer
-from deidc.dsl.diagnostics import Span
 
 DEFAULT_KEY = "key"  # the secret a keyed action uses without `using NAME`
 DEFAULT_UID_ROOT = "2.25"  # `remap uid` without `root "..."`

@@ -40,8 +40,8 @@ from deidc.compiler.plan import (
 )
 from deidc.compiler.selectors import ResolvedSelector, tag_of
 from deidc.compiler.templates import validate_template
+from deidc.diagnostics import Diagnostic, Span
 from deidc.dsl import ast
-from deidc.dsl.diagnostics import Diagnostic, Span
 
 
 @dataclass

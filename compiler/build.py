@@ -53,8 +53,8 @@ from deidc.compiler.plan import (
     index_contents,
 )
 from deidc.compiler.selectors import ResolvedSelector, resolve_excepts, resolve_selector, tag_of
+from deidc.diagnostics import Diagnostic, Span
 from deidc.dsl import ast
-from deidc.dsl.diagnostics import Diagnostic, Span
 
 # DICOM CID 7050 "De-identification Method" (PS3.16), the codes `markers` may name.
 DEIDENTIFICATION_CODES = {

@@ -57,7 +57,7 @@ from deidc.compiler import plan as plan_module
 from deidc.compiler.actions import read_lookup_table
 from deidc.compiler.plan import LookupAction, PlanAction
 from deidc.compiler.private_folder import PrivateFolder
-from deidc.dsl.diagnostics import Diagnostic, Span
+from deidc.diagnostics import Diagnostic, Span
 
 PACKAGE = Path(__file__).resolve().parent.parent  # the deidc package: grammar, rulesets, modules
 MAGIC = b"deidc-plan 2\n"

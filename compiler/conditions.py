@@ -12,8 +12,8 @@ import regex
 from deidc.compiler.patterns import compiled
 from deidc.compiler.plan import AllTrue, AnyTrue, Not, Origin, PlanCondition, Present, ValueIn, ValueMatches
 from deidc.compiler.selectors import selector_text, tag_of
+from deidc.diagnostics import Diagnostic
 from deidc.dsl import ast
-from deidc.dsl.diagnostics import Diagnostic
 
 
 def plan_condition(cond: ast.Condition, diagnostics: list[Diagnostic]) -> PlanCondition | None:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deidc.compiler.names import did_you_mean
+from deidc.diagnostics import DeidError, Diagnostic, Span
 from deidc.dsl import ast
-from deidc.dsl.diagnostics import DeidError, Diagnostic, Span
 from deidc.dsl.parser import parse_file
 from deidc.dsl.source import RULE_FILE_SUFFIX
 from deidc.resources import RULESETS_DIR

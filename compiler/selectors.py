@@ -20,8 +20,8 @@ from deidc.compiler.plan import (
     StepPattern,
     TagPattern,
 )
+from deidc.diagnostics import Diagnostic, Span
 from deidc.dsl import ast
-from deidc.dsl.diagnostics import Diagnostic, Span
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
-from deidc.dsl.diagnostics import Span
+from deidc.diagnostics import Span
 
 # ---- selectors -------------------------------------------------------------------------------
 

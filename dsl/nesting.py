@@ -10,7 +10,7 @@ from __future__ import annotations
 import lark
 from lark import Token
 
-from deidc.dsl.diagnostics import DeidError, Diagnostic, Span
+from deidc.diagnostics import DeidError, Diagnostic, Span
 
 # Blocks, conditions and `lookup ... else` chains may nest at most this deep. Every later stage
 # (AST builder, compiler, printer, condition evaluation) walks them recursively; the bound keeps

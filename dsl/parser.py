@@ -16,8 +16,8 @@ import regex
 from lark import Token, Transformer_NonRecursive, v_args
 from lark.tree import Meta
 
+from deidc.diagnostics import DeidError, Diagnostic, Span
 from deidc.dsl import ast
-from deidc.dsl.diagnostics import DeidError, Diagnostic, Span
 from deidc.dsl.nesting import check_nesting
 from deidc.dsl.source import check_text, read_rule_file
 from deidc.resources import GRAMMAR_PATH

@@ -21,9 +21,9 @@ from typing import Any
 
 import lark
 
+from deidc.diagnostics import Span
 from deidc.dsl import ast
 from deidc.dsl import parser as dsl_parser
-from deidc.dsl.diagnostics import Span
 from deidc.dsl.source import check_text
 
 INDENT = "    "

@@ -10,19 +10,17 @@ for the parser, or a `DeidError` whose diagnostic says what is wrong without sho
 
 All of it runs before the LALR parse, in time linear in the input and with C-speed scans, so a
 20 MB string literal is refused in milliseconds instead of parsed in 25 s and 5 GB. The limits
-are listed in docs/language.md ("Limits"). `shown_text` is what a diagnostic may show of a file:
-nothing of a file that is not a rule file, and (see `Diagnostic.render`) one line, cut to
-MAX_SHOWN_CHARS characters.
+are listed in docs/language.md ("Limits"). What a diagnostic may show of a file is
+`deidc.diagnostics.shown_text`.
 """
 from __future__ import annotations
 
-import functools
 import os
 import re
 import stat
 from pathlib import Path
 
-from deidc.dsl.diagnostics import DeidError, Diagnostic, Span
+from deidc.diagnostics import CONTROL_BYTES, CONTROL_CHARS, UTF8_BOM, UTF16_BOMS, DeidError, Diagnostic, Span
 
 # The shipped TCIA ruleset (6,000+ rules) is about 700 KB; 8 MiB is more than ten times that.
 # Parsing costs some 1.3 µs and 40 bytes of memory per byte of ordinary rules (8 MiB: ~10 s,
@@ -31,17 +29,9 @@ MAX_RULE_FILE_BYTES = 8 * 1024 * 1024
 # The longest line, so the longest string or regex (neither spans lines). The shipped rulesets'
 # longest line is under 600 characters; the longest DICOM text value (LT) is 10,240.
 MAX_LINE_CHARS = 64 * 1024
-# How much of a source line a diagnostic shows (Diagnostic.render).
-MAX_SHOWN_CHARS = 120
 # What `include` may name (compiler/expand.py): a regular file whose name ends in this.
 RULE_FILE_SUFFIX = ".deid"
 
-UTF8_BOM = b"\xef\xbb\xbf"
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-# Control characters other than tab, line feed, form feed and carriage return (the grammar's
-# whitespace); DEL; in text also the C1 controls U+0080..U+009F (terminal escapes such as CSI).
-_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f\x7f]")
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 # A string as the grammar reads it (unrolled, so a long one is one C-speed scan), a comment, and
 # a regex where the grammar allows one: after `~`, after `regex` or a `,` in a `clean` matcher.
 _STRING = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"?')
@@ -69,18 +59,18 @@ def read_rule_file(path: str | Path) -> str:
     except OSError as err:
         raise DeidError(Diagnostic(
             "error", f"cannot read rule file: {err.strerror or err}", Span(str(p), 0, 0, 0, 0),
-            hint="check the path")) from None
+            hint="check the path", code="DS006")) from None
     return decode_rule_bytes(data, str(p))
 
 
 def decode_rule_bytes(data: bytes, path: str) -> str:
     """Bytes of a rule file → its checked text (see the module docstring for the checks)."""
-    if data.startswith(_UTF16_BOMS):
+    if data.startswith(UTF16_BOMS):
         raise DeidError(Diagnostic("error", "not UTF-8: the file is UTF-16", Span(path, 1, 1, 1, 2),
                                    hint=_UTF8_HINT.format(encoding="utf-16"), code="DS003"))
     bom = data.startswith(UTF8_BOM)
     body = data[len(UTF8_BOM):] if bom else data
-    bad = _CONTROL_BYTES.search(body)
+    bad = CONTROL_BYTES.search(body)
     if bad:
         hint = _DICOM_HINT if data[128:132] == b"DICM" else _NOT_A_RULE_FILE_HINT
         line, column = _byte_position(body, bad.start())
@@ -105,7 +95,7 @@ def check_text(text: str, path: str) -> str:
     """Text → the same text without a leading BOM, or `DeidError` (DS002, DS004, DS005)."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    bad = _CONTROL_CHARS.search(text)
+    bad = CONTROL_CHARS.search(text)
     if bad:
         line, column = _char_position(text, bad.start())
         raise DeidError(Diagnostic(
@@ -205,53 +195,3 @@ def _byte_position(data: bytes, offset: int) -> tuple[int, int]:
 
 def _char_position(text: str, offset: int) -> tuple[int, int]:
     return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
-
-
-def shown_text(file: str) -> str | None:
-    """The text a diagnostic may show lines of: None unless `file` is a regular file no larger
-    than the limit and free of control characters — so never a FIFO (opening it could block),
-    a device, or a binary file. Bytes that are not UTF-8 show as U+FFFD; a BOM is dropped."""
-    try:
-        st = os.stat(file)
-    except (OSError, ValueError):
-        return None
-    if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_RULE_FILE_BYTES:
-        return None
-    return _shown_text(file, st.st_mtime_ns, st.st_size, st.st_ino)
-
-
-@functools.lru_cache(maxsize=8)
-def _shown_text(file: str, mtime_ns: int, size: int, inode: int) -> str | None:
-    """Cached per file version: lint renders thousands of findings in one file."""
-    try:
-        with open(file, "rb") as fh:
-            data = fh.read(MAX_RULE_FILE_BYTES + 1)
-    except OSError:
-        return None
-    if len(data) > MAX_RULE_FILE_BYTES or data.startswith(_UTF16_BOMS):
-        return None
-    data = data[len(UTF8_BOM):] if data.startswith(UTF8_BOM) else data
-    text = data.decode("utf-8", "replace")
-    if _CONTROL_BYTES.search(data) or _CONTROL_CHARS.search(text):
-        return None
-    return text
-
-
-def clip_line(line: str, column: int, width: int) -> tuple[str, int, int]:
-    """At most MAX_SHOWN_CHARS characters of `line` around `column` (1-based), `…` marking what
-    was cut; returns the shown text and the column and caret width within it."""
-    if len(line) <= MAX_SHOWN_CHARS:
-        return line, column, width
-    context = 40  # characters kept before the caret when the line is cut on the left
-    start = 0 if column - 1 <= MAX_SHOWN_CHARS - context else min(column - 1 - context,
-                                                                  len(line) - MAX_SHOWN_CHARS)
-    end = start + MAX_SHOWN_CHARS
-    prefix = "…" if start > 0 else ""
-    suffix = "…" if end < len(line) else ""
-    width = max(1, min(width, end - (column - 1)))
-    return prefix + line[start:end] + suffix, column - start + len(prefix), width
-
-
-def showable(line: str) -> bool:
-    """Whether a diagnostic may show this source line: text only, no control characters."""
-    return _CONTROL_CHARS.search(line) is None

@@ -27,27 +27,13 @@ from deidc.compiler.dispatch import Dispatcher
 from deidc.compiler.expand import Scoped, _declared_options, expand_file
 from deidc.compiler.names import vrs_of_tag
 from deidc.compiler.plan import Origin, Plan, PlanRule
+from deidc.diagnostics import CODES, DeidError, Diagnostic, Span, shown_text
 from deidc.dsl import ast
-from deidc.dsl.diagnostics import DeidError, Diagnostic, Span
 from deidc.dsl.parser import parse_file
-from deidc.dsl.source import shown_text
 from deidc.resources import RULESETS_DIR
 
 # Compiler codes that a lint rule owns (the finding takes the lint code and name).
 MAPPED_CODES = {"DC004": "DL009", "DC006": "DL009", "DC024": "DL011"}
-# Names for the compiler's and parser's own codes, for `code name: message`.
-COMPILER_NAMES = {
-    "DS001": "syntax-error", "DC001": "unknown-keyword", "DC003": "unknown-vr", "DC005": "bad-regex",
-    "DC007": "path-ends-in-item", "DC010": "unknown-option", "DC011": "unsupported-version",
-    "DC012": "unknown-profile", "DC013": "include-not-found", "DC014": "include-cycle",
-    "DC015": "include-not-a-rule-file", "DS002": "not-a-rule-file", "DS003": "not-utf8",
-    "DS004": "file-too-large", "DS005": "line-too-long",
-    "DC020": "bad-action", "DC021": "not-a-shift", "DC022": "unknown-secret", "DC023": "bad-fallback",
-    "DC025": "empty-range", "DC026": "unknown-method-code", "DC027": "method-too-long",
-    "DC028": "unknown-pattern", "DC029": "bad-fuzzy", "DC030": "vr-incompatible-action",
-    "DC031": "bad-collect", "DC032": "unknown-phi-set", "DC033": "bad-quality",
-    "DC034": "file-meta-written-by-deidc",
-}
 
 
 @dataclass(frozen=True)
@@ -190,8 +176,7 @@ def lint_file(path: str | Path, options: tuple[str, ...] | dict[str, Any] | None
     try:
         root = parse_file(path)
     except DeidError as err:
-        return [_stamp(d, d.code or "DS001", COMPILER_NAMES.get(d.code or "DS001", "syntax-error"))
-                for d in err.diagnostics]
+        return [_stage_finding(d) for d in err.diagnostics]
     plan, statements, diagnostics = _compile(path, options, root)
     every_option = tuple(sorted(set(options) | set(_declared_options(root.statements))))
     if every_option != tuple(sorted(options)):
@@ -205,18 +190,24 @@ def lint_file(path: str | Path, options: tuple[str, ...] | dict[str, Any] | None
 
     findings: list[Diagnostic] = []
     for d in diagnostics:
-        code = d.code or "DC000"
-        if code in MAPPED_CODES:
-            rule = next(r for r in registry() if r.code == MAPPED_CODES[code])
+        if d.code in MAPPED_CODES:
+            rule = next(r for r in registry() if r.code == MAPPED_CODES[d.code])
             findings.append(_stamp(d, rule.code, rule.name))
         else:
-            findings.append(_stamp(d, code, COMPILER_NAMES.get(code, "compiler")))
+            findings.append(_stage_finding(d))
     for rule in registry():
         for d in rule.check(ctx) or ():
             findings.append(_stamp(d, rule.code, rule.name))
     findings = [d for d in findings if not _suppressed(d)]
     return sorted(findings, key=lambda d: (d.span.file != str(path) and d.span.file != ctx.file,
                                            d.span.file, d.span.line, d.span.column, d.code or ""))
+
+
+def _stage_finding(d: Diagnostic) -> Diagnostic:
+    """A parser's or compiler's diagnostic as a finding, under its code's name (every stage
+    diagnostic has a code: tests/crosscheck/test_diagnostic_codes.py)."""
+    code = d.code or "DS001"
+    return _stamp(d, code, CODES.get(code, "compiler"))
 
 
 # `# deidc: ignore[DL003] why` on a line silences those codes there; `ignore-file[...]` anywhere
@@ -326,4 +317,8 @@ def docs_markdown() -> str:
                 text.pop()
             text.append("```")
         out.append("\n" + "\n".join(text).strip("\n") + "\n")
+    out.append("\n## Codes of the other stages\n\n`lint` reports these under the same names as `compile` and "
+               "`apply` do (DS: the rule file and its syntax; DC: the compiler; DR: keys, when a run starts).\n\n"
+               "| code | name |\n|---|---|\n")
+    out.extend(f"| {code} | `{name}` |\n" for code, name in sorted(CODES.items()))
     return "".join(out)

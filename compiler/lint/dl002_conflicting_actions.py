@@ -29,7 +29,7 @@ from pydicom.datadict import DicomDictionary, keyword_for_tag
 from deidc.compiler.action_specs import action_text
 from deidc.compiler.dispatch import excluded
 from deidc.compiler.plan import INDEXES, ElementKind, Keyed, Plan, PlanRule, RuleIndex, index_contents
-from deidc.dsl.diagnostics import Diagnostic
+from deidc.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
     from deidc.compiler.lint import LintContext

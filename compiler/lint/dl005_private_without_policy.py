@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from deidc.compiler.plan import INDEXES, ODD_GROUP, ElementKind, KeepAction, Keyed, index_contents
-from deidc.dsl.diagnostics import Diagnostic
+from deidc.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
     from deidc.compiler.lint import LintContext

@@ -26,8 +26,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from deidc.compiler.action_specs import action_parameters
+from deidc.diagnostics import Diagnostic
 from deidc.dsl import ast
-from deidc.dsl.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
     from deidc.compiler.lint import LintContext

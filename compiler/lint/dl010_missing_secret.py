@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from deidc.dsl.diagnostics import Diagnostic
+from deidc.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
     from deidc.compiler.lint import LintContext

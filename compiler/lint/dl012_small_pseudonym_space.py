@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from deidc.compiler.plan import LookupAction, PseudonymAction
 from deidc.compiler.templates import template_space
-from deidc.dsl.diagnostics import Diagnostic
+from deidc.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
     from deidc.compiler.lint import LintContext

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from deidc.compiler.plan import Plan
-from deidc.dsl.diagnostics import DeidError, Diagnostic, Span
+from deidc.diagnostics import DeidError, Diagnostic, Span
 
 INSECURE_DEMO_KEY = b"deidc-insecure-demo-key: never use for real data"
 MIN_KEY_BYTES = 16

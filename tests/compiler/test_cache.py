@@ -21,7 +21,7 @@ from deidc.compiler import (
     compile_rules,  # the real one: tests count cache.compile_rules calls
     private_folder,
 )
-from deidc.dsl.diagnostics import DeidError
+from deidc.diagnostics import DeidError
 
 MAIN = 'version 1\ninclude "part.deid"\nPatientName -> remove\n'
 

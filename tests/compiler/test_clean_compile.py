@@ -10,7 +10,7 @@ import pytest
 from deidc.compiler import compile_or_raise
 from deidc.compiler.build import phi_kind
 from deidc.compiler.plan import CleanAction
-from deidc.dsl.diagnostics import DeidError
+from deidc.diagnostics import DeidError
 from deidc.tools.show import format_plan
 
 HEADER = ('version 1\nkey = secret("DEIDC_KEY")\n'

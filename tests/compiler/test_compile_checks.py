@@ -9,7 +9,7 @@ import pytest
 from deidc.compiler import compile_or_raise, compile_rules
 from deidc.compiler.dispatch import Dispatcher
 from deidc.compiler.plan import KeepAction, LookupAction, QuarantineAction, RemapUidAction, ShiftAction, Specificity
-from deidc.dsl.diagnostics import DeidError
+from deidc.diagnostics import DeidError
 from deidc.resources import RULESETS_DIR
 
 KEY = 'key = secret("DEIDC_KEY")\n'

@@ -27,8 +27,8 @@ import pytest
 from deidc.compiler import compile_rules
 from deidc.compiler.lint import lint_file
 from deidc.compiler.plan import PlanAction
+from deidc.diagnostics import DeidError
 from deidc.dsl import ast
-from deidc.dsl.diagnostics import DeidError
 from deidc.dsl.parser import parse_text
 from deidc.dsl.printer import action_text, strip_spans
 from deidc.runtime.interpret.actions import ACTION_NAMES, HANDLERS

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from deidc.diagnostics import DeidError
 from deidc.dsl import ast
-from deidc.dsl.diagnostics import DeidError
 from deidc.dsl.nesting import MAX_NESTING
 from deidc.dsl.parser import parse_text
 from deidc.dsl.printer import format_text

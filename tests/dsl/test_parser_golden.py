@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from deidc.diagnostics import Span
 from deidc.dsl import ast
-from deidc.dsl.diagnostics import Span
 from deidc.dsl.parser import parse_file, parse_text
 
 GOLDEN_DIR = Path(__file__).parent / "golden"

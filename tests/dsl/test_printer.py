@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from deidc.commands import fmt
-from deidc.dsl.diagnostics import DeidError
+from deidc.diagnostics import DeidError
 from deidc.dsl.parser import parse_text
 from deidc.dsl.printer import format_text, parse_with_comments, quote, strip_spans
 

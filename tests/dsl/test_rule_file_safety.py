@@ -25,10 +25,10 @@ from pydicom.data import get_testdata_file
 
 from deidc.compiler import compile_rules
 from deidc.compiler.lint import lint_file
-from deidc.dsl.diagnostics import DeidError, Diagnostic, Span
+from deidc.diagnostics import MAX_SHOWN_CHARS, DeidError, Diagnostic, Span
 from deidc.dsl.parser import parse_file, parse_text
 from deidc.dsl.printer import format_text
-from deidc.dsl.source import MAX_LINE_CHARS, MAX_RULE_FILE_BYTES, MAX_SHOWN_CHARS
+from deidc.dsl.source import MAX_LINE_CHARS, MAX_RULE_FILE_BYTES
 
 DEIDC = Path(sys.executable).parent / "deidc"
 SECRET = "s3cr3t-0f-the-d3idc-k3y"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from deidc.dsl.diagnostics import DeidError, Diagnostic
+from deidc.diagnostics import DeidError, Diagnostic
 from deidc.dsl.parser import HINTS, SYNTAX_ERROR_EXAMPLES, parse_text
 
 ERRORS_DIR = Path(__file__).parent / "errors"
