@@ -60,7 +60,9 @@ class RedactedBox:
     fill: int = 0
 
 
-def normalise(text: str) -> str:
+def normalise_ocr_text(text: str) -> str:
+    """OCR text as it is compared with PHI: upper-case, without spaces and the separators OCR
+    reads inconsistently (`^ , : / . -`), so "DOE^JOHN" matches "DOE JOHN" and "01/02" "0102"."""
     return _NORMALISE.sub("", text.upper())
 
 
@@ -68,7 +70,7 @@ def candidates(phi: PhiSet) -> list[tuple[str, str]]:
     """(normalised candidate, kind) from a PHI set: words, whole values and their digit forms."""
     found: dict[str, str] = {}
     for word, kind in (*phi.words.items(), *phi.phrases.items()):
-        text = normalise(word)
+        text = normalise_ocr_text(word)
         if len(text) >= 2 and kind != "initials":
             found.setdefault(text, kind)
     for digits, kind in phi.digits.items():
@@ -84,10 +86,10 @@ def match(text: str, cands: list[tuple[str, str]], threshold: float) -> tuple[st
     """The best-scoring candidate kind for one OCR text, if it reaches the threshold. A short
     candidate (`LEE`) inside a longer OCR text counts only as a whole word there, so labels such
     as `SPLEEN` keep their pixels."""
-    ocr = normalise(text)
+    ocr = normalise_ocr_text(text)
     if not ocr:
         return None
-    words = {normalise(w) for w in _NORMALISE.split(text.upper()) if w}
+    words = {normalise_ocr_text(w) for w in _NORMALISE.split(text.upper()) if w}
     best: tuple[str, float] | None = None
     for cand, kind in cands:
         if len(cand) == 2:

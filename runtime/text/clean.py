@@ -32,7 +32,7 @@ from rapidfuzz import fuzz, process
 from deidc.compiler.patterns import BUILTIN_PATTERNS, compiled
 from deidc.runtime import limits
 from deidc.runtime.limits import LimitExceeded
-from deidc.runtime.text.phi import FUZZY_LENGTHS, PhiSet, normalise
+from deidc.runtime.text.phi import FUZZY_LENGTHS, PhiSet, normalise_word
 from deidc.runtime.text.user_regex import RegexTooSlow, search_seconds
 
 # Fuzzy scores are computed in blocks of at most this many (word, PHI word) pairs (bytes of memory).
@@ -203,7 +203,7 @@ def _find_words(texts, phi: PhiSet, spec: CleanSpec, edits: list[_Edits], hits, 
         for m in _WORD.finditer(text):
             if not free(m.start(), m.end()):
                 continue
-            word = normalise(m.group())
+            word = normalise_word(m.group())
             kind = phi.words.get(word) or _digit_kind(phi, word)
             if kind:
                 add(m.start(), m.end(), "")
@@ -212,7 +212,7 @@ def _find_words(texts, phi: PhiSet, spec: CleanSpec, edits: list[_Edits], hits, 
             # a word made of parts (`GALLOWAY^REBECCA`, `Galloway,Rebecca`): check each part
             for sub in _SUBWORD.finditer(m.group()):
                 start, end = m.start() + sub.start(), m.start() + sub.end()
-                part = normalise(sub.group())
+                part = normalise_word(sub.group())
                 kind = phi.words.get(part) or _digit_kind(phi, part)
                 if kind and kind != "initials":
                     add(start, end, "")

@@ -82,7 +82,7 @@ class PhiSet:
         return spans
 
     def add(self, word: str, kind: str) -> None:
-        word = normalise(word)
+        word = normalise_word(word)
         if len(word) < 2 or word in self.words:
             return
         self.words[word] = kind
@@ -90,7 +90,8 @@ class PhiSet:
             self.fuzzy.append(word)
 
 
-def normalise(word: str) -> str:
+def normalise_word(word: str) -> str:
+    """A word as PHI sets key it: upper-case, punctuation at either end dropped."""
     return _EDGE.sub("", word.upper())
 
 
@@ -105,13 +106,13 @@ def add_name(phi: PhiSet, value: str) -> None:
     for person in regex.split(r"[\\=]", value):
         components = [c.strip() for c in person.split("^")]
         for part in _SPLIT.split(person.replace(".", " ")):
-            if normalise(part) not in NAME_STOP_WORDS and not normalise(part).isdigit():
+            if normalise_word(part) not in NAME_STOP_WORDS and not normalise_word(part).isdigit():
                 phi.add(part, "name")
         family = components[0] if components else ""
         given = components[1] if len(components) > 1 else ""
         middle = components[2] if len(components) > 2 else ""
         if family:
-            phi.phrases[normalise(person)] = "name"
+            phi.phrases[normalise_word(person)] = "name"
         if family and given:
             phi.phrases[f"{given} {family}".upper()] = "name"
             phi.phrases[f"{family}, {given}".upper()] = "name"
@@ -126,20 +127,20 @@ def add_identifier(phi: PhiSet, value: str, kind: str = "id") -> None:
         if not item:
             continue
         phi.add(item, kind)
-        phi.phrases[normalise(item)] = kind
+        phi.phrases[normalise_word(item)] = kind
         digits = _digits(item)
         if len(digits) >= 4:
             phi.digits[digits] = kind
             phi.digits[digits.lstrip("0") or "0"] = kind
         for part in _SPLIT.split(item):
-            if len(part) >= 3 and normalise(part) not in GENERIC_WORDS:
+            if len(part) >= 3 and normalise_word(part) not in GENERIC_WORDS:
                 phi.add(part, kind)
 
 
 def add_place(phi: PhiSet, value: str) -> None:
-    phi.phrases[normalise(value)] = "place"
+    phi.phrases[normalise_word(value)] = "place"
     for part in _SPLIT.split(value.replace(".", " ")):
-        word = normalise(part)
+        word = normalise_word(part)
         if word in GENERIC_WORDS or len(word) < 3:
             continue
         if word.isdigit():
