@@ -342,7 +342,7 @@ def score_frame(frame: Frame, engine: OcrEngine, threshold: float, found: Findin
     tally.phi_items = len(phi_items)
     tally.ocr_words = len(words)
     for item in phi_items:
-        recalled = any(hit and _overlap(w.box, item.box) for w, hit in zip(words, hits))
+        recalled = any(hit and _overlap(w.box, item.box) for w, hit in zip(words, hits, strict=True))
         tally.recalled += recalled
         own = match(item.text, cands, threshold) is not None
         tally.t_phi_matched += own
@@ -356,8 +356,8 @@ def score_frame(frame: Frame, engine: OcrEngine, threshold: float, found: Findin
         if not own:
             found.transcript_misses.append((frame.name, item, _explain(item.text, cands)))
     tally.collateral = sum(1 for i in frame.items if not i.phi
-                           and any(hit and _overlap(w.box, i.box) for w, hit in zip(words, hits)))
-    for word, hit in zip(words, hits):
+                           and any(hit and _overlap(w.box, i.box) for w, hit in zip(words, hits, strict=True)))
+    for word, hit in zip(words, hits, strict=True):
         on_phi = any(_overlap(word.box, i.box) for i in phi_items)
         tally.non_phi_words += not on_phi
         if hit:

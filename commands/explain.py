@@ -88,4 +88,4 @@ def plain_table(rows: list[ElementExplanation]) -> str:
     """Columns separated by two spaces, padded to the widest cell; one line per element."""
     lines = [COLUMNS] + [_cells(r) for r in rows]
     widths = [max(len(line[i]) for line in lines) for i in range(len(COLUMNS))]
-    return "".join("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() + "\n" for line in lines)
+    return "".join("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() + "\n" for line in lines)

@@ -82,7 +82,7 @@ def judge(key: AnswerKey, index: OutputIndex, uid_map: dict[str, str], patid_map
     file_idx = file_of_row[np.array(key.row, dtype=np.int64)] if n else np.zeros(0, dtype=np.int64)
     missing = file_idx < 0
     files = index.files
-    found = [None if f < 0 or t is None else files[f].values.get(t) for f, t in zip(file_idx.tolist(), key.tag_ds)]
+    found = [None if f < 0 or t is None else files[f].values.get(t) for f, t in zip(file_idx.tolist(), key.tag_ds, strict=True)]
     found_arr = np.array(found, dtype=object)
     present = np.array([v is not None for v in found], dtype=bool)
     column = np.array([t in index.present_tags for t in key.tag_ds], dtype=bool)

@@ -68,7 +68,7 @@ def aggregate(key: AnswerKey, judgement: Judgement, by: str = "series") -> tuple
         return status, np.arange(len(status))
     series = [key.rows[r].series_uid for r in key.row]
     keys = [f"{s}\x00{a}\x00{t if t is not None else x}"
-            for s, a, t, x in zip(series, key.action, key.tag_ds, key.action_text)]
+            for s, a, t, x in zip(series, key.action, key.tag_ds, key.action_text, strict=True)]
     _, first, inverse = np.unique(np.array(keys, dtype=object), return_index=True, return_inverse=True)
     ranks = np.vectorize(_RANK.get, otypes=[np.int8])(status) if len(status) else np.zeros(0, np.int8)
     worst = np.full(len(first), 2, dtype=np.int8)
@@ -83,7 +83,7 @@ def aggregate(key: AnswerKey, judgement: Judgement, by: str = "series") -> tuple
 def score(key: AnswerKey, judgement: Judgement, by: str = "series") -> Score:
     status, rep = aggregate(key, judgement, by)
     result = Score(by, missing_files=int((judgement.file_of_row < 0).sum()), checks=len(key))
-    for s, i in zip(status.tolist(), rep.tolist()):
+    for s, i in zip(status.tolist(), rep.tolist(), strict=True):
         result.overall.add(s)
         result.actions.setdefault(key.action[i], Tally()).add(s)
         result.categories.setdefault(key.category[i], Tally()).add(s)

@@ -180,7 +180,7 @@ class _Runner:
             raise ClusterUnavailable(f"lost the Dask cluster during the run: {err}") from None
         except Exception:  # noqa: BLE001 — find the file that failed: retry one path per task
             singles = [self._submit(phase, token, shared, [path]) for path in part]
-            return [_one(f, path, on_error) for path, f in zip(part, singles)]
+            return [_one(f, path, on_error) for path, f in zip(part, singles, strict=True)]
         finally:
             future.release()
 

@@ -131,7 +131,7 @@ def _supervised(pool: SupervisedPool, paths: list[str], run_limits: limits.Limit
         pool.submit(tuple(positions), [paths[i] for i in positions], seconds)
     for positions, result in pool.results():
         if not isinstance(result, WorkerLost):
-            yield from zip(positions, result)
+            yield from zip(positions, result, strict=True)
         elif len(positions) == 1:
             yield positions[0], result
         else:
@@ -183,7 +183,7 @@ def _results(todo: list[int], entries: list[Input], setup: WorkerSetup, workers:
     if dask:
         from deidc.runtime.batch.cluster import cluster_results  # lazy: dask is imported only when used
         paths = [str(entries[i].path) for i in todo]
-        yield from zip(todo, cluster_results(paths, setup, workers, options.scheduler))
+        yield from zip(todo, cluster_results(paths, setup, workers, options.scheduler), strict=True)
         return
     paths_left = []
     for i in todo:

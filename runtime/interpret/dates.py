@@ -140,7 +140,7 @@ def shift_da_batch(values: list[str], seconds: list[int]) -> list[str | Exceptio
         except ValueError:  # an impossible date (20230230) somewhere: value by value below
             moved = None
         if moved is not None and all(len(m) == 10 for m in moved):  # years 1..9999 only
-            for (i, j, _), text in zip(plain, moved.tolist()):
+            for (i, j, _), text in zip(plain, moved.tolist(), strict=True):
                 parts[i][j] = text.replace("-", "")
             done = {i for i, _, _ in plain}
             for i in done:

@@ -54,7 +54,7 @@ def shift_dates(files: list[DeferredFile]) -> None:
             values.append("\\".join(element_texts(ds, tag)))
     shifted = shift_da_batch(values, [seconds for _, _, _, _, seconds, _, _ in requests])
     with FileWarnings() as credit:
-        for (ctx, changes, ds, tag, _, path, origin), old, new in zip(requests, values, shifted):
+        for (ctx, changes, ds, tag, _, path, origin), old, new in zip(requests, values, shifted, strict=True):
             credit.file = ctx.warnings
             _write_date(ctx, changes, ds, tag, path, origin, old, new)
     for ctx, _, _ in files:  # done: a retry of the batch must not shift them again
@@ -95,9 +95,9 @@ def clean_batch(files: list[DeferredFile], workers: int = 1) -> None:
         texts = {text: None for texts in texts_by_request for text in texts}
         spec = CleanSpec(action.fuzzy, action.patterns, action.dates)
         rules = ", ".join(sorted({request[5] for _, _, _, request in requests}))  # file:line, for reasons
-        cleaned = dict(zip(texts, clean_texts(list(texts), requests[0][1], spec, seconds, workers, rules)))
+        cleaned = dict(zip(texts, clean_texts(list(texts), requests[0][1], spec, seconds, workers, rules), strict=True))
         with FileWarnings() as credit:
-            for (ctx, _, changes, (ds, tag, _vr, _, path, origin)), element in zip(requests, texts_by_request):
+            for (ctx, _, changes, (ds, tag, _vr, _, path, origin)), element in zip(requests, texts_by_request, strict=True):
                 credit.file = ctx.warnings
                 _write_clean(ctx, changes, ds, tag, path, origin, [cleaned[text] for text in element])
 

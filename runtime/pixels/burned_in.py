@@ -239,7 +239,7 @@ def outside_regions(regions: list[tuple[int, int, int, int]], rows: int, cols: i
         breaks = np.flatnonzero(np.diff(outside) > 1)
         starts = np.r_[outside[0], outside[breaks + 1]]
         ends = np.r_[outside[breaks], outside[-1]]
-        boxes.extend((int(a), y, int(b) + 1, y + 1) for a, b in zip(starts, ends))
+        boxes.extend((int(a), y, int(b) + 1, y + 1) for a, b in zip(starts, ends, strict=True))
     merged: list[tuple[int, int, int, int]] = []
     for box in sorted(boxes, key=lambda b: (b[0], b[2], b[1])):  # same columns, adjacent rows
         last = merged[-1] if merged else None

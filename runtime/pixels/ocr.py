@@ -59,9 +59,9 @@ class RapidOcrEngine:
         scores = result.scores or ()
         if not detect:
             h, w = image.shape[:2]
-            return [OcrWord(t, (0, 0, w, h), float(s)) for t, s in zip(texts, scores) if t]
+            return [OcrWord(t, (0, 0, w, h), float(s)) for t, s in zip(texts, scores, strict=True) if t]
         words = []
-        for points, text, score in zip(result.boxes if result.boxes is not None else (), texts, scores):
+        for points, text, score in zip(result.boxes if result.boxes is not None else (), texts, scores, strict=True):
             xs, ys = [p[0] for p in points], [p[1] for p in points]
             words.append(OcrWord(text, (int(min(xs)), int(min(ys)), int(max(xs)), int(max(ys))), float(score)))
         return words

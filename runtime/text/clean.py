@@ -126,7 +126,7 @@ def clean_texts(texts: list[str], phi: PhiSet, spec: CleanSpec, shift_seconds: i
     for i, text in enumerate(texts):
         _find_patterns(text, spec, shift_seconds, edits[i], hits[i], rule)
     _find_words(texts, phi, spec, edits, hits, workers)
-    return [(_apply(text, e.items), h) for text, e, h in zip(texts, edits, hits)]
+    return [(_apply(text, e.items), h) for text, e, h in zip(texts, edits, hits, strict=True)]
 
 
 class _Edits:
@@ -255,7 +255,7 @@ def best_fuzzy_matches(words: Iterable[str], choices: list[str], threshold: int,
             scores = process.cdist(block, column_words, scorer=fuzz.ratio, dtype=np.uint8, workers=workers,
                                    score_cutoff=floor)
             top, which = scores.max(axis=1), scores.argmax(axis=1)
-            for word, score, column in zip(block, top.tolist(), which.tolist()):
+            for word, score, column in zip(block, top.tolist(), which.tolist(), strict=True):
                 if score >= threshold:
                     best[word] = columns[column]
     return best

@@ -141,7 +141,7 @@ def test_batch_shift_agrees_with_one_by_one():
 
     values = ["20190101", "20200229\\20200301", "2019.01.01", "", "19000101 ", "20191231\\", "00010102"]
     seconds = [3 * 86400, -86400, 86400, 5, -400 * 86400, 86400 + 7, -86400]
-    assert shift_da_batch(values, seconds) == [shift_value("DA", v, s) for v, s in zip(values, seconds)]
+    assert shift_da_batch(values, seconds) == [shift_value("DA", v, s) for v, s in zip(values, seconds, strict=True)]
 
 
 def test_batch_shift_fails_closed_per_value():

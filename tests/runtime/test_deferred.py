@@ -37,10 +37,10 @@ def test_a_batch_gives_what_one_at_a_time_gives(deidentifier, read_test_file):
     one_by_one = _datasets(read_test_file)
     for ds in one_by_one:
         deid.deidentify(ds)
-    for a, b in zip(alone, together):
+    for a, b in zip(alone, together, strict=True):
         assert a.error is None and b.error is None
         assert sorted(a.changes, key=str) == sorted(b.changes, key=str)
-    for x, y in zip(one_by_one, together_ds):
+    for x, y in zip(one_by_one, together_ds, strict=True):
         assert x.StudyDescription == y.StudyDescription and x.StudyDate == y.StudyDate
     assert "Galloway" not in together_ds[0].StudyDescription and "Rebeca" not in together_ds[0].StudyDescription
     assert together_ds[0].StudyDate != "20200229" and together_ds[0].StudyDate.isdigit()

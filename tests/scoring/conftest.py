@@ -208,7 +208,7 @@ class ScoringCase:
         folder = self.out / "mappings"
         folder.mkdir(parents=True, exist_ok=True)
         paths = folder / "uid_mapping.csv", folder / "patid_mapping.csv"
-        for path, mapping in zip(paths, (self.uid_map, self.patid_map)):
+        for path, mapping in zip(paths, (self.uid_map, self.patid_map), strict=True):
             with path.open("w", newline="", encoding="utf-8") as fh:
                 writer = csv.writer(fh)
                 writer.writerow(["id_old", "id_new"])

@@ -182,7 +182,7 @@ def test_cli_xlsx_report(case):
     assert summary[2] == ("instance", 9, 1, 0, 10, 0.9)
     discrepancy = list(book["Discrepancies"].iter_rows(values_only=True))
     assert discrepancy[0] == DISCREPANCY_COLUMNS
-    row = dict(zip(DISCREPANCY_COLUMNS, discrepancy[1]))
+    row = dict(zip(DISCREPANCY_COLUMNS, discrepancy[1], strict=True))
     assert (row["action"], row["tag_path"], row["expected"], row["found"]) == (
         "text_removed", "<(0008,1030)>", "<John Smith>", "<CT of Smith>")
     actions = {(r[0], r[1]): r[2:] for r in book["Actions"].iter_rows(min_row=2, values_only=True)}
