@@ -34,9 +34,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, get_args
 
-from pydicom.datadict import keyword_for_tag
+from pydicom.datadict import keyword_for_tag, tag_for_keyword
 
-from deidc.compiler import names
 from deidc.compiler.plan import (
     CleanAction,
     CopyNewValueAction,
@@ -54,6 +53,7 @@ from deidc.compiler.plan import (
     ShiftAction,
 )
 from deidc.diagnostics import Span
+from deidc.dicom import DATE_VRS, NUMERIC_TEXT_VRS, TEXT_VRS
 from deidc.dsl import ast, printer
 
 DEFAULT_KEY = "key"  # the secret a keyed action uses without `using NAME`
@@ -61,7 +61,7 @@ DEFAULT_UID_ROOT = "2.25"  # `remap uid` without `root "..."`
 DEFAULT_QUARANTINE_REASON = "a rule quarantines files with this attribute"  # `quarantine` alone
 
 # hex or template text fits neither dates, UIDs, numbers nor ages
-_KEYED_TEXT_VRS = names.TEXT_VRS - {"DA", "DT", "TM", "UI", "AS", "DS", "IS"}
+_KEYED_TEXT_VRS = TEXT_VRS - DATE_VRS - NUMERIC_TEXT_VRS - {"UI", "AS"}
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def _key(key: str) -> str | None:
 
 def _replace_from(p: CopyNewValueAction) -> ast.ReplaceFrom:
     keyword = keyword_for_tag(p.source_tag)
-    if keyword and names.tag_for_keyword(keyword) == p.source_tag:
+    if keyword and tag_for_keyword(keyword) == p.source_tag:
         return ast.ReplaceFrom(ast.Keyword(keyword, NO_SPAN), NO_SPAN)
     return ast.ReplaceFrom(ast.Tag(p.source_tag >> 16, p.source_tag & 0xFFFF, NO_SPAN), NO_SPAN)
 
@@ -132,10 +132,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "lookup", "lookup", ast.Lookup, LookupAction, 'lookup "ids.csv" else remove',
         lambda p: ast.Lookup(p.table_file, unresolve(p.fallback), NO_SPAN),
-        vrs=names.TEXT_VRS, misfit="a lookup", misfit_hint="lookup tables apply to text VRs"),
+        vrs=TEXT_VRS, misfit="a lookup", misfit_hint="lookup tables apply to text VRs"),
     ActionSpec(
         "shift", "shift", ast.Shift, ShiftAction, "shift offset", lambda p: ast.Shift(p.shift, NO_SPAN),
-        vrs=names.DATE_VRS, misfit="a date shift",
+        vrs=DATE_VRS, misfit="a date shift",
         misfit_hint="date shifts apply to DA, DT and TM; use `empty` or `remove` here",
         parameters=("shift",)),
     ActionSpec(
@@ -151,7 +151,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "clean", "clean", ast.Clean, CleanAction, "clean phi fuzzy 90, regex ssn, /MRN\\d+/i, dates shift offset",
         _clean,
         # free text, coded text the clean-descriptors option names (AE, CS), and SR/binary content
-        vrs=(names.TEXT_VRS - {"DA", "DT", "TM", "UI"}) | {"SQ", "OB", "UN"}, misfit="clean",
+        vrs=(TEXT_VRS - DATE_VRS - {"UI"}) | {"SQ", "OB", "UN"}, misfit="clean",
         misfit_hint="clean applies to free text (LO, SH, ST, LT, UT, UC, PN) and SR content",
         parameters=("date_shift",)),
 )

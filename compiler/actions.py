@@ -41,6 +41,7 @@ from deidc.compiler.plan import (
 from deidc.compiler.selectors import ResolvedSelector, tag_of
 from deidc.compiler.templates import validate_template
 from deidc.diagnostics import Diagnostic, Span
+from deidc.dicom import NUMBER_VRS
 from deidc.dsl import ast
 
 
@@ -198,7 +199,7 @@ def _check_vr(planned: PlanAction, action: ast.Action, selector: ResolvedSelecto
               diagnostics: list[Diagnostic]) -> None:
     if selector.possible_vrs is None:
         return
-    if isinstance(planned, ReplaceAction) and selector.possible_vrs <= names.BINARY_NUMBER_VRS | names.NUMERIC_TEXT_VRS:
+    if isinstance(planned, ReplaceAction) and selector.possible_vrs <= NUMBER_VRS:
         try:
             float(planned.value)
         except ValueError:

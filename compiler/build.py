@@ -17,7 +17,7 @@ from deidc.compiler.actions import Parameters, check_action_vr, plan_action
 from deidc.compiler.conditions import plan_condition
 from deidc.compiler.expand import Scoped
 from deidc.compiler.file_meta import FILE_META_OWNED
-from deidc.compiler.names import did_you_mean, vrs_of_tag
+from deidc.compiler.names import did_you_mean
 from deidc.compiler.plan import (
     DEFAULTS,
     INDEXES,
@@ -54,6 +54,7 @@ from deidc.compiler.plan import (
 )
 from deidc.compiler.selectors import ResolvedSelector, resolve_excepts, resolve_selector, tag_of
 from deidc.diagnostics import Diagnostic, Span
+from deidc.dicom import dictionary_vrs, format_tag
 from deidc.dsl import ast
 
 # DICOM CID 7050 "De-identification Method" (PS3.16), the codes `markers` may name.
@@ -233,7 +234,7 @@ def _owned_meta_tag(resolved: ResolvedSelector) -> int | None:
 def _owned_meta_error(tag: int, span: Span) -> Diagnostic:
     keyword, why = FILE_META_OWNED[tag]
     return Diagnostic(
-        "error", f"deidc writes this file-meta element itself: {keyword} ({tag >> 16:04X},{tag & 0xFFFF:04X}); {why}",
+        "error", f"deidc writes this file-meta element itself: {keyword} {format_tag(tag)}; {why}",
         span, code="DC034",
         hint=_OWNED_META_HINTS.get(tag, "delete the rule; broad selectors (`vr UI`, masks, `default`, "
                                         "`unknown *`) leave this element alone too"))
@@ -299,7 +300,7 @@ PLACE_KEYWORDS = frozenset({"InstitutionName", "InstitutionAddress", "Institutio
 def phi_kind(tag: int) -> str:
     """How a collected attribute's value shows up in free text: name, date, phone, place or id."""
     keyword = keyword_for_tag(tag)
-    vrs = vrs_of_tag(tag)
+    vrs = dictionary_vrs(tag)
     if "PN" in vrs:
         return "name"
     if vrs & {"DA", "DT"}:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pydicom.datadict import tag_for_keyword
 
+from deidc.dicom import format_tag
+
 # File meta elements (group 0002) that deidc writes itself, so no rule may decide them: the
 # writer computes the group length, keeps the header version, sets the Media Storage SOP Class
 # and Instance UIDs from the dataset's SOPClassUID and SOPInstanceUID, writes the output in the
@@ -43,5 +45,5 @@ def identifying_meta_rules() -> list[tuple[str, str]]:
         tag = tag_for_keyword(keyword)
         if tag is None or tag >> 16 != 0x0002:
             raise ValueError(f"{keyword} is not a file meta element of the data dictionary")
-        rules.append((f"{keyword} -> remove", f"({tag >> 16:04X},{tag & 0xFFFF:04X}) {what}"))
+        rules.append((f"{keyword} -> remove", f"{format_tag(tag)} {what}"))
     return rules

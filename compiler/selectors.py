@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydicom.datadict import tag_for_keyword
+
 from deidc.compiler import names
 from deidc.compiler.patterns import FIX_HINT
 from deidc.compiler.plan import (
@@ -21,6 +23,7 @@ from deidc.compiler.plan import (
     TagPattern,
 )
 from deidc.diagnostics import Diagnostic, Span
+from deidc.dicom import VRS, dictionary_vrs, mask_matches_dictionary
 from deidc.dsl import ast
 
 
@@ -70,9 +73,9 @@ def resolve_selector(sel: ast.Selector, diagnostics: list[Diagnostic]) -> Resolv
         if tag is None:
             return None
         return ResolvedSelector(Specificity.TAG, text, sel.span, tags=(tag,),
-                                possible_vrs=names.vrs_of_tag(tag) or None)
+                                possible_vrs=dictionary_vrs(tag) or None)
     if isinstance(sel, ast.TagMask):
-        if not names.mask_matches_dictionary(sel.value, sel.care) and not (sel.value >> 16) & 1:
+        if not mask_matches_dictionary(sel.value, sel.care) and not (sel.value >> 16) & 1:
             diagnostics.append(Diagnostic(
                 "warning", f"mask {sel.text} matches no attribute of the data dictionary",
                 sel.span, code="DC004", hint="check the hex digits; x stands for any digit"))
@@ -83,11 +86,11 @@ def resolve_selector(sel: ast.Selector, diagnostics: list[Diagnostic]) -> Resolv
             return None
         return ResolvedSelector(Specificity.PRIVATE_ELEMENT, text, sel.span, private=pattern)
     if isinstance(sel, ast.VrSelector):
-        unknown = [v for v in sel.vrs if v not in names.VALID_VRS]
+        unknown = [v for v in sel.vrs if v not in VRS]
         if unknown:
             diagnostics.append(Diagnostic(
                 "error", f"unknown VR {', '.join(unknown)}", sel.span, code="DC003",
-                hint=names.did_you_mean(unknown[0], names.VALID_VRS) or "VRs are two upper-case letters such as DA, PN, UI"))
+                hint=names.did_you_mean(unknown[0], VRS) or "VRs are two upper-case letters such as DA, PN, UI"))
             return None
         return ResolvedSelector(Specificity.VR_OR_NAME, text, sel.span, vrs=frozenset(sel.vrs),
                                 possible_vrs=frozenset(sel.vrs))
@@ -107,7 +110,7 @@ def resolve_selector(sel: ast.Selector, diagnostics: list[Diagnostic]) -> Resolv
             diagnostics.append(Diagnostic(
                 "warning", f"no dictionary keyword matches /{sel.pattern}/", sel.span, code="DC004",
                 hint="name patterns are searched in keywords such as PatientComments"))
-        vrs = frozenset().union(*(names.vrs_of_tag(t) for t in tags)) if tags else frozenset()
+        vrs = frozenset().union(*(dictionary_vrs(t) for t in tags)) if tags else frozenset()
         return ResolvedSelector(Specificity.VR_OR_NAME, text, sel.span, tags=tags, possible_vrs=vrs or None)
     if isinstance(sel, ast.Path):
         return _path(sel, text, diagnostics)
@@ -118,7 +121,7 @@ def tag_of(ref: ast.Keyword | ast.Tag, diagnostics: list[Diagnostic], hint: str 
     """The tag a keyword or `(gggg,eeee)` names; an unknown keyword is an error with a did-you-mean."""
     if isinstance(ref, ast.Tag):
         return (ref.group << 16) | ref.element
-    tag = names.tag_for_keyword(ref.name)
+    tag = tag_for_keyword(ref.name)
     if tag is None:
         diagnostics.append(Diagnostic(
             "error", f"unknown keyword '{ref.name}'", ref.span, code="DC001",
@@ -164,7 +167,7 @@ def _path(sel: ast.Path, text: str, diagnostics: list[Diagnostic]) -> ResolvedSe
         return None
     vrs = None
     if isinstance(leaf, StepPattern) and isinstance(leaf.element, TagPattern):
-        vrs = names.vrs_of_tag(leaf.element.tag) or None
+        vrs = dictionary_vrs(leaf.element.tag) or None
     return ResolvedSelector(Specificity.PATH, text, sel.span, path=PathPattern(tuple(steps)), possible_vrs=vrs)
 
 

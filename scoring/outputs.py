@@ -21,6 +21,8 @@ from pathlib import Path
 import pydicom
 from pydicom.dataset import Dataset
 
+from deidc.dicom import format_tag
+
 # Files deidc writes next to the DICOM tree; not findings.
 DEIDC_FILES = {"audit.jsonl", "quarantine.csv", "uid_mapping.csv", "patid_mapping.csv"}
 HIDDEN_VALUES = {0x7FE00010, 0x00020001}  # Pixel Data, File Meta Information Version
@@ -48,7 +50,7 @@ def _label(elem) -> str:
     tag = elem.tag
     if tag.is_private and tag.element >= 0x1000 and getattr(elem, "private_creator", None):
         return f'({tag.group:04x},"{str(elem.private_creator).upper()}",{tag.element & 0xFF:02x})'
-    return f"({tag.group:04x},{tag.element:04x})"
+    return format_tag(tag, lower=True)
 
 
 def render_values(ds: Dataset, out: dict[str, str] | None = None, prefix: str = "",

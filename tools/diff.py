@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pydicom.datadict import dictionary_VR, keyword_dict, keyword_for_tag
+from pydicom.datadict import keyword_for_tag
 
 from deidc.compiler.dispatch import Dispatcher, Level
 from deidc.compiler.file_meta import FILE_META_OWNED
@@ -50,6 +50,7 @@ from deidc.compiler.plan import (
     TagPattern,
     index_contents,
 )
+from deidc.dicom import dictionary_vr, format_tag, keyword_tags
 from deidc.tools.show import format_action, format_condition
 
 NO_RULE = "no rule: kept"
@@ -76,15 +77,8 @@ class Difference:
     b: Side
 
 
-def _tag_text(tag: int) -> str:
-    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
-
-
-def _dict_vr(tag: int) -> str:
-    try:
-        return dictionary_VR(tag).split(" or ")[0].strip()
-    except KeyError:
-        return "UN"
+def _vr_of(tag: int) -> str:
+    return dictionary_vr(tag) or "UN"
 
 
 def _private_tag(group: int | None, low: int) -> int:
@@ -149,7 +143,7 @@ class _Side:
         identity: tuple = (text,)
         if isinstance(action, ShiftAction) and action.shift in self.plan.shifts:
             s = self.plan.shifts[action.shift]
-            text += f" [{s.unit} {s.low}..{s.high} keyed by {s.key} on {_tag_text(s.source_tag)}]"
+            text += f" [{s.unit} {s.low}..{s.high} keyed by {s.key} on {format_tag(s.source_tag)}]"
             identity = (text,)
         while isinstance(action, LookupAction):
             identity += (tuple(sorted(action.table.items())),)
@@ -199,11 +193,11 @@ def _filed(plan: Plan, keyed: Keyed, key=None) -> list[int]:
 
 
 def _tags(a: _Side, b: _Side):
-    tags = (set(keyword_dict.values()) | _keys(a, b, Keyed.TAG)) - set(FILE_META_OWNED)
+    tags = (set(keyword_tags().values()) | _keys(a, b, Keyed.TAG)) - set(FILE_META_OWNED)
     for tag in sorted(tags):
-        vr = _dict_vr(tag)
+        vr = _vr_of(tag)
         keyword = keyword_for_tag(tag)
-        key = f"{keyword} {_tag_text(tag)}" if keyword else _tag_text(tag)
+        key = f"{keyword} {format_tag(tag)}" if keyword else format_tag(tag)
         yield key, a.resolve(tag, vr), b.resolve(tag, vr)
 
 
@@ -228,7 +222,7 @@ def _private_blocks(a: _Side, b: _Side):
 def _masks(a: _Side, b: _Side):
     """Each mask at the mask value itself."""
     for value, care in sorted(_keys(a, b, Keyed.MASK)):
-        vr = _dict_vr(value)
+        vr = _vr_of(value)
         yield _mask_text(value, care), a.resolve(value, vr), b.resolve(value, vr)
 
 
@@ -243,7 +237,7 @@ def _paths(a: _Side, b: _Side):
         levels = _levels(path)
         if levels is not None:
             (tag, creator, _), ancestry = levels[-1], levels[:-1]
-            vr = "UN" if creator is not None else _dict_vr(tag)
+            vr = "UN" if creator is not None else _vr_of(tag)
             yield text, a.resolve(tag, vr, creator, ancestry), b.resolve(tag, vr, creator, ancestry)
         else:
             yield text, *(side.first_unconditional(r for r in _filed(side.plan, Keyed.PATH)

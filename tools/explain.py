@@ -21,7 +21,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
-from pydicom.datadict import keyword_dict, keyword_for_tag
+from pydicom.datadict import keyword_for_tag
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
@@ -29,6 +29,7 @@ from pydicom.sequence import Sequence
 from deidc.compiler.dispatch import Dispatcher, Level
 from deidc.compiler.names import did_you_mean
 from deidc.compiler.plan import INDEXES, KeepAction, Plan, PlanRule
+from deidc.dicom import elements_of, keyword_tags
 from deidc.runtime.interpret.conditions import evaluate_all
 from deidc.runtime.interpret.visit import ElementVisitor, vr_of
 from deidc.runtime.interpret.walk import DatasetDeidentifier, format_path
@@ -104,9 +105,10 @@ def select(explanation: Explanation, tag_text: str) -> list[ElementExplanation]:
         raise UnknownTag(_message(f"no element at path {text} in this file", hint))
     tag = parse_tag(text)
     if tag is None:
-        if text not in keyword_dict:
-            raise UnknownTag(_message(f"unknown attribute '{text}'", did_you_mean(text, keyword_dict)))
-        tag = keyword_dict[text]
+        keywords = keyword_tags()
+        if text not in keywords:
+            raise UnknownTag(_message(f"unknown attribute '{text}'", did_you_mean(text, keywords)))
+        tag = keywords[text]
     rows = [r for r in elements if r.tag == tag]
     if rows:
         return rows
@@ -205,7 +207,7 @@ class _Explainer(ElementVisitor):
         if self.after_ds is None:
             return NOT_WRITTEN
         after_meta = getattr(self.after_ds, "file_meta", None)
-        return display_value(after_meta[tag]) if after_meta is not None and tag in after_meta._dict else REMOVED
+        return display_value(after_meta[tag]) if after_meta is not None and tag in elements_of(after_meta) else REMOVED
 
 
 def _row(path: str, tag: int, vr: str, creator: str | None, rule: PlanRule | None, before: str,
@@ -223,20 +225,20 @@ def _after(after_ds: Dataset | None, ancestry: tuple[Level, ...], tag: int) -> s
         return NOT_WRITTEN
     ds = after_ds
     for level_tag, _, index in ancestry:
-        if level_tag not in ds._dict:
+        if level_tag not in elements_of(ds):
             return REMOVED
         value = ds[level_tag].value
         if not isinstance(value, Sequence) or index is None or index >= len(value):
             return REMOVED
         ds = value[index]
-    return display_value(ds[tag]) if tag in ds._dict else REMOVED
+    return display_value(ds[tag]) if tag in elements_of(ds) else REMOVED
 
 
 def _added(ds: Dataset, ancestry: tuple[Level, ...], seen: dict[str, str], rows: list[ElementExplanation]) -> None:
     """Elements of the de-identified copy that the original lacks (the PS3.15 markers). `seen`:
     path -> VR of the rows explained; only what the walk took for a sequence is looked into (one
     kept whole, such as a sequence stored as UN, still holds its items, which are not added)."""
-    for tag in list(ds._dict):
+    for tag in list(elements_of(ds)):
         path = format_path(ancestry, tag)
         if path not in seen:
             rows.append(ElementExplanation(path, tag, _name(tag, None), vr_of(ds, tag), None, None, None,

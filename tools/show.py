@@ -21,10 +21,7 @@ from deidc.compiler.plan import (
     ValueMatches,
     index_contents,
 )
-
-
-def _tag(tag: int) -> str:
-    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+from deidc.dicom import format_tag
 
 
 def format_action(action: Any) -> str:
@@ -42,12 +39,12 @@ def format_condition(cond: PlanCondition) -> str:
     if isinstance(cond, ValueIn):
         values = sorted(cond.values)
         if len(values) == 1:
-            return f"{_tag(cond.tag)} = {values[0]!r}"
-        return f"{_tag(cond.tag)} in ({', '.join(repr(v) for v in values)})"
+            return f"{format_tag(cond.tag)} = {values[0]!r}"
+        return f"{format_tag(cond.tag)} in ({', '.join(repr(v) for v in values)})"
     if isinstance(cond, ValueMatches):
-        return f"{_tag(cond.tag)} ~ /{cond.pattern}/{cond.flags}"
+        return f"{format_tag(cond.tag)} ~ /{cond.pattern}/{cond.flags}"
     if isinstance(cond, Present):
-        return f"exists {_tag(cond.tag)}"
+        return f"exists {format_tag(cond.tag)}"
     if isinstance(cond, Not):
         return f"not ({format_condition(cond.item)})"
     joiner = " and " if isinstance(cond, AllTrue) else " or "
@@ -71,7 +68,7 @@ def _private_key(key) -> str:
 
 
 # How a key of a keyed index prints.
-_KEY_TEXT: dict[Keyed, Callable[[Any], str]] = {Keyed.TAG: _tag, Keyed.PRIVATE_ELEMENT: _private_key, Keyed.CREATOR: lambda c: f'"{c}"',
+_KEY_TEXT: dict[Keyed, Callable[[Any], str]] = {Keyed.TAG: format_tag, Keyed.PRIVATE_ELEMENT: _private_key, Keyed.CREATOR: lambda c: f'"{c}"',
              Keyed.VR: str}
 
 
@@ -120,12 +117,12 @@ def format_plan(plan: Plan) -> str:
         out.extend(f"{name}: {s.kind} {s.name}" for name, s in sorted(plan.secrets.items()))
     if plan.shifts:
         out.append("\n[shifts]")
-        out.extend(f"{name}: {s.unit} in {s.low}..{s.high} keyed by {s.key} on {_tag(s.source_tag)}"
+        out.extend(f"{name}: {s.unit} in {s.low}..{s.high} keyed by {s.key} on {format_tag(s.source_tag)}"
                    for name, s in sorted(plan.shifts.items()))
     if plan.collects:
         out.append("\n[PHI sets] (collect: attribute and the kind of PHI it gives)")
         for name, collection in sorted(plan.collects.items()):
-            parts = ", ".join(f"{_tag(t)} {k}" for t, k in sorted(collection.tags.items()))
+            parts = ", ".join(f"{format_tag(t)} {k}" for t, k in sorted(collection.tags.items()))
             out.append(f"{name}: {parts}")
     if plan.pixels:
         out.append("\n[pixels] (burned-in text)")

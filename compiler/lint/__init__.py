@@ -25,9 +25,9 @@ import regex
 from deidc.compiler.build import PASSES, Compilation
 from deidc.compiler.dispatch import Dispatcher
 from deidc.compiler.expand import Scoped, _declared_options, expand_file
-from deidc.compiler.names import vrs_of_tag
 from deidc.compiler.plan import Origin, Plan, PlanRule
 from deidc.diagnostics import CODES, DeidError, Diagnostic, Span, shown_text
+from deidc.dicom import dictionary_vrs
 from deidc.dsl import ast
 from deidc.dsl.parser import parse_file
 from deidc.resources import RULESETS_DIR
@@ -125,7 +125,7 @@ class LintContext:
 
     def decide(self, tag: int) -> PlanRule | None:
         """The rule that decides a top-level standard element with no `when` condition met."""
-        vrs = sorted(vrs_of_tag(tag)) or ["UN"]
+        vrs = sorted(dictionary_vrs(tag)) or ["UN"]
         no_conditions = (False,) * len(self.plan.conditions)
         return self.dispatcher.rule_for((), tag, vrs[0], None, no_conditions)
 

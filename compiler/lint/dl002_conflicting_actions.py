@@ -21,15 +21,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from pydicom.datadict import DicomDictionary, keyword_for_tag
+from pydicom.datadict import keyword_for_tag
 
 from deidc.compiler.action_specs import action_text
 from deidc.compiler.dispatch import excluded
 from deidc.compiler.plan import INDEXES, ElementKind, Keyed, Plan, PlanRule, RuleIndex, index_contents
 from deidc.diagnostics import Diagnostic
+from deidc.dicom import format_tag, listed_tags, listed_vrs, tags_with_vr
 
 if TYPE_CHECKING:
     from deidc.compiler.lint import LintContext
@@ -38,19 +38,8 @@ if TYPE_CHECKING:
 SHOWN = 4
 
 
-@lru_cache(maxsize=None)
-def _tags_with_vr(vr: str) -> tuple[int, ...]:
-    return tuple(t for t, entry in DicomDictionary.items()
-                 if not (t >> 16) & 1 and vr in {v.strip() for v in entry[0].split(" or ")})
-
-
 def _name(tag: int) -> str:
-    return keyword_for_tag(tag) or f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
-
-
-def _vrs_of(tag: int) -> list[str]:
-    entry = DicomDictionary.get(tag)
-    return [v.strip() for v in entry[0].split(" or ")] if entry else []
+    return keyword_for_tag(tag) or format_tag(tag)
 
 
 # The indexes whose keys say which dictionary attributes their rules select (tags, VRs, masks).
@@ -65,10 +54,10 @@ def _selected(plan: Plan) -> dict[int, set[int]]:
         contents = index_contents(plan, index)
         if index.keyed is Keyed.MASK:
             for value, care, rid in contents:
-                selected[rid].update(t for t in DicomDictionary if (t & care) == value)
+                selected[rid].update(t for t in listed_tags() if (t & care) == value)
             continue
         for key, ids in contents.items():
-            tags = _tags_with_vr(key) if index.keyed is Keyed.VR else (key,)
+            tags = tags_with_vr(key) if index.keyed is Keyed.VR else (key,)
             for rid in ids:
                 selected[rid].update(tags)
     return selected
@@ -80,14 +69,14 @@ def _rules_at(plan: Plan, index: RuleIndex, tag: int) -> list[int]:
     if index.keyed is Keyed.MASK:
         return [rid for value, care, rid in contents if (tag & care) == value]
     if index.keyed is Keyed.VR:
-        return [rid for vr in _vrs_of(tag) for rid in contents.get(vr, ())]
+        return [rid for vr in listed_vrs(tag) for rid in contents.get(vr, ())]
     return list(contents.get(tag, ()))
 
 
 def _excepts(rule: PlanRule, tag: int) -> bool:
     """Whether the rule's `except` takes this top-level attribute out of it."""
     return rule.excepts is not None and any(
-        excluded(rule.excepts, ((tag, None, None),), vr) for vr in _vrs_of(tag) or ["UN"])
+        excluded(rule.excepts, ((tag, None, None),), vr) for vr in listed_vrs(tag) or ("UN",))
 
 
 def check(ctx: LintContext) -> Iterable[Diagnostic]:

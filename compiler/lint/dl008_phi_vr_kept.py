@@ -22,9 +22,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from deidc.compiler.names import vrs_of_tag
 from deidc.compiler.plan import KeepAction, Specificity
 from deidc.diagnostics import Diagnostic
+from deidc.dicom import dictionary_vrs
 
 from . import table_e1_1
 
@@ -39,7 +39,7 @@ SHOWN = 5
 def check(ctx: LintContext) -> Iterable[Diagnostic]:
     hits = defaultdict(list)
     for row in table_e1_1():
-        if row.basic == "K" or not vrs_of_tag(row.tag) & PHI_VRS:
+        if row.basic == "K" or not dictionary_vrs(row.tag) & PHI_VRS:
             continue
         rule = ctx.decide(row.tag)
         if (rule is not None and rule.specificity != Specificity.DEFAULT

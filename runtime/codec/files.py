@@ -24,6 +24,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
+from deidc.dicom import elements_of
 from deidc.runtime.audit import summarise_error
 from deidc.runtime.codec import integrity
 from deidc.runtime.codec.rawread import NotForFastEngine, SourceFile, read_file
@@ -132,7 +133,7 @@ def _settle_encoding(ds: Dataset) -> None:
     written with the VRs missing: resolve every element's VR from the dictionary first."""
     if ds.file_meta.TransferSyntaxUID.is_implicit_VR:
         return
-    if any(getattr(elem, "is_raw", False) and elem.VR is None for elem in ds._dict.values()):
+    if any(getattr(elem, "is_raw", False) and elem.VR is None for elem in elements_of(ds).values()):
         for _ in ds.iterall():
             pass
 

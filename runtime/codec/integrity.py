@@ -28,6 +28,7 @@ from pathlib import Path
 
 from pydicom.uid import UID
 
+from deidc.dicom import format_tag
 from deidc.runtime import limits
 from deidc.runtime.codec.integrity_pixels import IMAGE_TAGS, check_encapsulation, check_pixels
 from deidc.runtime.codec.integrity_walk import NO_TAGS, Malformed, cut_value, found_implicit, walk
@@ -147,7 +148,8 @@ def _file_meta(data, pos: int, output: bool) -> tuple[str, bool, int]:
         group, number, length, vr, value_at = _flat_header(data, pos, implicit, "file meta")
         end = value_at + length
         if length == UNDEFINED:
-            raise Malformed(f"malformed: file meta element (0002,{number:04X}) of undefined length at byte {pos}")
+            raise Malformed(f"malformed: file meta element {format_tag(group << 16 | number)} of undefined length "
+                            f"at byte {pos}")
         if end > size:
             raise cut_value(data, pos, group, number, value_at, length)
         if number == 0x0010:
@@ -166,7 +168,8 @@ def _command_group(data, pos: int) -> int:
     if pos + 8 <= len(data) and data[pos:pos + 2] == b"\x00\x00":
         if not any(data[pos:]):
             return len(data)
-        raise Malformed(f"malformed: a command element (0000,{unpack_tag(data, pos)[1]:04X}) at byte {pos}: a "
+        group, number = unpack_tag(data, pos)
+        raise Malformed(f"malformed: a command element {format_tag(group << 16 | number)} at byte {pos}: a "
                         "DIMSE message, not a stored instance")
     return pos
 
@@ -179,7 +182,7 @@ def _flat_header(data, pos: int, implicit: bool, where: str) -> tuple[int, int, 
     group, number, vr_bytes, length = unpack_explicit(data, pos)
     vr, long = VR_NAMES.get(vr_bytes, (None, False))
     if vr is None:
-        raise Malformed(f"malformed: {where} element ({group:04X},{number:04X}) at byte {pos} has an "
+        raise Malformed(f"malformed: {where} element {format_tag(group << 16 | number)} at byte {pos} has an "
                         f"invalid VR {bytes(vr_bytes)!r}")
     if not long:
         return group, number, length, vr, pos + 8

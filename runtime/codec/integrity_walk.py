@@ -22,8 +22,7 @@ import re
 from struct import Struct
 from typing import Any
 
-from pydicom.datadict import DicomDictionary
-
+from deidc.dicom import RESTRICTED_TEXT_VRS, format_tag, listed_vr, tags_with_vr
 from deidc.runtime import limits
 from deidc.runtime.codec.rawread import (
     IMPLICIT_SEQUENCES,
@@ -53,10 +52,10 @@ _SEQUENCE_VRS = frozenset({b"SQ", b"UN"})  # explicit VRs that may open a sequen
 # VRs whose values are characters of the default repertoire, without control characters (PS3.5
 # 6.2): a byte outside it (trailing NUL padding aside) means the value is not what its length
 # says — most often a wrong length that swallowed the header of the next element, which a reader
-# would then release inside a kept attribute.
-_CHARACTER_VRS = frozenset({"AS", "CS", "DA", "DS", "DT", "IS", "TM", "UI"})
-_CHARACTER_VR_BYTES = frozenset(vr.encode() for vr in _CHARACTER_VRS)
-_CHARACTER_TAGS = frozenset(tag for tag, entry in DicomDictionary.items() if entry[0] in _CHARACTER_VRS)
+# would then release inside a kept attribute. Implicit VR: the dictionary's tags of these VRs,
+# tag → VR (no dictionary entry is ambiguous between one of them and another VR).
+_CHARACTER_VR_BYTES = frozenset(vr.encode() for vr in RESTRICTED_TEXT_VRS)
+_CHARACTER_TAGS = {tag: vr for vr in sorted(RESTRICTED_TEXT_VRS) for tag in tags_with_vr(vr)}
 _NOT_CHARACTERS = re.compile(rb"[^\x00\x20-\x7e]|\x00+[^\x00]")
 
 
@@ -138,7 +137,7 @@ def _implicit_elements(data, pos: int, frame: list, stack: list, found: dict, wa
         if after > limit:
             raise cut_value(data, pos, group, number, start, length, limit)
         if tag in character_tags and not_characters(data, start, after):
-            raise _not_characters(pos, group, number, DicomDictionary[tag][0])
+            raise _not_characters(pos, group, number, character_tags[tag])
         if tag in wanted_here:
             found[tag] = (None, bytes(data[start:after]))
         elif tag == pixel_data and top:
@@ -171,7 +170,7 @@ def _explicit_elements(data, pos: int, frame: list, stack: list, found: dict, wa
             if top and not tag and not any(data[pos:size]):
                 pos = size  # zero padding after the data set: pydicom reads it as nothing
                 break
-            raise Malformed(f"malformed: element ({group:04X},{number:04X}) at byte {pos} has an "
+            raise Malformed(f"malformed: element {format_tag(tag)} at byte {pos} has an "
                             f"invalid VR {bytes(vr_bytes)!r}")
         if group <= 2 and top:
             _misplaced_group(data, pos, group, number)
@@ -220,7 +219,7 @@ def _next_item(data, pos: int, frame: list, stack: list, little: bool, tag_lengt
         stack.pop()
         return pos + 8, True
     if tag != ITEM:
-        raise Malformed(f"malformed: {_owner(frame)} holds ({group:04X},{number:04X}) at byte {pos} "
+        raise Malformed(f"malformed: {_owner(frame)} holds {format_tag(tag)} at byte {pos} "
                         "where an item or the sequence delimiter belongs")
     item_start = pos + 8
     item_implicit = frame[3] or found_implicit(data, item_start, little, False)
@@ -251,7 +250,7 @@ def _fragments(data, pos: int, frame: list, stack: list, tag_length) -> int:
             return pos + 8
         if tag != ITEM or length == UNDEFINED:
             raise Malformed(f"malformed: {_owner(frame)} is encapsulated but has no sequence delimiter: "
-                            f"({group:04X},{number:04X}) at byte {pos} where a fragment or the delimiter belongs")
+                            f"{format_tag(tag)} at byte {pos} where a fragment or the delimiter belongs")
         if pos + 8 + length > limit:
             raise Malformed(f"truncated: the file ends inside a fragment of {_owner(frame)} at byte {pos}: "
                             f"{length} bytes declared, {size - pos - 8} remain" if limit == size else
@@ -266,8 +265,8 @@ def _misplaced_group(data, pos: int, group: int, number: int) -> None:
         return
     if group == 0 and not any(data[pos:]):
         return
-    raise Malformed(f"malformed: a {'file meta' if group == 2 else 'command'} element ({group:04X},{number:04X}) "
-                    f"in the data set at byte {pos}")
+    what = "file meta" if group == 2 else "command"
+    raise Malformed(f"malformed: a {what} element {format_tag(group << 16 | number)} in the data set at byte {pos}")
 
 
 def _item_delimiter(data, pos: int, group: int, number: int, length: int, in_undefined_item: bool) -> int:
@@ -277,7 +276,7 @@ def _item_delimiter(data, pos: int, group: int, number: int, length: int, in_und
         if length:
             raise Malformed(f"malformed: item delimiter with length {length} at byte {pos}")
         return pos + 8
-    raise Malformed(f"malformed: an item tag ({group:04X},{number:04X}) at byte {pos} where an element belongs")
+    raise Malformed(f"malformed: an item tag {format_tag(group << 16 | number)} at byte {pos} where an element belongs")
 
 
 def _open(data, stack: list, tag: int, vr: str | None, length: int, pos: int, start: int, limit: int,
@@ -292,7 +291,7 @@ def _open(data, stack: list, tag: int, vr: str | None, length: int, pos: int, st
     elif vr is None or vr == "UN":  # implicit VR, or UN: the dictionary decides, as pydicom's reader does
         if tag in IMPLICIT_SEQUENCES:
             sequence = undefined or vr is None or length < 0xFFFF
-        elif undefined and tag not in DicomDictionary:
+        elif undefined and listed_vr(tag) is None:
             sequence = start + 4 <= size and unpack_tag(data, start) == (0xFFFE, 0xE000)
         else:
             sequence = False
@@ -301,7 +300,7 @@ def _open(data, stack: list, tag: int, vr: str | None, length: int, pos: int, st
     if not sequence and not undefined:
         return None
     if not sequence and tag != PIXEL_DATA:
-        raise Malformed(f"malformed: ({tag >> 16:04X},{tag & 0xFFFF:04X}) at byte {pos} has an undefined length, "
+        raise Malformed(f"malformed: {format_tag(tag)} at byte {pos} has an undefined length, "
                         "which only sequences and encapsulated pixel data may have")
     owner = [_SEQUENCE if sequence else _FRAGMENTS, None, limit, implicit, tag, pos]
     if not undefined:
@@ -317,7 +316,7 @@ def _owner(frame: list) -> str:
     tag = frame[4]
     if tag is None:
         return "the data set"
-    name = f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+    name = format_tag(tag)
     return name if frame[0] == _DATASET else f"{name} at byte {frame[5]}"
 
 
@@ -342,15 +341,14 @@ def _cut_item(pos: int, limit: int, size: int, frame: list) -> Malformed:
 
 def cut_value(data, pos: int, group: int, number: int, start: int, length: int, limit: int | None = None) -> Malformed:
     """The refusal of a value that runs past the end of the file (or, with a smaller limit, of its item)."""
-    size = len(data)
+    size, name = len(data), format_tag(group << 16 | number)
     if limit is None or limit == size:
-        return Malformed(f"truncated: the file ends inside the value of ({group:04X},{number:04X}) at byte {pos}: "
+        return Malformed(f"truncated: the file ends inside the value of {name} at byte {pos}: "
                          f"{length} bytes declared, {max(size - start, 0)} remain")
-    return Malformed(f"malformed: the value of ({group:04X},{number:04X}) at byte {pos} runs past the end of "
-                     f"its item (byte {limit})")
+    return Malformed(f"malformed: the value of {name} at byte {pos} runs past the end of its item (byte {limit})")
 
 
 def _not_characters(pos: int, group: int, number: int, vr: str) -> Malformed:
-    return Malformed(f"malformed: element ({group:04X},{number:04X}) at byte {pos} is {vr}, but its value holds "
-                     f"bytes no {vr} value can (control or non-ASCII characters): its length is probably wrong "
+    return Malformed(f"malformed: element {format_tag(group << 16 | number)} at byte {pos} is {vr}, but its value "
+                     f"holds bytes no {vr} value can (control or non-ASCII characters): its length is probably wrong "
                      "and swallowed the next element")

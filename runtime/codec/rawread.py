@@ -21,7 +21,6 @@ from pathlib import Path
 from struct import Struct
 
 from pydicom.charset import convert_encodings, default_encoding
-from pydicom.datadict import DicomDictionary, dictionary_VR
 from pydicom.dataelem import DataElement, RawDataElement, convert_raw_data_element, empty_value_for_VR
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
@@ -29,6 +28,7 @@ from pydicom.tag import BaseTag
 from pydicom.uid import UID
 from pydicom.values import convert_string
 
+from deidc.dicom import LONG_VRS, VRS, dictionary_vr, elements_of, format_tag, tags_with_vr
 from deidc.runtime import limits
 from deidc.runtime.limits import LimitExceeded
 
@@ -36,19 +36,15 @@ UNDEFINED = 0xFFFFFFFF
 ITEM, ITEM_END, SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
 SEQUENCE_END_BYTES = b"\xfe\xff\xdd\xe0"
 PIXEL_DATA = 0x7FE00010
-# VRs with a 2-byte reserved field and a 4-byte length in explicit VR (PS3.5 7.1.2)
-LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
-KNOWN_VRS = LONG_VRS | frozenset({"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO", "LT",
-                                  "PN", "SH", "SL", "SS", "ST", "SV", "TM", "UI", "UL", "US", "UV"})
 IMPLICIT_LE, EXPLICIT_LE = "1.2.840.10008.1.2", "1.2.840.10008.1.2.1"
 # Syntaxes only the reference engine reads; the fast one takes implicit and explicit VR little
 # endian and every encapsulated syntax (their datasets are explicit VR little endian).
 REFERENCE_ONLY = {"1.2.840.10008.1.2.2": "explicit VR big endian",
                   "1.2.840.10008.1.2.1.99": "deflated explicit VR little endian"}
 
-VR_NAMES = {vr.encode(): (vr, vr in LONG_VRS) for vr in KNOWN_VRS}  # VR bytes → (VR, 4-byte length)
+VR_NAMES = {vr.encode(): (vr, vr in LONG_VRS) for vr in VRS}  # VR bytes → (VR, 4-byte length)
 # Standard attributes whose dictionary VR is SQ: in implicit VR only the dictionary says so.
-IMPLICIT_SEQUENCES = frozenset(tag for tag, entry in DicomDictionary.items() if entry[0] == "SQ")
+IMPLICIT_SEQUENCES = tags_with_vr("SQ")
 _EMPTY: dict = {}
 
 unpack_tag = Struct("<HH").unpack_from
@@ -118,13 +114,13 @@ def read_file(path: Path, first: int = 1 << 16) -> SourceFile:
     elem, pos, end = pixels
     source.path, source.size = path, stat.st_size
     ds = source.dataset
-    ds._dict[elem.tag] = elem
+    elements_of(ds)[elem.tag] = elem
     source.spans[id(elem)] = (elem, pos, end)
     if source.tail:
         tail, after, _ = _Reader(source, source.tail, end).elements(0, len(source.tail), ds._character_set, top=True)
         if after != len(source.tail) or min(tail, default=PIXEL_DATA + 1) <= PIXEL_DATA:
             raise NotForFastEngine("odd elements after the pixel data")
-        ds._dict.update(tail)
+        elements_of(ds).update(tail)
     # what pydicom's deferred read needs to fetch the pixel data if a rule asks for it
     ds.filename, ds.buffer, ds.fileobj_type, ds.timestamp = str(path), None, open, stat.st_mtime
     return source
@@ -226,7 +222,7 @@ def _read_meta(data: bytes) -> tuple[FileMetaDataset, int]:
         if group != 2:
             break
         vr_text = vr.decode("latin-1")
-        if vr_text not in KNOWN_VRS:
+        if vr_text not in VRS:
             raise NotForFastEngine("file meta element without a valid VR")
         start = pos + 8
         if vr_text in LONG_VRS:
@@ -302,7 +298,7 @@ class _Reader:
                     raise NotForFastEngine("item delimiter with a length")
                 return out, pos + 8, encoding
             if tag <= last or (top and group == 2) or group == 0xFFFE:
-                raise NotForFastEngine(f"element ({group:04X},{number:04X}) out of order")
+                raise NotForFastEngine(f"element {format_tag(tag)} out of order")
             if stop is not None and tag >= stop:
                 return out, pos, encoding
             last = tag
@@ -320,7 +316,7 @@ class _Reader:
             else:
                 after = start + length
                 if after > size:
-                    raise Truncated(f"truncated value of ({group:04X},{number:04X})")
+                    raise Truncated(f"truncated value of {format_tag(tag)}")
                 value = data[start:after] if length else _empty(vr)
                 elem = new_raw(RawDataElement, (BaseTag(tag), vr, length, value, start + base, implicit, True, True, False))
             spans[id(elem)] = (elem, pos + base, after + base)
@@ -341,11 +337,11 @@ class _Reader:
                 return DataElement(btag, "SQ", Sequence(items), start + self.base, is_undefined_length=True), after
             stop = data.find(SEQUENCE_END_BYTES, start)
             if stop < 0 or stop + 8 > len(data) or unpack_ul(data, stop + 4)[0] != 0:
-                raise Truncated(f"undefined length ({tag >> 16:04X},{tag & 0xFFFF:04X}) without delimiter")
+                raise Truncated(f"undefined length {format_tag(tag)} without delimiter")
             return RawDataElement(btag, vr, length, data[start:stop], start + self.base, self.implicit, True), stop + 8
         end = start + length
         if end > len(data):
-            raise Truncated(f"truncated value of ({tag >> 16:04X},{tag & 0xFFFF:04X})")
+            raise Truncated(f"truncated value of {format_tag(tag)}")
         if length and self._is_sequence(vr, tag, start, undefined=False):
             items, _ = self._items(start, end, encoding)
             seq = Sequence(items)
@@ -359,10 +355,10 @@ class _Reader:
         dictionary, or for an unknown tag of undefined length, by an item tag coming next."""
         if vr is not None:
             return vr == "SQ" or (undefined and vr == "UN")
-        try:
-            return dictionary_VR(tag) == "SQ"
-        except KeyError:
-            return undefined and start + 4 <= len(self.data) and unpack_tag(self.data, start) == (0xFFFE, 0xE000)
+        known = dictionary_vr(tag)
+        if known is not None:
+            return known == "SQ"
+        return undefined and start + 4 <= len(self.data) and unpack_tag(self.data, start) == (0xFFFE, 0xE000)
 
     def _items(self, pos: int, end: int | None, encoding) -> tuple[list[Dataset], int]:
         if self.depth >= self.max_depth:

@@ -12,8 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple
 
-from pydicom.datadict import DicomDictionary
-
+from deidc.dicom import listed_vr
 from deidc.runtime import limits
 from deidc.runtime.codec.rawread import (
     EXPLICIT_LE,
@@ -145,7 +144,7 @@ class _Scan:
             return True
         if length != UNDEFINED:
             return False
-        if tag in DicomDictionary:
+        if listed_vr(tag) is not None:
             raise NotForFastEngine("an undefined length outside a sequence")
         return start + 4 <= len(self.data) and unpack_tag(self.data, start) == (0xFFFE, 0xE000)
 
@@ -166,7 +165,7 @@ class _Scan:
 
 
 def _dictionary_vr(tag: int) -> str:
-    try:
-        return DicomDictionary[tag][0]
-    except KeyError:
-        raise NotForFastEngine("a private collected element in implicit VR") from None
+    vr = listed_vr(tag)
+    if vr is None:
+        raise NotForFastEngine("a private collected element in implicit VR")
+    return vr

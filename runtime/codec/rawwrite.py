@@ -30,7 +30,8 @@ from pydicom.filewriter import _LUT_DESCRIPTOR_TAGS, write_data_element, write_f
 from pydicom.multival import MultiValue
 from pydicom.uid import UID
 
-from deidc.runtime.codec.rawread import ITEM, ITEM_END, LONG_VRS, SEQUENCE_END, UNDEFINED, SourceFile
+from deidc.dicom import LONG_VRS, elements_of
+from deidc.runtime.codec.rawread import ITEM, ITEM_END, SEQUENCE_END, UNDEFINED, SourceFile
 
 _tag_len = Struct("<HHL").pack
 _explicit_sq = Struct("<HH2sHL").pack
@@ -60,7 +61,7 @@ def _meta_bytes(meta: FileMetaDataset) -> bytes:
     """What write_file_meta_info(enforce_standard=True) writes: every element as it is, behind
     a group length counting them; pydicom's own function for anything but plain elements."""
     pieces = []
-    for tag, elem in sorted(meta._dict.items(), key=_tag_order):
+    for tag, elem in sorted(elements_of(meta).items(), key=_tag_order):
         piece = None if tag == 0x00020000 else _plain_element(elem, False)
         if piece is None and tag != 0x00020000:
             buf = DicomBytesIO()
@@ -143,7 +144,7 @@ class _DatasetEncoder:
         plain_text = encodings in PLAIN_ENCODINGS
         pieces, total, spans = [], 0, self.spans
         run_start = run_end = -1  # input bytes of consecutive untouched elements, copied as one piece
-        for tag, elem in sorted(ds._dict.items(), key=_tag_order):
+        for tag, elem in sorted(elements_of(ds).items(), key=_tag_order):
             if tag & 0xFFFF == 0 and tag >> 16 > 6:
                 continue  # retired group lengths are never written
             span = spans.get(id(elem))
@@ -183,7 +184,7 @@ class _DatasetEncoder:
         ambiguous VRs."""
         if ds.original_encoding == (self.implicit, True) and ds.original_character_set == ds._character_set:
             return True
-        return not any(getattr(elem, "is_raw", False) or " or " in (elem.VR or "") for elem in ds._dict.values())
+        return not any(getattr(elem, "is_raw", False) or " or " in (elem.VR or "") for elem in elements_of(ds).values())
 
     def _piece(self, start: int, end: int):
         """Input bytes [start, end): from memory, or a range of the file (the pixel data left
@@ -239,7 +240,6 @@ STRING_PADDING = {"AE": b" ", "AS": b" ", "CS": b" ", "DA": b" ", "DT": b" ", "T
 NUMBER_FORMATS = {vr: Struct("<" + code) for vr, code in
                   (("US", "H"), ("SS", "h"), ("UL", "L"), ("SL", "l"), ("FL", "f"), ("FD", "d"),
                    ("SV", "q"), ("UV", "Q"))}
-LONG_LENGTH = LONG_VRS  # PS3.5 7.1.2: a 4-byte length after 2 reserved bytes
 _explicit_short = Struct("<HH2sH").pack
 _explicit_long = Struct("<HH2sHL").pack
 
@@ -251,7 +251,7 @@ def _plain_element(elem, implicit: bool) -> bytes | None:
     vr, value = elem.VR, elem.value
     if getattr(elem, "is_raw", False):  # a raw element made after reading: written verbatim
         if elem.length == UNDEFINED or not isinstance(value, bytes) or (vr is None and not implicit) or (
-                not implicit and vr not in LONG_LENGTH and len(value) > 0xFFFF):
+                not implicit and vr not in LONG_VRS and len(value) > 0xFFFF):
             return None
         return _header(elem.tag, vr, len(value), implicit) + value
     if vr == "SQ" or elem.is_undefined_length or elem.tag == 0x7FE00010 or " or " in vr:
@@ -283,7 +283,7 @@ def _plain_element(elem, implicit: bool) -> bytes | None:
         raw = value.encode("ascii")
         if len(raw) % 2:
             raw += padding
-    if len(raw) > 0xFFFF and not implicit and vr not in LONG_LENGTH:
+    if len(raw) > 0xFFFF and not implicit and vr not in LONG_VRS:
         return None  # pydicom writes it as UN, with a warning
     return _header(elem.tag, vr, len(raw), implicit) + raw
 
@@ -291,6 +291,6 @@ def _plain_element(elem, implicit: bool) -> bytes | None:
 def _header(tag: int, vr: str, length: int, implicit: bool) -> bytes:
     if implicit:
         return _tag_len(tag >> 16, tag & 0xFFFF, length)
-    if vr in LONG_LENGTH:
+    if vr in LONG_VRS:
         return _explicit_long(tag >> 16, tag & 0xFFFF, vr.encode(), 0, length)
     return _explicit_short(tag >> 16, tag & 0xFFFF, vr.encode(), length)

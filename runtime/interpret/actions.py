@@ -34,15 +34,13 @@ from deidc.compiler.plan import (
     ReplaceAction,
     ShiftAction,
 )
+from deidc.dicom import BYTE_VRS, FLOAT_VRS, INT_VRS, NUMBER_VRS, elements_of
 from deidc.runtime.interpret import pseudonyms
 from deidc.runtime.interpret.dates import DateFormatError, shift_value
 from deidc.runtime.text.element_text import element_texts, set_texts
 
 MAX_LENGTH = {"AE": 16, "AS": 4, "CS": 16, "DA": 8, "DS": 16, "IS": 12, "LO": 64, "PN": 64,
               "SH": 16, "ST": 1024, "TM": 16, "UI": 64}
-INT_VRS = frozenset({"IS", "SL", "SS", "SV", "UL", "US", "UV"})
-FLOAT_VRS = frozenset({"FD", "FL"})
-BYTE_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN"})
 
 
 class QuarantineFile(Exception):
@@ -105,10 +103,10 @@ def do_remove(ctx, ds, tag, vr, action) -> bool:
 
 
 def do_empty(ctx, ds, tag, vr, action) -> bool:
-    elem = ds._dict[tag]  # not converted: an emptied value need not be decoded first
+    elem = elements_of(ds)[tag]  # not converted: an emptied value need not be decoded first
     if (elem.length == 0) if isinstance(elem, RawDataElement) else elem.is_empty:
         return False
-    ds._dict[tag] = DataElement(tag, vr, _empty_value(vr))
+    elements_of(ds)[tag] = DataElement(tag, vr, _empty_value(vr))
     return True
 
 
@@ -185,7 +183,6 @@ def do_lookup(ctx, ds, tag, vr, action: LookupAction) -> bool:
     return HANDLERS[type(action.fallback)](ctx, ds, tag, vr, action.fallback) or True
 
 
-NUMERIC_VRS = INT_VRS | FLOAT_VRS | {"DS"}
 TEXT_DATE_VRS = frozenset({"LO", "SH", "ST", "LT", "UT", "UC", "CS"})
 
 
@@ -201,7 +198,7 @@ def do_shift(ctx, ds, tag, vr, action: ShiftAction) -> bool:
         return False  # counted when the batch's dates are shifted, after the walk
     if vr in ("DT", "TM"):
         shift = lambda v: shift_value(vr, v, seconds)  # noqa: E731
-    elif vr in NUMERIC_VRS:  # a date kept as seconds since the epoch
+    elif vr in NUMBER_VRS:  # a date kept as seconds since the epoch
         elem = ds[tag]
         values = list(elem.value) if isinstance(elem.value, (MultiValue, list)) else [elem.value]
         if any(v is None for v in values):

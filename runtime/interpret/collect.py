@@ -13,6 +13,7 @@ from __future__ import annotations
 from pydicom.dataset import Dataset
 
 from deidc.compiler.dispatch import Level
+from deidc.dicom import elements_of
 from deidc.runtime.interpret.visit import OriginalValuesVisitor
 from deidc.runtime.text.element_text import plain_codec, raw_texts, texts_of
 
@@ -34,7 +35,7 @@ class _Collector(OriginalValuesVisitor):
         self._codecs: dict[int, tuple[Dataset, str | None]] = {}  # id(dataset) -> (dataset, its plain codec)
 
     def read_value(self, ds: Dataset, ancestry: tuple[Level, ...], tag: int) -> None:
-        raw = ds._dict[tag]  # type: ignore[index]  # a BaseTag is an int: the int finds it, without a BaseTag built
+        raw = elements_of(ds)[tag]
         known = self._codecs.get(id(ds))
         if known is None:  # on the dataset's first read, before a read converts its character set
             known = self._codecs[id(ds)] = (ds, plain_codec(ds))

@@ -17,6 +17,7 @@ from pydicom.filewriter import write_dataset
 from pydicom.tag import BaseTag
 
 from deidc.compiler.plan import Markers
+from deidc.dicom import LONG_VRS, elements_of
 
 LONGITUDINAL_MODIFIED = 0x00280303
 
@@ -28,7 +29,7 @@ def add_markers(ds: Dataset, markers: Markers) -> None:
         _add_built(ds, markers)
         return
     for elem in _encoded(markers, implicit):
-        ds._dict[elem.tag] = elem
+        elements_of(ds)[elem.tag] = elem
 
 
 def mark_dates_modified(ds: Dataset) -> None:
@@ -37,7 +38,7 @@ def mark_dates_modified(ds: Dataset) -> None:
     if little is not True or implicit is None:
         ds.LongitudinalTemporalInformationModified = "MODIFIED"
         return
-    ds._dict[BaseTag(LONGITUDINAL_MODIFIED)] = RawDataElement(
+    elements_of(ds)[BaseTag(LONGITUDINAL_MODIFIED)] = RawDataElement(
         BaseTag(LONGITUDINAL_MODIFIED), None if implicit else "CS", 8, b"MODIFIED", 0, bool(implicit), True)
 
 
@@ -71,7 +72,7 @@ def _encoded(markers: Markers, implicit: bool) -> tuple[RawDataElement, ...]:
         fp.is_implicit_VR, fp.is_little_endian = implicit, True
         write_dataset(fp, holder)
         encoded = fp.getvalue()
-        header = 8 if implicit or elem.VR not in ("OB", "OW", "SQ", "UN", "UT", "UC", "UR") else 12
+        header = 12 if not implicit and elem.VR in LONG_VRS else 8
         value = encoded[header:]
         out.append(RawDataElement(BaseTag(elem.tag), None if implicit else elem.VR, len(value), value,
                                   0, implicit, True))

@@ -31,33 +31,31 @@ from __future__ import annotations
 
 from collections.abc import Container
 
-from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
 from deidc.compiler.dispatch import Dispatcher, Level
 from deidc.compiler.file_meta import FILE_META_OWNED
 from deidc.compiler.plan import CleanAction, KeepAction, PlanRule
+from deidc.dicom import FREE_TEXT_VRS, dictionary_vr, elements_of
 from deidc.runtime.codec.rawread import IMPLICIT_SEQUENCES, UNDEFINED
-
-FREE_TEXT_VRS = frozenset({"LO", "LT", "SH", "ST", "UT", "UC", "PN"})
 
 
 def vr_of(ds: Dataset, tag: int) -> str:
     """The element's VR, read from the raw element without converting it when it says."""
-    raw = ds._dict[tag]  # type: ignore[index]  # a BaseTag is an int: the int finds it, without a BaseTag built
+    raw = elements_of(ds)[tag]
     if raw.VR is not None:
         return raw.VR
-    try:
-        return dictionary_VR(tag).split(" or ")[0]
-    except KeyError:
+    vr = dictionary_vr(tag)
+    if vr is None:
         return ds[tag].VR  # private or unknown in implicit VR: let pydicom decide (SQ or UN)
+    return vr
 
 
 def creator_of(ds: Dataset, group: int, block: int) -> str | None:
     """The private creator of block (group, 0x10-0xFF) of `ds`, upper-case; None when it has none."""
-    raw = ds._dict.get((group << 16) | block)  # type: ignore[call-overload]  # an int key, as in vr_of
-    if getattr(raw, "is_raw", False) and isinstance(raw.value, bytes) and raw.value.isascii() \
+    raw = elements_of(ds).get((group << 16) | block)
+    if raw is not None and getattr(raw, "is_raw", False) and isinstance(raw.value, bytes) and raw.value.isascii() \
             and b"\\" not in raw.value:  # plain ASCII: read it without converting the element
         return raw.value.decode("ascii").strip(" \x00").upper()
     elem = ds.get((group << 16) | block)
@@ -112,7 +110,7 @@ class ElementVisitor:
 
     def visit_meta(self, meta: Dataset) -> None:
         decide, vr_of_, conditions, context = self.decide, self.vr_of, self.conditions, self.context_of(())
-        for tag in list(meta._dict):
+        for tag in list(elements_of(meta)):
             if tag in FILE_META_OWNED:
                 self.owned_meta(meta, tag)
                 continue
@@ -125,7 +123,7 @@ class ElementVisitor:
         live_blocks: set[int] = set()
         decide, vr_of_, element = self.decide, self.vr_of, self.element
         conditions, context = self.conditions, self.context_of(ancestry)
-        elements = ds._dict
+        elements = elements_of(ds)
         for tag in list(elements):
             group, number = tag >> 16, tag & 0xFFFF
             if number == 0:
@@ -170,7 +168,7 @@ class ElementVisitor:
             return
         for index, item in enumerate(value):
             level = ancestry + ((tag, None, index),)
-            for inner in list(item._dict):
+            for inner in list(elements_of(item)):
                 vr = self.vr_of(item, inner)
                 if vr == "SQ":
                     self._clean_items(item, inner, rule, level)
@@ -181,7 +179,7 @@ class ElementVisitor:
 def vr_before_rules(ds: Dataset, tag: int) -> str | None:
     """The raw element's VR, with implicit VR sequences told as the fast engine's reader tells
     them (by the data dictionary, or by their undefined length): nothing is converted."""
-    raw = ds._dict[tag]  # type: ignore[index]  # an int key, as in vr_of
+    raw = elements_of(ds)[tag]
     if raw.VR is None and (tag in IMPLICIT_SEQUENCES or getattr(raw, "length", 0) == UNDEFINED):
         return "SQ"
     return raw.VR
@@ -207,7 +205,7 @@ class OriginalValuesVisitor(ElementVisitor):
 
     def visit(self, ds: Dataset, ancestry: tuple[Level, ...]) -> None:
         read, read_value = self.read, self.read_value
-        for tag in list(ds._dict):
+        for tag in list(elements_of(ds)):
             if tag in read:
                 read_value(ds, ancestry, tag)
             elif vr_before_rules(ds, tag) == "SQ":

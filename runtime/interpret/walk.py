@@ -23,6 +23,7 @@ from pydicom.dataset import Dataset
 
 from deidc.compiler.dispatch import Dispatcher, Level
 from deidc.compiler.plan import CleanAction, KeepAction, Plan, PlanRule, RemoveAction, Specificity
+from deidc.dicom import elements_of, format_tag
 from deidc.runtime.audit import Change
 from deidc.runtime.interpret.actions import ACTION_NAMES, FileContext, QuarantineFile, apply_action
 from deidc.runtime.interpret.collect import collected_values
@@ -78,14 +79,14 @@ class FileWork:
 def format_path(ancestry: tuple[Level, ...], tag: int) -> str:
     if not ancestry:
         return _tag_text(tag)
-    parts = [f"({t >> 16:04x},{t & 0xFFFF:04x})[{i}]" for t, _, i in ancestry]
+    parts = [f"{_tag_text(t)}[{i}]" for t, _, i in ancestry]
     parts.append(_tag_text(tag))
     return "/".join(parts)
 
 
 @lru_cache(maxsize=8192)
 def _tag_text(tag: int) -> str:
-    return f"({tag >> 16:04x},{tag & 0xFFFF:04x})"
+    return format_tag(tag, lower=True)
 
 
 def _text(ds: Dataset, tag: int) -> str:
@@ -243,7 +244,7 @@ class DatasetDeidentifier:
             if target_ds[tag].value != new_value:
                 target_ds[tag].value = new_value
                 changes.append(Change(path, "replace-from", origin,
-                                      f"copied from ({source >> 16:04x},{source & 0xFFFF:04x})"))
+                                      f"copied from {format_tag(source, lower=True)}"))
 
 
 _DEFAULT = Specificity.DEFAULT  # (read once: an enum member costs a look-up per element)
@@ -262,14 +263,14 @@ class _FileWalk(ElementVisitor):
             return
         kind = type(rule.action)
         if kind is RemoveAction:
-            del meta._dict[tag]  # type: ignore[arg-type]  # a BaseTag is an int: the int finds it, without a BaseTag built
+            del elements_of(meta)[tag]
             self.changes.append(Change(_tag_text(tag), "remove", self.origins[rule.id]))
         elif kind is not KeepAction:
             self._apply(meta, tag, vr, rule, ())
 
     def group_length(self, ds: Dataset, ancestry: tuple[Level, ...], tag: int) -> None:
         # group lengths go stale once values change
-        del ds._dict[tag]  # type: ignore[arg-type]  # a BaseTag is an int: the int finds it, without a BaseTag built
+        del elements_of(ds)[tag]
 
     def element(self, ds: Dataset, ancestry: tuple[Level, ...], tag: int, vr: str, creator: str | None,
                 rule: PlanRule | None) -> None:
@@ -281,7 +282,7 @@ class _FileWalk(ElementVisitor):
             self.ctx.unknown_private += 1
         kind = type(rule.action)
         if kind is RemoveAction:  # the most frequent change: no handler needed
-            del ds._dict[tag]  # type: ignore[arg-type]  # a BaseTag is an int: the int finds it, without a BaseTag built
+            del elements_of(ds)[tag]
             self.changes.append(Change(format_path(ancestry, tag), "remove", self.origins[rule.id]))
         elif kind is not KeepAction and not (kind is CleanAction and vr == "SQ"):  # a cleaned sequence: its items
             self._apply(ds, tag, vr, rule, ancestry)
@@ -293,7 +294,7 @@ class _FileWalk(ElementVisitor):
 
     def dead_creator(self, ds: Dataset, ancestry: tuple[Level, ...], tag: int) -> None:
         # a private creator is kept while its block still holds data
-        del ds._dict[tag]  # type: ignore[arg-type]  # a BaseTag is an int: the int finds it, without a BaseTag built
+        del elements_of(ds)[tag]
 
     def _apply(self, ds: Dataset, tag: int, vr: str, rule: PlanRule, ancestry: tuple[Level, ...]) -> None:
         ctx = self.ctx

@@ -9,11 +9,12 @@ goes through pydicom, as before. Both engines use these, so their outputs stay i
 """
 from __future__ import annotations
 
-from pydicom.datadict import DicomDictionary
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.tag import BaseTag
+
+from deidc.dicom import NUMERIC_TEXT_VRS, SINGLE_VALUE_TEXT_VRS, TEXT_VRS, elements_of, listed_vr
 
 
 def components(value) -> list[str]:
@@ -29,21 +30,22 @@ def components(value) -> list[str]:
 PLAIN_CHARSETS = {b"": "iso8859", b"ISO_IR 6": "iso8859", b"ISO_IR 100": "latin_1", b"ISO_IR 192": "utf_8"}
 _CHARSET = BaseTag(0x00080005)  # SpecificCharacterSet
 PLAIN_CODECS = {"iso8859": "latin-1", "latin_1": "latin-1", "utf_8": "utf-8", "UTF8": "utf-8"}
-# (DS and IS are left to pydicom: their converted strings keep the original spacing)
-MULTI_VALUED_TEXT = frozenset({"AE", "AS", "CS", "DA", "DT", "LO", "PN", "SH", "TM", "UI", "UC"})
-SINGLE_TEXT = frozenset({"LT", "ST", "UT", "UR"})
+# The text read and written here, besides the single values of SINGLE_VALUE_TEXT_VRS: values
+# separated by backslashes. (DS and IS are left to pydicom: their converted strings keep the
+# original spacing.)
+MULTI_VALUED_TEXT = TEXT_VRS - SINGLE_VALUE_TEXT_VRS - NUMERIC_TEXT_VRS
 
 
 def raw_texts(raw, codec: str) -> list[str] | None:
     """The texts of a raw text element, as pydicom would give them; None: let pydicom decode."""
     vr, value = raw.VR, raw.value
     if value is None or not isinstance(value, bytes):
-        return None if vr not in MULTI_VALUED_TEXT | SINGLE_TEXT else ([] if value is None else None)
+        return None if vr not in MULTI_VALUED_TEXT | SINGLE_VALUE_TEXT_VRS else ([] if value is None else None)
     try:
         text = value.decode(codec)
     except UnicodeDecodeError:
         return None
-    if vr in SINGLE_TEXT:
+    if vr in SINGLE_VALUE_TEXT_VRS:
         return [text.rstrip(" \x00")]
     if vr not in MULTI_VALUED_TEXT or "\x1b" in text:
         return None
@@ -54,7 +56,7 @@ def raw_texts(raw, codec: str) -> list[str] | None:
 def plain_codec(ds: Dataset) -> str | None:
     """The Python codec of the dataset's character set when it is a plain one, else None. Read
     from the raw element when there is one: pydicom's `_character_set` converts it every time."""
-    elem = ds._dict.get(_CHARSET)
+    elem = elements_of(ds).get(_CHARSET)
     charset: str | list[str] | None
     if elem is None:
         charset = ds._parent_encoding
@@ -71,7 +73,7 @@ def plain_codec(ds: Dataset) -> str | None:
 def element_texts(ds: Dataset, tag: int) -> list[str]:
     """`texts_of(ds[tag].value)`, decoded straight from the raw bytes when they are plain text,
     so an element a rule only reads (and leaves unchanged) is neither converted nor re-encoded."""
-    raw = ds._dict[tag]  # type: ignore[index]  # a BaseTag is an int: the int finds it, without a BaseTag built
+    raw = elements_of(ds)[tag]
     if getattr(raw, "is_raw", False) and raw.value is not None:
         codec = plain_codec(ds)
         texts = raw_texts(raw, codec) if codec else None
@@ -105,21 +107,16 @@ def set_texts(ds: Dataset, tag: int, values: list[str]) -> None:
     """Write values back: as a raw element of ASCII bytes, padded as pydicom pads them, when the
     element holds text of a known VR in a little-endian dataset with a plain character set;
     else through pydicom."""
-    elem = ds._dict[tag]  # type: ignore[index]  # as in element_texts
+    elem = elements_of(ds)[tag]
     implicit, little = ds.original_encoding
-    vr = elem.VR if elem.VR is not None else _dictionary_vr(tag)
+    vr = elem.VR if elem.VR is not None else listed_vr(tag)
     text = "\\".join(values)
     if not (little is True and implicit is not None and text.isascii()
-            and (vr in MULTI_VALUED_TEXT or (vr in SINGLE_TEXT and len(values) <= 1))
+            and (vr in MULTI_VALUED_TEXT or (vr in SINGLE_VALUE_TEXT_VRS and len(values) <= 1))
             and plain_codec(ds) is not None):
         return write_texts(ds, tag, values)
     raw = text.encode("ascii")
     if len(raw) % 2:
         raw += b"\x00" if vr == "UI" else b" "
     btag = BaseTag(tag)
-    ds._dict[btag] = RawDataElement(btag, None if implicit else vr, len(raw), raw, 0, implicit, True)
-
-
-def _dictionary_vr(tag: int) -> str | None:
-    entry = DicomDictionary.get(tag)
-    return entry[0] if entry else None
+    elements_of(ds)[btag] = RawDataElement(btag, None if implicit else vr, len(raw), raw, 0, implicit, True)

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pydicom.datadict import tag_for_keyword
 
 from deidc.compiler import compile_rules
 from deidc.compiler.dispatch import Dispatcher
-from deidc.compiler.names import tag_for_keyword
 
 FIXTURE = Path(__file__).parent / "fixtures" / "precedence.txt"
 

@@ -24,14 +24,14 @@ from pathlib import Path
 
 import pytest
 import sibling_tests
-from pydicom.datadict import dictionary_has_tag, keyword_dict, mask_match
+from pydicom.datadict import dictionary_has_tag, keyword_dict, mask_match, tag_for_keyword
 
 from deidc.compiler import compile_rules
 from deidc.compiler.dispatch import Dispatcher, excluded, path_matches
 from deidc.compiler.lint import LintContext, lint_file
-from deidc.compiler.names import tag_for_keyword, vrs_of_tag
 from deidc.compiler.plan import Plan, PlanRule, ReplaceAction, Specificity
-from deidc.tools.diff import _dict_vr, _Side, diff_plans
+from deidc.dicom import dictionary_vrs
+from deidc.tools.diff import _Side, _vr_of, diff_plans
 from deidc.tools.show import format_plan
 
 PRECEDENCE = sibling_tests.load("compiler/test_precedence.py", "crosscheck_precedence")
@@ -153,7 +153,7 @@ def test_show_diff_and_lint_agree_with_the_dispatcher(compiled):
             side.no_conditions = conditions  # diff resolves with every condition false; here the element's
             views["diff"] = side.describe(side.resolve(el.tag, el.vr, el.creator, el.ancestry))[0].origin
             if not el.ancestry and el.creator is None and not (el.tag >> 16) & 1 and not any(conditions) \
-                    and el.vr == (sorted(vrs_of_tag(el.tag)) or ["UN"])[0]:
+                    and el.vr == (sorted(dictionary_vrs(el.tag)) or ["UN"])[0]:
                 views["lint decide"] = origin(lint.decide(el.tag))
             wrong += [f"{where}, {view} {got}" for view, got in views.items() if got != origin(winner)]
             if winner is not None and (winner.origin.line, winner.origin.column) in never:
@@ -180,7 +180,7 @@ def test_diff_reports_the_dispatchers_winner_for_top_level_attributes(compiled):
         for el in case.elements:
             conditions = conditions_of(el, plan)
             in_universe = el.tag in DICTIONARY_TAGS or el.tag in plan.by_tag
-            if not in_universe or el.ancestry or el.creator is not None or any(conditions) or el.vr != _dict_vr(el.tag):
+            if not in_universe or el.ancestry or el.creator is not None or any(conditions) or el.vr != _vr_of(el.tag):
                 continue  # not a key of diff's universe as this element
             winner = origin(dispatcher.rule_for((), el.tag, el.vr, None, conditions))
             if reported.get(el.tag) != winner:
