@@ -51,6 +51,7 @@ CODES: dict[str, str] = {
     "DC025": "empty-range", "DC026": "unknown-method-code", "DC027": "method-too-long",
     "DC028": "unknown-pattern", "DC029": "bad-fuzzy", "DC030": "vr-incompatible-action", "DC031": "bad-collect",
     "DC032": "unknown-phi-set", "DC033": "bad-quality", "DC034": "file-meta-written-by-deidc",
+    "DC035": "unknown-detector",
     # keys, resolved when a run starts (deidc.runtime.batch.key_sources)
     "DR001": "key-missing", "DR002": "key-too-short", "DR003": "key-exposed",
 }

@@ -22,6 +22,7 @@ from deidc.runtime.batch.folder import NoInputs, RunInterrupted, RunOptions, Run
 from deidc.runtime.batch.journal import RUN_DIR, JournalMismatch
 from deidc.runtime.codec.files import CODECS
 from deidc.runtime.pixels.ocr import ENGINES, LazyOcrEngine
+from deidc.runtime.text.detectors import APPLY_AT, DEFAULT_REVIEW_THRESHOLD
 
 # Exit codes (docs/tools.md): what a release pipeline can gate on.
 EXIT_WRITTEN = 0  # every input written
@@ -66,6 +67,10 @@ def register(sub) -> None:
                    help=f"time one search with a rule's own /regex/ may take on one value (a `~` condition, "
                         f"a `clean` pattern on one text); a longer one quarantines the file (default: "
                         f"{d.regex_seconds:g})")
+    p.add_argument("--review-threshold", type=_confidence, metavar="C", default=DEFAULT_REVIEW_THRESHOLD,
+                   help=f"detections of `clean ... detect` less confident than C (0-1) are listed in "
+                        f"OUT/review.jsonl for a curator, removed or not (those of confidence {APPLY_AT:g} "
+                        f"or more are removed; default: {DEFAULT_REVIEW_THRESHOLD:g})")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--ocr", choices=tuple(ENGINES), default="rapidocr",
                    help="OCR engine for pixels blocks (default: rapidocr; tesseract needs tesserocr)")
@@ -83,6 +88,16 @@ def register(sub) -> None:
                    help="with --engine dask: address of a running Dask scheduler (tcp://host:port); without "
                         "it --engine dask starts a local cluster of --workers processes")
     p.set_defaults(run=run)
+
+
+def _confidence(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value <= 1:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
+    return value
 
 
 def _positive_seconds(text: str) -> float:
@@ -136,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
     options = RunOptions(engine=args.engine, scheduler=args.scheduler, codec=args.codec, ocr_name=args.ocr,
                          preview_dir=Path(args.preview) if args.preview else None, resume=args.resume,
                          follow_symlinks=args.follow_symlinks, run_limits=run_limits,
-                         rule_options=tuple(args.option))
+                         rule_options=tuple(args.option), review_threshold=args.review_threshold)
     try:
         summary = _run_with_progress(plan, keys, source, out, max(1, args.workers), not args.no_progress, options)
     except (ClusterUnavailable, NoInputs, JournalMismatch) as err:

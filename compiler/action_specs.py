@@ -98,13 +98,15 @@ def _replace_from(p: CopyNewValueAction) -> ast.ReplaceFrom:
 
 
 def _clean(p: CleanAction) -> ast.Clean:
-    matchers: list[ast.FuzzyMatcher | ast.RegexMatcher | ast.DateMatcher] = []
+    matchers: list[ast.CleanMatcher] = []
     if p.fuzzy is not None:
         matchers.append(ast.FuzzyMatcher(p.fuzzy, NO_SPAN))
     if p.patterns:
         matchers.append(ast.RegexMatcher(p.patterns, NO_SPAN))
     if p.dates is not None:
         matchers.append(ast.DateMatcher(p.date_shift if p.dates == "shift" else None, NO_SPAN))
+    if p.detectors:
+        matchers.append(ast.DetectMatcher(p.detectors, NO_SPAN))
     return ast.Clean(p.phi, tuple(matchers), NO_SPAN)
 
 

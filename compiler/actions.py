@@ -23,6 +23,7 @@ from deidc.compiler.action_specs import (
     DEFAULT_UID_ROOT,
     spec_of,
 )
+from deidc.compiler.detectors import known_detectors
 from deidc.compiler.patterns import BUILTIN_PATTERNS, compiled
 from deidc.compiler.plan import (
     CleanAction,
@@ -108,6 +109,7 @@ def _convert(action: ast.Action, file: str, params: Parameters,
 
 def _clean(action: ast.Clean, params: Parameters, diagnostics: list[Diagnostic]) -> CleanAction | None:
     fuzzy, patterns, dates, date_shift, ok = None, [], None, None, True
+    detectors: list[str] = []
     for matcher in action.matchers:
         if isinstance(matcher, ast.FuzzyMatcher):
             if not 50 <= matcher.threshold <= 100:
@@ -139,7 +141,11 @@ def _clean(action: ast.Clean, params: Parameters, diagnostics: list[Diagnostic])
                 ok = False
             else:
                 dates, date_shift = "shift", matcher.shift
-    return CleanAction(action.phi, fuzzy, tuple(patterns), dates, date_shift) if ok else None
+        elif isinstance(matcher, ast.DetectMatcher):
+            before = len(diagnostics)
+            detectors.extend(n for n in known_detectors(matcher.detectors, matcher.span, diagnostics) if n not in detectors)
+            ok = ok and len(diagnostics) == before
+    return CleanAction(action.phi, fuzzy, tuple(patterns), dates, date_shift, tuple(detectors)) if ok else None
 
 
 def _valid_regex(pattern: str, matcher: ast.RegexMatcher, diagnostics: list[Diagnostic]) -> bool:

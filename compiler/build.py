@@ -15,6 +15,7 @@ from pydicom.datadict import keyword_for_tag
 
 from deidc.compiler.actions import Parameters, check_action_vr, plan_action
 from deidc.compiler.conditions import plan_condition
+from deidc.compiler.detectors import known_detectors
 from deidc.compiler.expand import Scoped
 from deidc.compiler.file_meta import FILE_META_OWNED
 from deidc.compiler.names import did_you_mean
@@ -344,7 +345,8 @@ def _add_pixels(c: Compilation, st: ast.Pixels, conditions: tuple[ast.Condition,
                                                 code="DC033", hint="high quality keeps the image usable, e.g. 95"))
             lossy = op.quality
         elif isinstance(op, ast.OcrRedact):
-            ops.append(OcrRedactOp(op.phi, op.fuzzy if op.fuzzy is not None else 85))
+            known = known_detectors(op.detectors, op.span, c.diagnostics)
+            ops.append(OcrRedactOp(op.phi, op.fuzzy if op.fuzzy is not None else 85, known))
             if op.phi not in c.plan.collects and not any(
                     isinstance(s.statement, ast.Collect) and s.statement.name == op.phi for s in c.statements):
                 c.diagnostics.append(Diagnostic(

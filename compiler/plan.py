@@ -135,6 +135,7 @@ class CleanAction:
     patterns: tuple[str, ...]  # built-in pattern names (ssn, phone, email, mrn) or /regex/flags
     dates: str | None  # "shift", "remove", or None: dates in the text are not looked for
     date_shift: str | None = None  # the ShiftParam that moves them, when dates == "shift"
+    detectors: tuple[str, ...] = ()  # free-text detectors (compiler/detectors.py), in rule order
 
 
 PlanAction = Union[
@@ -291,10 +292,12 @@ class PhiCollection:
 
 @dataclass(frozen=True)
 class OcrRedactOp:
-    """`ocr -> redact PHI fuzzy N`: black out OCR'd text that matches the PHI set."""
+    """`ocr -> redact PHI fuzzy N detect ...`: black out OCR'd text that matches the PHI set, or
+    that a detector finds."""
 
     phi: str
     threshold: int  # 0-100
+    detectors: tuple[str, ...] = ()  # free-text detectors (compiler/detectors.py), in rule order
 
 
 @dataclass(frozen=True)

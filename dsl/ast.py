@@ -195,7 +195,13 @@ class DateMatcher:
     span: Span
 
 
-CleanMatcher = Union[FuzzyMatcher, ExactMatcher, RegexMatcher, DateMatcher]
+@dataclass(frozen=True)
+class DetectMatcher:
+    detectors: tuple[str, ...]  # names of deidc/compiler/detectors.py
+    span: Span
+
+
+CleanMatcher = Union[FuzzyMatcher, ExactMatcher, RegexMatcher, DateMatcher, DetectMatcher]
 
 
 @dataclass(frozen=True)
@@ -423,6 +429,7 @@ class OcrRedact:
     phi: str
     fuzzy: int | None
     span: Span
+    detectors: tuple[str, ...] = ()  # names of deidc/compiler/detectors.py
 
 
 @dataclass(frozen=True)

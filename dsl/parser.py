@@ -258,6 +258,11 @@ def _literal(item: Token | str | int) -> str | int:
     return item
 
 
+def _detector_names(token: Any) -> tuple[str, ...]:
+    """A DETECTOR_LIST token (`address, person`) → its names."""
+    return tuple(name.strip() for name in str(token).split(","))
+
+
 @v_args(meta=True)
 class _AstBuilder(Transformer_NonRecursive[Token, list[ast.Statement]]):
     """Builds AST nodes from the parse tree; one method per grammar rule or alias. Not recursive:
@@ -463,6 +468,9 @@ class _AstBuilder(Transformer_NonRecursive[Token, list[ast.Statement]]):
     def date_matcher(self, meta: Meta, items: list[Any]) -> ast.DateMatcher:
         return ast.DateMatcher(str(items[0]) if items else None, self._s(meta))
 
+    def detect_matcher(self, meta: Meta, items: list[Any]) -> ast.DetectMatcher:
+        return ast.DetectMatcher(_detector_names(items[0]), self._s(meta))
+
     # pixels
     def pixels(self, meta: Meta, items: list[Any]) -> ast.Pixels:
         condition = None
@@ -475,7 +483,9 @@ class _AstBuilder(Transformer_NonRecursive[Token, list[ast.Statement]]):
         return tuple(int(i) for i in items)
 
     def ocr_redact(self, meta: Meta, items: list[Any]) -> ast.OcrRedact:
-        return ast.OcrRedact(str(items[0]), int(items[1]) if len(items) > 1 else None, self._s(meta))
+        fuzzy = next((int(i) for i in items[1:] if i.type == "INT"), None)
+        detectors = next((_detector_names(i) for i in items[1:] if i.type == "DETECTOR_LIST"), ())
+        return ast.OcrRedact(str(items[0]), fuzzy, self._s(meta), detectors)
 
     def region_fill(self, meta: Meta, items: list[Any]) -> ast.RegionFill:
         return ast.RegionFill(items[0], int(items[1]), self._s(meta))

@@ -230,6 +230,8 @@ def _matcher_text(m: ast.CleanMatcher) -> str:
         return "regex " + ", ".join(m.patterns)
     if isinstance(m, ast.DateMatcher):
         return "dates remove" if m.shift is None else f"dates shift {m.shift}"
+    if isinstance(m, ast.DetectMatcher):
+        return "detect " + ", ".join(m.detectors)
     raise TypeError(f"not a clean matcher: {m!r}")
 
 
@@ -319,7 +321,8 @@ def simple_statement_text(s: object) -> str:
         byte = "*" if s.low_byte is None else f"{s.low_byte:02X}"
         return f"{byte} -> {action_text(s.action)};"
     if isinstance(s, ast.OcrRedact):
-        return f"ocr -> redact {s.phi}" + (f" fuzzy {s.fuzzy}" if s.fuzzy is not None else "")
+        return (f"ocr -> redact {s.phi}" + (f" fuzzy {s.fuzzy}" if s.fuzzy is not None else "")
+                + (f" detect {', '.join(s.detectors)}" if s.detectors else ""))
     if isinstance(s, ast.RegionFill):
         return f"region {_box(s.box)} -> fill {s.value}"
     if isinstance(s, ast.HeaderRegionsFill):

@@ -66,7 +66,8 @@ STANDARD_PATH = ROOT / "rulesets" / "tcia-standard-profile.csv"
 KB_PATH = ROOT / "rulesets" / "tcia-private-tag-kb.csv"
 OUTPUT_PATH = ROOT / "rulesets" / "tcia.deid"
 
-CLEAN = "clean phi fuzzy 90, regex ssn, phone, email, mrn, person, dates shift date_shift"
+CLEAN = ("clean phi fuzzy 90, regex ssn, phone, email, mrn, person, dates shift date_shift, "
+         "detect address, person, phone, email, url, id")
 # VRs whose kept values may carry free text: cleaned instead of kept (standard C rows; the
 # knowledge base's k rows use the free-text VRs only).
 STANDARD_TEXT_VRS = frozenset("LO SH ST LT UT UC PN AE CS".split())

@@ -12,10 +12,14 @@ from deidc.compiler.plan import (
     Keyed,
     LookupAction,
     Not,
+    OcrRedactOp,
+    PixelOp,
     Plan,
     PlanCondition,
     PlanRule,
     Present,
+    RedactAllTextOp,
+    RegionFillOp,
     RuleIndex,
     ValueIn,
     ValueMatches,
@@ -128,9 +132,24 @@ def format_plan(plan: Plan) -> str:
         out.append("\n[pixels] (burned-in text)")
         for rule in plan.pixels:
             when = f" when #{rule.condition}" if rule.condition is not None else ""
-            out.append(f"{'; '.join(format_action(op) for op in rule.ops)}{when}  {rule.origin}")
+            ops = [pixel_op_text(op) for op in rule.ops]
+            if rule.lossy_quality is not None:
+                ops.append(f"allow lossy quality {rule.lossy_quality}")
+            out.append(f"{'; '.join(ops)}{when}  {rule.origin}")
     if plan.markers:
         out.append("\n[markers]")
         out.append(f"DeidentificationMethod = {plan.markers.method!r}")
         out.extend(f"code {c.value} {c.meaning}" for c in plan.markers.codes)
     return "\n".join(out) + "\n"
+
+
+def pixel_op_text(op: PixelOp) -> str:
+    """A pixels statement as a rule file writes it."""
+    if isinstance(op, OcrRedactOp):
+        detect = f" detect {', '.join(op.detectors)}" if op.detectors else ""
+        return f"ocr -> redact {op.phi} fuzzy {op.threshold}{detect}"
+    if isinstance(op, RegionFillOp):
+        return f"region {', '.join(map(str, op.box))} -> fill {op.value}"
+    if isinstance(op, RedactAllTextOp):
+        return f"redact all text in region {', '.join(map(str, op.box))}"
+    return f"header regions -> fill {op.value}"

@@ -35,6 +35,7 @@ from deidc.runtime.batch.journal import RUN_DIR, Journal
 from deidc.runtime.batch.pool import SupervisedPool, WorkerLost
 from deidc.runtime.batch.release import Input, Release, RunStopped, RunSummary, settled_result
 from deidc.runtime.batch.worker import FileResult, PatientPhi, WorkerSetup, quarantine
+from deidc.runtime.text.detectors import DEFAULT_REVIEW_THRESHOLD
 
 BATCH = 16  # files a worker de-identifies together (shared cleaning); memory stays flat in the corpus
 STAGING = f"{RUN_DIR}/staging"
@@ -53,6 +54,7 @@ class RunOptions:
     follow_symlinks: bool = False  # follow links inside the input folder (else each is quarantined)
     run_limits: limits.Limits | None = None  # None: this process's (`limits.current()`)
     rule_options: tuple[str, ...] = ()  # the rule file's options selected (the run's fingerprint has them)
+    review_threshold: float = DEFAULT_REVIEW_THRESHOLD  # detections less confident go to review.jsonl
 
 
 class NoInputs(ValueError):
@@ -258,7 +260,8 @@ def run_batch(plan: Plan, keys: dict[str, bytes], input_root: Path, out: Path, w
         ocr_threads = 1 if workers > 1 or options.engine == "dask" else 0
         setup = WorkerSetup(plan, keys, root, staging, options.ocr_name, options.preview_dir,
                             ocr_threads=ocr_threads, codec=options.codec,
-                            run_limits=options.run_limits or limits.current())
+                            run_limits=options.run_limits or limits.current(),
+                            review_threshold=options.review_threshold)
         for i, result in _results(todo, entries, setup, workers, options):
             release.settle(i, result, on_file)
         release.settle_collisions()

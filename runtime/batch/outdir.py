@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import os
 import re
 import shutil
@@ -23,7 +24,7 @@ from pydicom.dataset import Dataset
 
 from deidc.runtime.batch.journal import JOURNAL, RUN_DIR
 
-SIDECARS = frozenset({"mappings", "audit.jsonl", "quarantine.csv", RUN_DIR})
+SIDECARS = frozenset({"mappings", "audit.jsonl", "quarantine.csv", "review.jsonl", RUN_DIR})
 
 # Bytes kept as they are in a path component; every other byte is percent-escaped (`%` too).
 _SAFE_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._^-")
@@ -102,8 +103,11 @@ def sweep_strays(out: Path, released: set[str]) -> int:
 
 
 def write_sidecars(out: Path, uid_map: dict[str, str], patid_map: dict[str, str],
-                   quarantine_rows: Iterable[tuple[str, str]], audit_texts: Iterable[str]) -> None:
-    """mappings/uid_mapping.csv, mappings/patid_mapping.csv, quarantine.csv and audit.jsonl."""
+                   quarantine_rows: Iterable[tuple[str, str]], audit_texts: Iterable[str],
+                   reviews: Iterable[dict] = ()) -> None:
+    """mappings/uid_mapping.csv, mappings/patid_mapping.csv, quarantine.csv, audit.jsonl and
+    review.jsonl (the detections of `clean ... detect` a curator should check; it holds original
+    words, so it is 0600 like the others, and written only when there is something to review)."""
     temp = out / RUN_DIR
     (out / "mappings").mkdir(mode=0o700, exist_ok=True)
     os.chmod(out / "mappings", 0o700)  # its listing too: only the run's owner may see it
@@ -116,6 +120,10 @@ def write_sidecars(out: Path, uid_map: dict[str, str], patid_map: dict[str, str]
     with atomic_text(out / "audit.jsonl", temp) as fh:
         for text in audit_texts:
             fh.write(text)
+    review_lines = [json.dumps(item, ensure_ascii=False) + "\n" for item in reviews]
+    if review_lines:
+        with atomic_text(out / "review.jsonl", temp) as fh:
+            fh.writelines(review_lines)
 
 
 def _csv(fh: io.TextIOBase, header: list[str], rows: Iterable) -> None:

@@ -66,7 +66,7 @@ def settled_result(record: dict) -> FileResult:
 
 
 _RECORD_FIELDS = ("input", "size", "output", "quarantine", "quarantine_kind", "action_counts", "cleaned",
-                  "unknown_private", "audit", "uid_map", "patient_ids", "issued", "routed")
+                  "unknown_private", "audit", "uid_map", "patient_ids", "issued", "routed", "review")
 COLLISION = "pseudonym collision"
 
 
@@ -219,7 +219,8 @@ class Release:
             outdir.sweep_strays(self.out, {settled[i]["output"] for i in written})
         uid_map, patid_map = self.mappings()
         rows = ((str(self.entries[i].path), settled[i]["quarantine"]) for i in sorted(settled) if settled[i].get("quarantine"))
-        outdir.write_sidecars(self.out, uid_map, patid_map, rows, self._journal.audits(written))
+        reviews = ({"file": str(self.entries[i].rel), **item} for i in written for item in settled[i].get("review") or ())
+        outdir.write_sidecars(self.out, uid_map, patid_map, rows, self._journal.audits(written), reviews)
         shutil.rmtree(self.out / RUN_DIR, ignore_errors=True)
         return summary
 

@@ -40,6 +40,7 @@ from deidc.runtime.interpret.walk import REQUIRED, DatasetDeidentifier, FileWork
 from deidc.runtime.limits import LimitExceeded
 from deidc.runtime.pixels.ocr import LazyOcrEngine
 from deidc.runtime.text.clean import check_collected
+from deidc.runtime.text.detectors import DEFAULT_REVIEW_THRESHOLD
 
 
 @dataclass
@@ -58,6 +59,7 @@ class FileResult:
     uid_map: dict[str, str] = field(default_factory=dict)
     patient_ids: tuple[str, str] | None = None
     issued: list[tuple[str, str, str, str]] = field(default_factory=list)  # pseudonyms given (release.py)
+    review: list[dict] = field(default_factory=list)  # `clean ... detect` detections to review (review.jsonl)
     routed: str | None = None  # why the fast engine left this file to the reference engine
     stop: str | None = None  # the output could not be written (disk full, read-only): the run stops
 
@@ -84,6 +86,7 @@ class WorkerSetup:
     ocr_threads: int = 0  # 0: all cores (a single process); 1 in a pool, where workers share the cores
     codec: str = "fast"  # both passes read with the same engine
     run_limits: limits.Limits = field(default_factory=limits.current)
+    review_threshold: float = DEFAULT_REVIEW_THRESHOLD  # `clean ... detect`: less confident ones are reviewed
 
     def __post_init__(self) -> None:
         for name in ("input_root", "staging", "preview_dir"):
@@ -111,7 +114,7 @@ def configure(setup: WorkerSetup) -> None:
     ocr = LazyOcrEngine(setup.ocr_name, setup.ocr_threads) if plan.pixels else None
     # fuzzy scoring threads as for OCR: all cores in a single process, one each in a pool
     deidentifier = DatasetDeidentifier(plan, setup.keys, ocr, setup.preview_dir,
-                                       fuzzy_workers=setup.ocr_threads or -1)
+                                       fuzzy_workers=setup.ocr_threads or -1, review_below=setup.review_threshold)
     _configured = _Configured(setup, deidentifier)
     gc.freeze()  # the Plan and the dispatcher live as long as the worker: never scan them
 
@@ -350,6 +353,7 @@ def _complete(p: _Pending) -> None:
     if p.read.source is not None and not fast:
         result.routed = "written by the reference engine (character set or transfer syntax changed)"
     result.uid_map, result.patient_ids, result.issued = outcome.uid_map, outcome.patient_ids, outcome.issued
+    result.review = outcome.reviews
     result.unknown_private = outcome.unknown_private
     result.action_counts = dict(Counter(change.action for change in outcome.changes))
     result.cleaned = dict(Counter(change.path.rsplit("/", 1)[-1] for change in outcome.changes

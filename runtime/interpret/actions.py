@@ -65,6 +65,8 @@ class FileContext:
     unknown_private: int = 0  # private elements that only `private *` / `default` decided
     note: str | None = None  # set by a handler to explain a fail-closed outcome
     warnings: list = field(default_factory=list)  # raised by this file's deferred work
+    # detections of `clean ... detect` to review (review.jsonl): tag path, detector, confidence, words, applied
+    reviews: list[dict] = field(default_factory=list)
     # (value space, identity of the original, new value, rule): every pseudonym, hash and lookup
     # value given, so the run can prove no two originals received the same one (release.py)
     issued: set[tuple[str, str, str, str]] = field(default_factory=set)

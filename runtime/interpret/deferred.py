@@ -19,7 +19,8 @@ from collections import defaultdict
 from deidc.runtime.audit import Change
 from deidc.runtime.interpret.actions import FileContext
 from deidc.runtime.interpret.dates import shift_da_batch
-from deidc.runtime.text.clean import CleanSpec, check_clean_limits, clean_texts
+from deidc.runtime.text.clean import CleanSpec, Review, check_clean_limits, clean_texts
+from deidc.runtime.text.detectors import DEFAULT_REVIEW_THRESHOLD
 from deidc.runtime.text.element_text import element_texts, set_texts
 from deidc.runtime.text.phi import PhiSet
 
@@ -73,8 +74,9 @@ def _write_date(ctx: FileContext, changes: list, ds, tag: int, path: str, origin
     changes.append(Change(path, "shift", origin, note))
 
 
-def clean_batch(files: list[DeferredFile], workers: int = 1) -> None:
-    """`workers`: threads for the fuzzy scoring (1 inside a process pool; -1: all cores)."""
+def clean_batch(files: list[DeferredFile], workers: int = 1, review_below: float = DEFAULT_REVIEW_THRESHOLD) -> None:
+    """`workers`: threads for the fuzzy scoring (1 inside a process pool; -1: all cores).
+    `review_below`: detections less confident than this go to each file's `reviews`."""
     groups: dict[tuple, list] = defaultdict(list)  # (rule, PHI set, offset) → requests
     for ctx, phi, changes in files:
         for request in ctx.deferred_cleans:
@@ -93,16 +95,21 @@ def clean_batch(files: list[DeferredFile], workers: int = 1) -> None:
                 credit.file = ctx.warnings
                 texts_by_request.append(element_texts(ds, tag))
         texts = {text: None for texts in texts_by_request for text in texts}
-        spec = CleanSpec(action.fuzzy, action.patterns, action.dates)
+        spec = CleanSpec(action.fuzzy, action.patterns, action.dates, action.detectors, review_below)
         rules = ", ".join(sorted({request[5] for _, _, _, request in requests}))  # file:line, for reasons
-        cleaned = dict(zip(texts, clean_texts(list(texts), requests[0][1], spec, seconds, workers, rules), strict=True))
+        reviews: list[list[Review]] = []
+        results = clean_texts(list(texts), requests[0][1], spec, seconds, workers, rules, reviews)
+        cleaned = dict(zip(texts, zip(results, reviews, strict=True), strict=True))
         with FileWarnings() as credit:
             for (ctx, _, changes, (ds, tag, _vr, _, path, origin)), element in zip(requests, texts_by_request, strict=True):
                 credit.file = ctx.warnings
                 _write_clean(ctx, changes, ds, tag, path, origin, [cleaned[text] for text in element])
 
 
-def _write_clean(ctx: FileContext, changes: list, ds, tag: int, path: str, origin: str, results: list) -> None:
+def _write_clean(ctx: FileContext, changes: list, ds, tag: int, path: str, origin: str, cleaned: list) -> None:
+    results = [result for result, _ in cleaned]
+    ctx.reviews.extend({"path": path, "rule": origin, "detector": r.detector, "confidence": r.confidence,
+                        "words": r.words, "applied": r.applied} for _, reviews in cleaned for r in reviews)
     hits = [hit for _, found in results for hit in found]
     if not hits:
         return

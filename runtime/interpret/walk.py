@@ -43,6 +43,7 @@ from deidc.runtime.pixels.burned_in import (
 )
 from deidc.runtime.pixels.ocr import LazyOcrEngine, OcrEngine
 from deidc.runtime.text.clean import check_collected
+from deidc.runtime.text.detectors import DEFAULT_REVIEW_THRESHOLD
 from deidc.runtime.text.element_text import components
 from deidc.runtime.text.phi import build_phi
 
@@ -62,6 +63,7 @@ class DatasetOutcome:
     unknown_private: int = 0  # private elements no rule names (decided by `private *` or `default`)
     error: Exception | None = None  # the dataset could not be de-identified (the file fails closed)
     issued: list[tuple[str, str, str, str]] = field(default_factory=list)  # see FileContext.issued
+    reviews: list[dict] = field(default_factory=list)  # detections to review, see FileContext.reviews
 
 
 @dataclass
@@ -98,9 +100,11 @@ class DatasetDeidentifier:
     """Applies one Plan; build once per process and call for every dataset."""
 
     def __init__(self, plan: Plan, keys: dict[str, bytes], ocr: OcrEngine | None = None,
-                 preview_dir: Path | None = None, fuzzy_workers: int = 1):
+                 preview_dir: Path | None = None, fuzzy_workers: int = 1,
+                 review_below: float = DEFAULT_REVIEW_THRESHOLD):
         self.plan = plan
         self.fuzzy_workers = fuzzy_workers
+        self.review_below = review_below  # `clean ... detect`: less confident detections are reviewed
         self.keys = keys
         self.ocr = ocr if ocr is not None else (LazyOcrEngine("rapidocr") if plan.pixels else None)
         self.preview_dir = preview_dir
@@ -183,7 +187,7 @@ class DatasetDeidentifier:
             assert w.ctx is not None  # the callers pass the datasets whose walk is done
             files.append((w.ctx, w.phi, w.outcome.changes))
         shift_dates(files)
-        clean_batch(files, self.fuzzy_workers)
+        clean_batch(files, self.fuzzy_workers, self.review_below)
 
     def _finish(self, work: FileWork) -> None:
         """Copies of new values, burned-in text, markers, and the identifiers for the mappings."""
@@ -207,6 +211,7 @@ class DatasetDeidentifier:
         outcome.uid_map = ctx.uid_map
         outcome.unknown_private = ctx.unknown_private
         outcome.issued = sorted(ctx.issued)
+        outcome.reviews = ctx.reviews
         for tag in (SOP_INSTANCE_UID, STUDY_UID, SERIES_UID):  # the scorer finds files by these
             if old_ids[tag]:
                 outcome.uid_map.setdefault(old_ids[tag], _text(ds, tag))

@@ -28,6 +28,8 @@ from rapidfuzz import fuzz
 
 from deidc.compiler.plan import HeaderRegionsFillOp, OcrRedactOp, PixelRule, RedactAllTextOp, RegionFillOp
 from deidc.runtime.pixels.ocr import OcrEngine, OcrWord
+from deidc.runtime.text.detectors import APPLY_AT
+from deidc.runtime.text.detectors.registry import FINDERS
 from deidc.runtime.text.phi import PhiSet
 
 _NORMALISE = regex.compile(r"[\s^,:/.\-]+")
@@ -273,16 +275,41 @@ def plan_boxes(frames: np.ndarray, rules: list[PixelRule], phi: dict[str, PhiSet
         key = hashlib.md5(frame.tobytes()).hexdigest()
         if key not in read_cache:
             read_cache[key] = ocr.read(display(frame), detect=True)
-        for word in read_cache[key]:
+        words = read_cache[key]
+        detected = [_detected(words, op.detectors) for op in ocr_ops if isinstance(op, OcrRedactOp) and op.detectors]
+        for i, word in enumerate(words):
             for op in ocr_ops:
                 if isinstance(op, RedactAllTextOp):
                     hit = ("text in region", 1.0) if _inside(word.box, op.box) else None
                 else:
                     hit = match(word.text, cands[op.phi], op.threshold / 100.0)
+                    hit = hit or next((found[i] for found in detected if i in found), None)
                 if hit:
                     boxes.append(RedactedBox(index, _padded(word, rows, cols), word.text, hit[0], round(hit[1], 3)))
                     break
     return boxes
+
+
+def _detected(words: list[OcrWord], detectors: tuple[str, ...]) -> dict[int, tuple[str, float]]:
+    """Index of each OCR'd text box a detector finds PHI in → (detector, confidence). The boxes are
+    read as one text, in reading order (top to bottom, then left to right), one box per line, so
+    PHI that OCR splits over boxes (a street above its city and ZIP) is found whole."""
+    order = sorted(range(len(words)), key=lambda i: (words[i].box[1], words[i].box[0]))
+    parts, ranges, at = [], [], 0
+    for i in order:
+        parts.append(words[i].text)
+        ranges.append((at, at + len(words[i].text), i))
+        at += len(words[i].text) + 1
+    text = "\n".join(parts)
+    found: dict[int, tuple[str, float]] = {}
+    for name in detectors:
+        for d in FINDERS[name](text):
+            if d.confidence < APPLY_AT:
+                continue
+            for start, end, i in ranges:
+                if start < d.end and d.start < end and i not in found:
+                    found[i] = (name, d.confidence)
+    return found
 
 
 def _inside(word_box: tuple[int, int, int, int], region: tuple[int, int, int, int]) -> bool:

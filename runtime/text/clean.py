@@ -6,6 +6,9 @@ never the PHI value itself. Matchers, in order:
   regex   built-in patterns (ssn, phone, email, mrn, date) or the rule's own /regex/;
   dates   dates found in the text are shifted by the patient's offset in their own layout, or
           removed (`dates remove`);
+  detect  the rule's free-text detectors (runtime/text/detectors: address, person, phone, ...),
+          PHI no header holds; each detection has a confidence, and the doubtful ones are
+          returned for review;
   exact   a word (or its digits) equal to a collected word;
   fuzzy   a word whose similarity to a collected name/place word reaches the threshold,
           scored for the distinct words of the batch against the PHI words of a length that can
@@ -24,6 +27,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 import regex
@@ -32,6 +36,8 @@ from rapidfuzz import fuzz, process
 from deidc.compiler.patterns import BUILTIN_PATTERNS, compiled
 from deidc.runtime import limits
 from deidc.runtime.limits import LimitExceeded
+from deidc.runtime.text.detectors import APPLY_AT, DEFAULT_REVIEW_THRESHOLD, REVIEW_FLOOR
+from deidc.runtime.text.detectors.registry import FINDERS
 from deidc.runtime.text.phi import FUZZY_LENGTHS, PhiSet, normalise_word
 from deidc.runtime.text.user_regex import RegexTooSlow, search_seconds
 
@@ -64,6 +70,18 @@ class CleanSpec:
     fuzzy: int | None  # threshold 0-100, or None: no fuzzy matching
     patterns: tuple[str, ...]  # built-in names or /regex/flags
     dates: str | None  # "shift", "remove", or None: dates are not looked for
+    detectors: tuple[str, ...] = ()  # free-text detectors (runtime/text/detectors), in rule order
+    review_below: float = DEFAULT_REVIEW_THRESHOLD  # detections less confident than this are reviewed
+
+
+class Review(NamedTuple):
+    """A detection a curator should look at: less confident than the review threshold, applied
+    (removed) or not. `words` is the original text: review.jsonl is kept like the mappings."""
+
+    detector: str
+    confidence: float
+    words: str
+    applied: bool
 
 
 # A run of digits with the separators people write numbers with: `617 555 0142`, `(617) 555-0142`.
@@ -115,16 +133,21 @@ def check_collected(values: Iterable[tuple[str, str]], phi_name: str) -> None:
 
 
 def clean_texts(texts: list[str], phi: PhiSet, spec: CleanSpec, shift_seconds: int, workers: int = 1,
-                rule: str | None = None) -> list[tuple[str, list[tuple[str, str]]]]:
+                rule: str | None = None, reviews: list[list[Review]] | None = None,
+                ) -> list[tuple[str, list[tuple[str, str]]]]:
     """Clean a batch of texts; return (new text, [(kind, matcher), ...]) for each. `workers`:
     threads for the fuzzy scoring (rapidfuzz cdist; -1 = all cores). `rule`: where the `clean`
-    rule is written (file:line), for the reasons. Raises `LimitExceeded` beyond the limits of
-    `check_clean_limits`, or `RegexTooSlow` when a rule's /regex/ runs too long on a text."""
+    rule is written (file:line), for the reasons. `reviews`, when given, receives per text the
+    detections to review. Raises `LimitExceeded` beyond the limits of `check_clean_limits`, or
+    `RegexTooSlow` when a rule's /regex/ runs too long on a text."""
     check_clean_limits(texts, phi)
     edits = [_Edits(len(text)) for text in texts]
     hits: list[list[tuple[str, str]]] = [[] for _ in texts]
     for i, text in enumerate(texts):
         _find_patterns(text, spec, shift_seconds, edits[i], hits[i], rule)
+        found = _find_detections(text, spec, edits[i], hits[i])
+        if reviews is not None:
+            reviews.append(found)
     _find_words(texts, phi, spec, edits, hits, workers)
     return [(_apply(text, e.items), h) for text, e, h in zip(texts, edits, hits, strict=True)]
 
@@ -185,6 +208,22 @@ def _find_patterns(text, spec: CleanSpec, seconds, edits: _Edits, hits, rule: st
         except TimeoutError:
             where = f" (rule {rule})" if rule else ""
             raise RegexTooSlow(f"the pattern {name} of `clean`{where}", len(text), timeout) from None
+
+
+def _find_detections(text: str, spec: CleanSpec, edits: _Edits, hits: list[tuple[str, str]]) -> list[Review]:
+    """Each detector of the rule, in order: what reaches APPLY_AT is removed (unless an earlier
+    match already covers part of it); what is less confident than the review threshold (and at
+    least REVIEW_FLOOR) is returned for review, applied or not."""
+    reviews = []
+    for name in spec.detectors:
+        for found in FINDERS[name](text):
+            applied = found.confidence >= APPLY_AT and edits.free(found.start, found.end)
+            if applied:
+                edits.add(found.start, found.end, "")
+                hits.append((name, "detect"))
+            if REVIEW_FLOOR <= found.confidence < spec.review_below:
+                reviews.append(Review(name, round(found.confidence, 2), text[found.start:found.end], applied))
+    return reviews
 
 
 def _find_words(texts, phi: PhiSet, spec: CleanSpec, edits: list[_Edits], hits, workers: int = 1) -> None:

@@ -230,5 +230,33 @@ def test_shipped_tcia_ruleset_collects_patient_phi_only():
     assert 0x00080090 not in tags  # ReferringPhysicianName: staff, not collected
     actions = {rule.origin.selector: rule.action for rule in plan.rules if isinstance(rule.action, CleanAction)}
     assert actions["StudyDescription"] == CleanAction(
-        "phi", 90, ("ssn", "phone", "email", "mrn", "person"), "shift", "date_shift")
+        "phi", 90, ("ssn", "phone", "email", "mrn", "person"), "shift", "date_shift",
+        ("address", "person", "phone", "email", "url", "id"))
     assert "*/TextValue" in actions
+
+
+# ---- DC035: detectors --------------------------------------------------------------------------
+
+
+def test_detectors_are_compiled_in_rule_order_without_repeats(compile_text):
+    result = compile_text(HEADER + COLLECT
+                          + "StudyDescription -> clean phi fuzzy 90, detect address, person, address dates remove\n")
+    assert result.diagnostics == []
+    [action] = clean_actions(result.plan)
+    assert action.detectors == ("address", "person") and action.dates == "remove" and action.fuzzy == 90
+    assert "clean phi fuzzy 90, dates remove, detect address, person" in format_plan(result.plan)
+
+
+def test_unknown_detector_gets_a_did_you_mean(compile_text):
+    result = compile_text(HEADER + COLLECT + "MedicalAlerts -> clean phi detect adress, phone\n")
+    diag = only(result, "DC035")
+    assert diag.severity == "error"
+    assert diag.message == "unknown detector 'adress'"
+    assert diag.hint == "did you mean 'address'?"
+    assert at(diag) == ("rules.deid", 5, 28)
+    assert clean_actions(result.plan) == []
+
+
+def test_unknown_detector_without_a_close_match_lists_the_detectors(compile_text):
+    diag = only(compile_text(HEADER + COLLECT + "MedicalAlerts -> clean phi detect zzqqxx\n"), "DC035")
+    assert diag.hint == "detectors: address, person, phone, email, url, id, date"

@@ -21,7 +21,8 @@ SCRIPT = ROOT / "scripts" / "generate_tcia.py"
 STANDARD = ROOT / "rulesets" / "tcia-standard-profile.csv"
 KB = ROOT / "rulesets" / "tcia-private-tag-kb.csv"
 SHIPPED = ROOT / "rulesets" / "tcia.deid"
-CLEAN = "clean phi fuzzy 90, regex ssn, phone, email, mrn, person, dates shift date_shift"
+CLEAN = ("clean phi fuzzy 90, regex ssn, phone, email, mrn, person, dates shift date_shift, "
+         "detect address, person, phone, email, url, id")
 RULE_RE = re.compile(r"^(?P<selector>.+?) -> (?P<action>.+?)(?:\s+# .*)?$")
 
 
@@ -114,7 +115,7 @@ def test_burned_in_text_is_redacted(rendered):
 
 
 def test_structured_content_text_is_cleaned(rendered):
-    assert "\n*/TextValue -> clean phi fuzzy 90, regex ssn, phone, email, mrn, person, dates shift date_shift" in rendered
+    assert f"\n*/TextValue -> {CLEAN}" in rendered
 
 
 def test_collect_comes_before_the_rules(rendered):

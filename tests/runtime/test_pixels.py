@@ -576,3 +576,23 @@ def test_short_candidates_match_longer_text_only_as_whole_words(text, expected):
     cands = candidates(build_phi([("name", "LEE^MARY"), ("id", "4711")]))
     hit = match(text, cands, 0.85)
     assert (hit[0] if hit else None) == expected
+
+
+# ---- ocr -> redact ... detect ----------------------------------------------------------------
+
+
+def test_detectors_redact_burned_in_text_no_header_holds():
+    """`ocr -> redact phi detect address, phone`: boxes a detector finds PHI in are filled, also an
+    address OCR split over two boxes (street above city); the rest stays."""
+    street = word("1742 Quarry Ridge Road", (10, 30, 180, 46))
+    city = word("Dayton, OH 45402", (10, 50, 140, 66))
+    phone = word("Tel (937) 555-0188", (10, 120, 160, 136))
+    label = word("LEFT KIDNEY LONG", (178, 225, 300, 242))
+    rules = [PixelRule(None, (OcrRedactOp("phi", 85, ("address", "phone")),), ORIGIN)]
+    boxes = plan_boxes(grey_frames(1, same=True), rules, {"phi": PHI}, FakeOcr([NAME_WORD, street, city, phone, label]))
+    assert sorted((b.text, b.kind) for b in boxes) == [
+        ("1742 Quarry Ridge Road", "address"), ("Dayton, OH 45402", "address"),
+        (NAME_WORD.text, "name"), ("Tel (937) 555-0188", "phone")]
+    # without `detect`, only the PHI set's words are redacted
+    plain = plan_boxes(grey_frames(1, same=True), ocr_rule(), {"phi": PHI}, FakeOcr([NAME_WORD, street, city, phone]))
+    assert [b.text for b in plain] == [NAME_WORD.text]

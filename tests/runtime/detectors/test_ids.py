@@ -1,0 +1,139 @@
+"""The `id` detector: the number after an identifier label (the label stays), bare SSNs, and
+long bare numbers for review only."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from deidc.runtime.text.detectors import APPLY_AT
+from deidc.runtime.text.detectors.ids import find
+
+CORPUS = Path(__file__).with_name("false_positive_corpus.txt")
+
+
+def applied(text: str) -> list[tuple[int, int]]:
+    return [(d.start, d.end) for d in find(text) if d.confidence >= APPLY_AT]
+
+
+def spans(text: str, *parts: str) -> list[tuple[int, int]]:
+    """The exact spans of `parts`, each found after the one before."""
+    out, at = [], 0
+    for part in parts:
+        start = text.index(part, at)
+        out.append((start, start + len(part)))
+        at = start + len(part)
+    return out
+
+
+POSITIVES = [
+    ("MRN: 12345678", ["12345678"]),
+    ("MR# A1234567", ["A1234567"]),
+    ("MR#A1234567", ["A1234567"]),
+    ("Med Rec #: 12-345-678", ["12-345-678"]),
+    ("medical record number 0012345.", ["0012345"]),
+    ("SSN 123-45-6789", ["123-45-6789"]),
+    ("social security no. 123 45 6789", ["123 45 6789"]),
+    ("pt SSN: 123456789", ["123456789"]),
+    ("acct 98765432", ["98765432"]),
+    ("Account number: 55-1234", ["55-1234"]),
+    ("Insurance ID: XYZ123456789", ["XYZ123456789"]),
+    ("member id W123456789 group 555", ["W123456789"]),
+    ("Policy # 12345-678", ["12345-678"]),
+    ("patient ID: 00123456", ["00123456"]),
+    ("Driver's license # D1234567", ["D1234567"]),
+    ("drivers licence no. S530-4567-8901", ["S530-4567-8901"]),
+    ("accession: 2019030412", ["2019030412"]),
+    ("ACC# CT12345678", ["CT12345678"]),
+    ("Acc. no.: 12345678", ["12345678"]),
+    ("123-45-6789 on the form", ["123-45-6789"]),
+    ("ID: 7654321", ["7654321"]),
+    ("MRN 12345678 and acct # 555-1234", ["12345678", "555-1234"]),
+    ("mrn#12345678, then", ["12345678"]),
+    ("Medicare number 1EG4-TE5-MK73", ["1EG4-TE5-MK73"]),
+    ("MBI: 1EG4TE5MK73", ["1EG4TE5MK73"]),
+    ("hospital no. H-00012345", ["H-00012345"]),
+    ("NHS number 943 476 5919", ["943 476 5919"]),
+    ("Subscriber ID = 987654321", ["987654321"]),
+    ("SS# 078-05-1120", ["078-05-1120"]),
+]
+
+
+@pytest.mark.parametrize(("text", "parts"), POSITIVES)
+def test_finds_labelled_numbers(text, parts):
+    assert applied(text) == spans(text, *parts)
+
+
+def test_the_label_is_kept():
+    text = "MRN: 12345678, seen today"
+    (start, end), = applied(text)
+    assert text[:start] + text[end:] == "MRN: , seen today"
+
+
+NEGATIVES = [
+    "MRN: unknown",
+    "patient 2 of 3",
+    "member 2 of the family",
+    "account for 25% of cases",
+    "policy 12345",
+    "Patient ID verified with two identifiers",
+    "series 3 image 45",
+    "Series 1001 image 125",
+    "1.2.840.113619.2.55.3.604688119",
+    "SOP Instance UID 1.2.840.10008.5.1.4.1.1.2",
+    "study date 20190304",
+    "acquired 20190304103000",
+    "ID 4 mm catheter",
+    "MR 12345",
+    "unit no. 4B",
+    "ACC 2019 guidelines",
+    "ACC/AHA 2019 guideline",
+    "patients 12345",
+    "units #12345",
+    "BP 120/80",
+    "Exam date 2019-03-04",
+    "L4-5 disc",
+    "dose 1000000 units",  # review only
+    "DL 1234567",  # review only
+    "DLP 1234.5678 mGy*cm",
+    "pt 1234567",  # review only
+    "000-12-3456",
+    "666-12-3456",
+    "987-65-4321",
+    "2019-03-04 and 12-34-5678",
+]
+
+
+@pytest.mark.parametrize("text", NEGATIVES)
+def test_leaves_clinical_numbers(text):
+    assert applied(text) == []
+
+
+def test_confidence_levels():
+    def conf(text: str) -> list[float]:
+        return [d.confidence for d in find(text)]
+
+    assert conf("MRN 12345678") == [0.95]
+    assert conf("SSN: 123-45-6789") == [0.95]
+    assert conf("123-45-6789") == [0.9]
+    assert conf("accession 12345678") == [0.7]
+    assert conf("ACC 2019030412") == [0.7]
+    assert conf("ID: 7654321") == [0.7]
+    assert conf("dose 1000000 units") == [0.3]
+    assert conf("study 20190304") == []  # a date, for the `date` detector
+
+
+def test_linear_on_adversarial_input():
+    for text in ("1" * 100_000, "MRN " * 25_000, "MRN: " + "1-" * 50_000, "ssn " * 25_000,
+                 "123-45-" * 14_000, "a1" * 50_000, "patient id: " * 8_000, "1." * 50_000):
+        began = time.perf_counter()
+        list(find(text))
+        assert time.perf_counter() - began < 30
+
+
+@pytest.mark.skipif(not CORPUS.exists(), reason="no shared false-positive corpus yet")
+def test_false_positive_corpus():
+    lines = [line for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    found = {line: [line[s:e] for s, e in applied(line)] for line in lines}
+    assert {line: hits for line, hits in found.items() if hits} == {}
