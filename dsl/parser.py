@@ -232,11 +232,6 @@ def _span(path: str, meta: Meta) -> Span:
     return Span(path, meta.line, meta.column, meta.end_line, meta.end_column)
 
 
-def _token_span(path: str, tok: Token) -> Span:
-    # positions are always set on the tokens of a parse (0 would print as the file only)
-    return Span(path, tok.line or 0, tok.column or 0, tok.end_line or 0, tok.end_column or 0)
-
-
 def _string(tok: Token) -> str:
     body = str(tok)[1:-1]
     return body.replace('\\"', '"').replace("\\\\", "\\")

@@ -81,7 +81,6 @@ class LintContext:
     options: tuple[str, ...]
     plan: Plan  # with the selected options
     statements: list[Scoped]
-    compile_diagnostics: list[Diagnostic]
     full_plan: Plan  # with every option the file declares selected: for "is it used anywhere"
     full_statements: list[Scoped]
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
@@ -146,10 +145,6 @@ def registry() -> tuple[LintRule, ...]:
     return tuple(rules)
 
 
-def rule_by_code(code: str) -> LintRule | None:
-    return next((r for r in registry() if r.code == code), None)
-
-
 def _compile(path: Path, options: tuple[str, ...], root: ast.RuleFile) -> tuple[Plan, list[Scoped], list[Diagnostic]]:
     diagnostics: list[Diagnostic] = []
     sources: list[str] = []
@@ -183,7 +178,7 @@ def lint_file(path: str | Path, options: tuple[str, ...] | dict[str, Any] | None
         full_plan, full_statements, _ = _compile(path, every_option, parse_file(path))
     else:
         full_plan, full_statements = plan, statements
-    ctx = LintContext(path.resolve(), options, plan, statements, diagnostics, full_plan, full_statements)
+    ctx = LintContext(path.resolve(), options, plan, statements, full_plan, full_statements)
     if env is not None:
         ctx.env = dict(env)
     ctx.option_blocks = [(o.span.line, o.span.end_line) for o in _declared_options(root.statements).values()]

@@ -200,7 +200,7 @@ def _one(future, path: str, on_error: Callable[[str, BaseException], Any]) -> An
         return future.result()[0]
     except CancelledError as err:
         raise ClusterUnavailable(f"lost the Dask cluster during the run: {err}") from None
-    except Exception as err:  # noqa: BLE001 — KilledWorker, or an error outside process_file
+    except Exception as err:  # noqa: BLE001 — KilledWorker, or an error outside process_files
         return on_error(path, err)
     finally:
         future.release()

@@ -195,11 +195,6 @@ def gather_phi_batch(path_texts: list[str]) -> list[tuple[str, dict[str, list[tu
         return [gather_phi(p) for p in path_texts]
 
 
-def process_file(path_text: str) -> FileResult:
-    """Read, de-identify and stage one file. Any failure quarantines the file (fail closed)."""
-    return process_files([path_text])[0]
-
-
 def process_files(path_texts: list[str]) -> list[FileResult]:
     """Read, de-identify and stage a batch of files: each is read and walked on its own, then
     the work the walks deferred (DA shifts, cleaning) is done for the whole batch, then each is

@@ -259,16 +259,13 @@ BUG_CLEAN_VRS = (
     "scripts/generate_ps315.py maps table code C to `clean phi` for every non-date attribute, "
     "including AE and CS ones (e.g. StationAETitle, ReasonForTheAttributeModification), while "
     "the clean entry's vrs in compiler/action_specs.py excludes AE and CS, so each is a DC030 error")
-KNOWN_BAD_OPTIONS: dict[str, str] = {}
 BASIC_OPTIONS = ["clean-descriptors", "clean-graphics", "clean-structured-content", "keep-unknown-elements",
                  "retain-device-identity", "retain-institution-identity",
                  "retain-longitudinal-full-dates", "retain-longitudinal-modified-dates",
                  "retain-patient-characteristics", "retain-safe-private", "retain-uids"]
 
 
-@pytest.mark.parametrize("option", [
-    pytest.param(o, marks=[pytest.mark.xfail(strict=True, reason=KNOWN_BAD_OPTIONS[o])] if o in KNOWN_BAD_OPTIONS else [])
-    for o in BASIC_OPTIONS])
+@pytest.mark.parametrize("option", BASIC_OPTIONS)
 def test_every_option_of_the_basic_profile_compiles(compile_text, option):
     result = compile_text(f'use "ps3.15-basic" with {option}\n')
     assert [d.render() for d in result.errors] == []

@@ -36,7 +36,6 @@ class Case:
     title: str
     rules: str
     elements: tuple[Element, ...]
-    xfail: str | None
 
 
 _STEP = re.compile(r"^(?P<ref>\([0-9A-Fa-f]{4},[0-9A-Fa-f]{4}\)|[A-Za-z][A-Za-z0-9]*)(?:\[(?P<item>\d+)\])?$")
@@ -71,13 +70,12 @@ def load_cases(text: str) -> list[Case]:
     cases = []
     for block in re.split(r"^=== ", text, flags=re.M)[1:]:
         title, _, body = block.partition("\n")
-        head, _, rest = body.partition("--- rules\n")
+        _, _, rest = body.partition("--- rules\n")
         rules, _, elements = rest.partition("--- elements\n")
-        xfail = next((ln.removeprefix("!xfail ").strip() for ln in head.splitlines() if ln.startswith("!xfail ")), None)
         parsed = tuple(parse_element(ln) for ln in elements.splitlines()
                        if ln.strip() and not ln.lstrip().startswith("#"))
         assert rules.strip() and parsed, f"case {title!r} needs rules and elements"
-        cases.append(Case(title.strip(), rules.rstrip("\n") + "\n", parsed, xfail))
+        cases.append(Case(title.strip(), rules.rstrip("\n") + "\n", parsed))
     return cases
 
 
@@ -86,8 +84,7 @@ CASES = load_cases(FIXTURE.read_text(encoding="utf-8"))
 
 def _params():
     for case in CASES:
-        marks = [pytest.mark.xfail(strict=True, reason=case.xfail)] if case.xfail else []
-        yield pytest.param(case, id=case.title, marks=marks)
+        yield pytest.param(case, id=case.title)
 
 
 def _line(rule) -> int | None:
@@ -123,11 +120,11 @@ def test_precedence(case, tmp_path):
 
 def test_fixture_reader():
     cases = load_cases(
-        "=== t\n!xfail BUG: x\n--- rules\ndefault -> keep\n\n--- elements\n"
+        "=== t\n--- rules\ndefault -> keep\n\n--- elements\n"
         "# comment\nReferencedStudySequence[2]/(0019,1010) LO creator=\"A B\" when=TF -> 3\nPatientName PN -> none\n")
     assert len(cases) == 1
     case = cases[0]
-    assert (case.title, case.rules, case.xfail) == ("t", "default -> keep\n", "BUG: x")
+    assert (case.title, case.rules) == ("t", "default -> keep\n")
     first, second = case.elements
     with pytest.raises(AssertionError):
         parse_element("NoSuchKeywordHere PN -> 1")

@@ -136,7 +136,7 @@ def test_show_diff_and_lint_agree_with_the_dispatcher(compiled):
     for case in CASES:
         path, plan = compiled(case)
         dispatcher, side, entries = Dispatcher(plan), _Side(plan), shown_entries(plan, path)
-        lint = LintContext(path.resolve(), (), plan, [], [], plan, [])
+        lint = LintContext(path.resolve(), (), plan, [], plan, [])
         findings = lint_file(path)
         never = {(d.span.line, d.span.column) for d in findings if d.code == "DL001"}
         claims = dl002_claims(plan, [d for d in findings if d.code == "DL002"])

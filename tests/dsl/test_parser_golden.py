@@ -5,8 +5,7 @@ below, node by node). Regenerate the goldens after an intended change with
 
     UPDATE_GOLDEN=1 python -m pytest tests/dsl/test_parser_golden.py
 
-and review the diff. Goldens of cases listed in KNOWN_BUGS are written by hand (the expected,
-correct AST) and are never overwritten.
+and review the diff.
 """
 from __future__ import annotations
 
@@ -25,7 +24,6 @@ GOLDEN_DIR = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 CASES = sorted(p.stem for p in GOLDEN_DIR.glob("*.deid"))
 
-KNOWN_BUGS: dict[str, str] = {}
 
 
 # ---- the dumper ------------------------------------------------------------------------------
@@ -96,18 +94,12 @@ def _walk(node):
 # ---- golden files ----------------------------------------------------------------------------
 
 
-def _params():
-    for name in CASES:
-        marks = [pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[name])] if name in KNOWN_BUGS else []
-        yield pytest.param(name, id=name, marks=marks)
-
-
-@pytest.mark.parametrize("name", list(_params()))
+@pytest.mark.parametrize("name", CASES)
 def test_golden_ast(name):
     source = GOLDEN_DIR / f"{name}.deid"
     golden = GOLDEN_DIR / f"{name}.ast.txt"
     actual = dump_file(parse_file(source))
-    if UPDATE and name not in KNOWN_BUGS:
+    if UPDATE:
         golden.write_text(actual, encoding="utf-8")
     assert golden.is_file(), f"missing {golden.name}; run with UPDATE_GOLDEN=1"
     assert actual == golden.read_text(encoding="utf-8")
@@ -133,7 +125,7 @@ def test_goldens_cover_every_ast_node_type():
     assert sorted(t.__name__ for t in all_types - seen) == []
 
 
-@pytest.mark.parametrize("name", [n for n in CASES if n not in KNOWN_BUGS])
+@pytest.mark.parametrize("name", CASES)
 def test_every_statement_is_an_ast_node(name):
     statement_types = typing.get_args(ast.Statement)
     for st in parse_file(GOLDEN_DIR / f"{name}.deid").statements:

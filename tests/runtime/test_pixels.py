@@ -38,12 +38,6 @@ from deidc.runtime.text.phi import build_phi
 TEST_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
 ORIGIN = Origin("test.deid", 1, 1, "pixels")
 
-# pydicom 3.0.x has no UID.is_lossless; write_frames asks it of every compressed syntax.
-LOSSLESS_BUG = ("BUG: runtime/pixels/burned_in.py write_frames calls `syntax.is_lossless`, which pydicom 3.0.x "
-                "UIDs do not have (AttributeError), so compressed pixel data can be neither re-encoded "
-                "(RLE) nor refused with PixelsNotWritable (JPEG baseline)")
-
-
 class FakeOcr:
     """The OcrEngine protocol with fixed answers: `words`, or `reader(image)`; counts calls."""
 
