@@ -18,7 +18,7 @@ from deidc.runtime.codec.files import NotDicom, read_dataset
 from deidc.runtime.limits import LimitExceeded
 from deidc.tools.explain import ElementExplanation, Explanation, UnknownTag, explain_dataset, select
 
-COLUMNS = ("path", "name", "VR", "rule", "selector", "step", "action", "before", "after")
+COLUMNS = ("path", "name", "VR", "rule", "selector", "step", "action", "before", "after", "found")
 
 
 def register(sub) -> None:
@@ -74,7 +74,7 @@ def quarantine_line(file: str, explanation: Explanation) -> str:
 
 def _cells(row: ElementExplanation) -> tuple[str, ...]:
     return (row.path, row.name, row.vr, row.rule or "-", row.selector or "-", row.step, row.action,
-            row.before, row.after)
+            row.before, row.after, row.found)
 
 
 def rich_table(rows: list[ElementExplanation]) -> Table:

@@ -64,6 +64,7 @@ class ElementExplanation:
     action: str
     before: str
     after: str
+    found: str = ""  # what `clean` found and removed: kinds and matchers (`address:detect, name:exact`)
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,8 @@ def explain_dataset(plan: Plan, keys: dict[str, bytes], ds: Dataset) -> Explanat
     conditions = evaluate_all(plan.conditions, ds)
     explainer = _Explainer(Dispatcher(plan), conditions, after_ds)
     explainer.visit_file(ds)
-    rows = explainer.rows
+    found = {c.path: c.note for c in outcome.changes if c.action == "clean" and c.note}
+    rows = [dataclasses.replace(row, found=found[row.path]) if row.path in found else row for row in explainer.rows]
     if after_ds is not None:
         _added(after_ds, (), {row.path: row.vr for row in rows}, rows)
     return Explanation(outcome.quarantine, rows)

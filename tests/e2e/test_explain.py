@@ -240,3 +240,18 @@ def test_a_sequence_stored_as_un_is_kept_whole_and_its_items_are_not_added(tmp_p
     sequence = by_path(explanation, "(300c,0002)")
     assert sequence.vr == "UN" and sequence.action == "keep"
     assert not [r.path for r in explanation.elements if r.path.startswith("(300c,0002)[")]
+
+
+def test_explain_names_what_clean_found_and_the_detector_that_removed_it(tmp_path):
+    rules = tmp_path / "site.deid"
+    rules.write_text("version 1\ncollect PatientName as phi\n"
+                     "AdditionalPatientHistory -> clean phi detect address, person\n", encoding="utf-8")
+    plan = compile_rules(str(rules)).plan
+    ds = read_dataset(TEST_FILES / "CT_small.dcm")
+    ds.AdditionalPatientHistory = f"seen with wife Imelda; {str(ds.PatientName).split('^')[0]} lives at 9 Elm Court, Akron, OH 44301"
+    explanation = explain_dataset(plan, resolve_keys(plan, insecure_demo_key=True), ds)
+    [row] = [r for r in explanation.elements if r.name == "AdditionalPatientHistory"]
+    assert "Imelda" not in row.after and "Elm" not in row.after and "OH" not in row.after
+    assert set(row.found.split(", ")) >= {"address:detect", "person:detect", "name:exact"}
+    [name] = [r for r in explanation.elements if r.name == "PatientName"]
+    assert name.found == ""  # not cleaned: nothing found
