@@ -168,6 +168,12 @@ def run(args: argparse.Namespace) -> int:
     console = Console(highlight=False)
     console.print(summary_table(summary, out))
     console.print(f"mappings/, audit.jsonl and quarantine.csv are in {out}")
+    review = out / "review.jsonl"
+    if review.exists():
+        with review.open("rb") as fh:
+            doubtful = sum(1 for _ in fh)
+        console.print(f"{doubtful} detection(s) of `clean ... detect` to review (less sure than "
+                      f"--review-threshold): {review}")
     if summary.quarantined:
         console.print(f"{summary.quarantined} input(s) quarantined: {out / 'quarantine.csv'} says why")
         return EXIT_QUARANTINED

@@ -46,3 +46,4 @@ def test_detectors_remove_what_no_header_holds(tmp_path, deidc):
     assert {i["detector"] for i in items} >= {"address", "person", "phone"}
     assert all(i["file"] == "ct.dcm" and i["path"] and 0 <= i["confidence"] <= 1 for i in items)
     assert any("Imelda" in i["words"] and i["applied"] for i in items)
+    assert f"{len(items)} detection(s) of `clean ... detect` to review" in run.stdout
