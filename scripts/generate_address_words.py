@@ -13,6 +13,7 @@ In:  USPS Publication 28 "Postal Addressing Standards" (a U.S. Government work, 
 Out: rulesets/address-words.json:
      street_suffixes  {primary name: [standard abbreviation, common abbreviations...]} (C1)
      other_street_types  suffixes outside Pub 28 used in Canada and the UK (Close, Crescent...)
+     other_abbreviations  {abbreviation: street type} outside Pub 28 (Lp, Cl...)
      unit_designators {name: [abbreviations]} (C2, plus Flat)
      us_states  {code: name} (50 states, DC and the inhabited territories)
      ca_provinces  {code: [name, postal code first letters]}
@@ -248,6 +249,9 @@ WELLS WLS
 # table and Royal Mail usage).
 OTHER_STREET_TYPES = ["CLOSE", "CHASE", "RISE", "PARADE", "QUAY", "WYND", "GATE", "ESPLANADE", "CROFT",
                       "CIRCUIT", "CONCESSION", "GROUNDS", "HIGHLANDS", "PROMENADE", "SIDEROAD"]
+# Abbreviations of street types that Pub 28 does not list but people write (`Dickens Lp`,
+# `Haskins Cl`): abbreviation -> street type.
+OTHER_ABBREVIATIONS = {"LP": "LOOP", "CL": "CLOSE", "PDE": "PARADE", "CRT": "COURT", "CCT": "CIRCUIT"}
 
 # Pub 28 Appendix C2: NAME ABBREVIATION (only the designators that take a number or letter).
 C2 = """
@@ -331,6 +335,7 @@ def build() -> str:
                    f"zipcodes {version('zipcodes')} (MIT); see rulesets/SOURCES.md",
         "street_suffixes": suffixes,
         "other_street_types": OTHER_STREET_TYPES,
+        "other_abbreviations": OTHER_ABBREVIATIONS,
         "unit_designators": units,
         "us_states": STATES,
         "ca_provinces": {code: [name, letters] for code, (name, letters) in PROVINCES.items()},

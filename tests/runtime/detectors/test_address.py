@@ -209,6 +209,65 @@ def test_false_positive_corpus():
     assert {line: hits for line, hits in found.items() if hits} == {}
 
 
+# one general rule each (issue 14); places and streets made up
+NEW_RULES = [
+    # UK: a town and a postcode of the UK shape after a street go with it (any area letters)
+    ("Son resides at 5 Orchard Mews, Kendal LA9 4PB with wife.", "5 Orchard Mews, Kendal LA9 4PB"),
+    ("Forward to 22 Tannery Lane, Carlisle Q9 7XX.", "22 Tannery Lane, Carlisle Q9 7XX"),
+    ("SENT TO FLAT 4, 19 MILL ROW, HEXHAM ZT3 8PL; ACK", "FLAT 4, 19 MILL ROW, HEXHAM ZT3 8PL"),
+    # a Canadian city + province + postcode after a street
+    ("home: 88 Birchwood Drive, Kamloops, BC V2C 1A1", "88 Birchwood Drive, Kamloops, BC V2C 1A1"),
+    # a city after the street without a comma
+    ("Sent to 77 Beacon Street Boston MA 02108.", "77 Beacon Street Boston MA 02108"),
+    # a street without a number after a cue, or ending a clause after on / along / off
+    ("resides off Willow Bend Road near the school", "Willow Bend Road"),
+    ("She jogs along Cedar Parkway; denies chest pain.", "Cedar Parkway"),
+    ("Struck by a cyclist on 14th Esplanade, no LOC.", "14th Esplanade"),
+    ("Walks her dog daily on Tamsin Knoll.", "Tamsin Knoll"),
+    # ordinal street names (digits or spelled out) and rarer suffixes after a place preposition
+    ("Accident at 311 52nd Terrace; ankle pain.", "311 52nd Terrace"),
+    ("collapsed outside 40 third ave.; ems called", "40 third ave"),
+    ("Collapsed outside 4020 Kestrel Xing.", "4020 Kestrel Xing"),
+    ("SEEN AT 1187 MARLOW HOLLOW; ANKLE SWELLING.", "1187 MARLOW HOLLOW"),
+    ("Injured near 66 Quarry Rdg, hip pain.", "66 Quarry Rdg"),
+    ("Invoice to: Rhea Ortiz, 918B Sumac Bypass NE", "918B Sumac Bypass NE"),
+    ("Invoice to: Pell, Ada, 31 Quince Cl", "31 Quince Cl"),
+    # a known city and its state with no cue: written out, or in parentheses
+    ("Old chart number 4471 (Duluth, Minnesota).", "Duluth, Minnesota"),
+    ("PRIOR STUDY DONE IN CLINIC (MOBILE, AL).", "MOBILE, AL"),
+    ("outside images came with the patient, eugene, oregon clinic", "eugene, oregon"),
+    # `City, ST` after a cue or with a ZIP
+    ("moved to Boise, ID", "Boise, ID"),
+    ("Lives in Flagstaff AZ 86001 with partner.", "Flagstaff AZ 86001"),
+]
+
+
+@pytest.mark.parametrize(("text", "address"), NEW_RULES)
+def test_general_rules(text, address):
+    assert applied(text) == [address]
+
+
+@pytest.mark.parametrize("text", [
+    "Found at 12 focal points.",
+    "FOUND AT 12 FOCAL POINTS.",         # an everyday-word suffix in capitals: no preposition bonus
+    "ACQUIRED AT 14 STANDARD VIEWS.",
+    "Placed on Bed Rest.",               # no street without a number on an everyday word
+    "Sats 95 on Room Air; placed on Step Down.",
+    "Discussed with Dr. Clinton, MD.",   # a credential, not Maryland
+    "(Smith, MD) reviewed the films.",
+    "Jane Austin, Texas Children's Hospital",  # a given name before the city
+    "hx of CAD, MI (CAD, MI)",
+    "Scan at 20 second delay.",
+    "AT 20 SECOND RUN.",
+    "Tumor at 12 o'clock, 4 cm from nipple.",
+    "Na 140 K 4.1 Cl 102",
+    "Pt walks on Level Ground with a cane",  # not at the end of a clause
+    "Seen at Cancer Center.",
+])
+def test_leaves_these_alone(text):
+    assert applied(text) == []
+
+
 @pytest.mark.parametrize("text", [
     "1 " * 50_000, "A, " * 30_000, "ST " * 50_000, "12 Oak " * 15_000, "Boise, ID " * 10_000,
     "1 Oak St, " * 10_000, "#" * 100_000, "P.O. Box 1 " * 9_000, "New York " * 11_000, "1-1 " * 25_000,

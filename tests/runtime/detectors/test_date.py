@@ -53,6 +53,27 @@ POSITIVES = [
     ("Feb 29, 2020 (leap year)", ["Feb 29, 2020"]),
     ("(05-06-2019)", ["05-06-2019"]),
     ("born 1 Jan 1950, died Dec 5", ["1 Jan 1950", "Dec 5"]),
+    # month name, day and year with dashes or slashes; `<month> of <year>`
+    ("Jan-2-1998", ["Jan-2-1998"]),
+    ("Feb/14/2003 CT", ["Feb/14/2003"]),
+    ("in September of 1964 she", ["September of 1964"]),
+    ("chemo started may 1959, last", ["may 1959"]),
+    # a colon after the date
+    ("PET 11/18/1993: Addison disease", ["11/18/1993"]),
+    ("biopsy 20160424: benign", ["20160424"]),
+    # birth-date labels take any numeric layout
+    ("D.O.B. 9.8.82", ["9.8.82"]),
+    ("DOB: 04 03 1982", ["04 03 1982"]),
+    ("DOB 030482", ["030482"]),
+    ("date of birth: 19820403", ["19820403"]),
+    ("born 12-1-45", ["12-1-45"]),
+    # two-digit-year dots and dashes with a cue or in a list
+    ("seen on 9.8.82 for follow-up", ["9.8.82"]),
+    ("exams 9.8.82 and 10.8.82", ["9.8.82", "10.8.82"]),
+    ("CT 3/4/2019, 5-6-19 and 7.8.19", ["3/4/2019", "5-6-19", "7.8.19"]),
+    ("9.8.82, 10.8.82 and 3/4/2019", ["9.8.82", "10.8.82", "3/4/2019"]),
+    ("compared with studies on 3/4/2019 and 5/6/2019", ["3/4/2019", "5/6/2019"]),
+    ("injections on 3/4 and 3/18/2019", ["3/4", "3/18/2019"]),
 ]
 
 
@@ -94,6 +115,16 @@ NEGATIVES = [
     "EF 55-60%",
     "TR/TE 4000/85",
     "matrix 256/256/2019",
+    "the patient may 2019",
+    "software 9.8.82",
+    "version 4.2.10",
+    "upgraded from 4.2.10 to 4.2.11",
+    "software version 4.2.10 and 4.2.11",
+    "9.8.82",
+    "strength 5/5 and 4/5 in legs",
+    "dilutions 1/10 and 1/100",
+    "DOB 13/13/1980",
+    "ratio 3.4.5",
 ]
 
 
@@ -112,11 +143,14 @@ def test_confidence_levels():
     assert conf("20190304") == [0.85]
     assert conf("March 2019") == [0.6]
     assert conf("March 4") == [0.6]
+    assert conf("DOB 9.8.82") == [0.95]
+    assert conf("seen 9.8.82") == [0.85]
 
 
 def test_linear_on_adversarial_input():
     for text in ("1" * 100_000, "1/" * 50_000, "12/12/" * 17_000, "2019-" * 20_000, "March " * 17_000,
-                 "4 March " * 12_500, "1." * 50_000, "4th of " * 14_000):
+                 "4 March " * 12_500, "1." * 50_000, "4th of " * 14_000, "1.1.11 and " * 9_000,
+                 "on 1.1.11 " * 10_000, "DOB 1 1 " * 12_000, "3/4 and " * 12_000, "Jan-" * 25_000):
         began = time.perf_counter()
         list(find(text))
         assert time.perf_counter() - began < 30

@@ -57,6 +57,29 @@ POSITIVES = [
     ("NHS number 943 476 5919", ["943 476 5919"]),
     ("Subscriber ID = 987654321", ["987654321"]),
     ("SS# 078-05-1120", ["078-05-1120"]),
+    # the general shape: an identifier noun, then #/no./number/ID/:, then the code
+    ("Encounter no. 4471902 opened in ED", ["4471902"]),
+    ("Visit #: V00231877", ["V00231877"]),
+    ("case number 2020-118877 reviewed", ["2020-118877"]),
+    ("Req# LB-4471-22", ["LB-4471-22"]),
+    ("Order ID: ORD5529104 placed", ["ORD5529104"]),
+    ("Specimen: S19-004412", ["S19-004412"]),
+    ("health card number 1234-567-890", ["1234-567-890"]),
+    ("Employee ID 004521, badge # 77812", ["004521", "77812"]),
+    ("serial number SN4455A1; device S/N: 88XK-2231", ["SN4455A1", "88XK-2231"]),
+    ("Group number 00912", ["00912"]),
+    ("Licence plate: 7ABC123", ["7ABC123"]),
+    ("Claim: 12345678 denied", ["12345678"]),
+    ("Medicaid ID 1234 5678 9012 noted", ["1234 5678 9012"]),
+    # identifier nouns that need no # before a long number; acronyms that name an identifier
+    ("requisition 88120934 received", ["88120934"]),
+    ("claim 5765708976 on file", ["5765708976"]),
+    ("OHIP 1234-567-890-AB", ["1234-567-890-AB"]),
+    ("FIN 443209871 at registration", ["443209871"]),
+    ("ID 12345678 on the band", ["12345678"]),
+    # what an identity band reads
+    ("patient wristband reads 0233922; 4/5 strength", ["0233922"]),
+    ("ID bracelet shows 52-263399.", ["52-263399"]),
 ]
 
 
@@ -102,6 +125,23 @@ NEGATIVES = [
     "666-12-3456",
     "987-65-4321",
     "2019-03-04 and 12-34-5678",
+    # counting and locating nouns are not identifiers (HIPAA Safe Harbor)
+    "order #2",
+    "case 3 of 5",
+    "page 2 of 4",
+    "series 3 image #4",
+    "image #1234",
+    "cycle #1234",
+    "level 2, grade 3 in T2",
+    "Room 5 bed 12",
+    "sample: 1000 mL",
+    "Plan: 1000 mg daily",
+    "Visit: 03/04/2019",
+    "Case 2019 review",
+    "claim 2019",
+    "encounter 20190304",
+    "address on record: 2724 Cherry Ave",
+    "Claim # 123 45 denied",
 ]
 
 
@@ -122,11 +162,16 @@ def test_confidence_levels():
     assert conf("ID: 7654321") == [0.7]
     assert conf("dose 1000000 units") == [0.3]
     assert conf("study 20190304") == []  # a date, for the `date` detector
+    assert conf("Encounter no. 4471902") == [0.9]
+    assert conf("Claim: 12345678") == [0.85]
+    assert conf("claim 12345678") == [0.7]
+    assert conf("ID band reads 80362987") == [0.9]
 
 
 def test_linear_on_adversarial_input():
     for text in ("1" * 100_000, "MRN " * 25_000, "MRN: " + "1-" * 50_000, "ssn " * 25_000,
-                 "123-45-" * 14_000, "a1" * 50_000, "patient id: " * 8_000, "1." * 50_000):
+                 "123-45-" * 14_000, "a1" * 50_000, "patient id: " * 8_000, "1." * 50_000,
+                 "claim #1234 " * 8_000, "ID band reads 1 " * 6_000, "Medicaid ID " + "1234 " * 20_000):
         began = time.perf_counter()
         list(find(text))
         assert time.perf_counter() - began < 30

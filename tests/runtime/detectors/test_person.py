@@ -80,6 +80,31 @@ POSITIVES = [
     ("Guardian is Harriet J. Pollard.", ["Harriet J. Pollard"]),
     ("Seen with Agnes Whitcombe and her son.", ["Agnes Whitcombe"]),
     ("Boyfriend Dmitri at bedside, stepmother Ludmila on the phone.", ["Dmitri", "Ludmila"]),
+    # the general rules added for issue 14 (own phrasings)
+    ("For questions please ask for Winston.", ["Winston"]),  # a contact phrase
+    ("CALL 555 0100 AND ASK FOR HAZEL.", ["HAZEL"]),  # an everyday word as a name at a clause end
+    ("results given to son carlos.", ["carlos"]),  # all lower case after a relation word
+    ("visited by daughter maribel j. ostrander today", ["maribel j. ostrander"]),
+    ("Guarantor: Ignacio Ferreira-Lopes, acct 99812", ["Ignacio Ferreira-Lopes"]),  # label, hyphen
+    ("SUBSCRIBER OTTILIE VANDERMEER, GROUP 4471", ["OTTILIE VANDERMEER"]),
+    ("Insured Rosalind P Kettering", ["Rosalind P Kettering"]),
+    ("Name: Quentin Abernethy", ["Quentin Abernethy"]),
+    ("Bill to: Dunleavy, Marguerite, 12 Elm St", ["Dunleavy, Marguerite"]),  # `Surname, First`
+    ("NEXT OF KIN: ASHWORTH, TOBIAS (FATHER)", ["ASHWORTH, TOBIAS"]),
+    ("Caseworker Imogen O'Halloran will call back.", ["Imogen O'Halloran"]),  # apostrophe surname
+    ("Home health aide Rosaura stayed with the patient.", ["Rosaura"]),
+    ("SOCIAL WORKER T. OKONKWO AT BEDSIDE.", ["T. OKONKWO"]),  # an initial
+    ("Thank you for referring Bertrand for evaluation of knee pain.", ["Bertrand"]),  # the patient
+    ("Lucinda (granddaughter) will drive him home.", ["Lucinda"]),  # relation in parentheses
+    ("Contact Mrs. Henrietta Vance-Whitlock (niece).", ["Henrietta Vance-Whitlock"]),
+    ("DEAR MS HALVORSEN, THANK YOU FOR THE REFERRAL.", ["HALVORSEN"]),  # capitals title after DEAR
+    ("REACTION OBSERVED BY MR DESMOND ARKWRIGHT; BP STABLE.", ["DESMOND ARKWRIGHT"]),
+    ("Pt Jolene Marchetti (MRN 12345) arrived by wheelchair.", ["Jolene Marchetti"]),  # weak cue, pair
+    ("pt lorraine kowalczyk arrived by wheelchair.", ["lorraine kowalczyk"]),
+    ("WIFE PRISCILLA WOOD WILL DRIVE THE PATIENT HOME.", ["PRISCILLA WOOD"]),  # no institution
+    ("Spouse Edwina Frank: history of falls.", ["Edwina Frank"]),  # a clinical word as surname
+    ("Legal guardian Nelson.", ["Nelson"]),  # an eponym that is a frequent name, after a relation
+    ("PATIENT'S MOTHER GERTRUDE PALFREY WAS PRESENT.", ["GERTRUDE PALFREY"]),
 ]
 
 
@@ -99,6 +124,9 @@ def test_enough_positive_sentences():
     ("CT CHEST 2.5 DR.HALVERSEN", "HALVERSEN"),
     ("Signed by Theodora Quill, RN", "Theodora Quill"),
     ("Technologist: Jordan Blake", "Jordan Blake"),
+    ("Referring physician: Ambrose Kettleby", "Ambrose Kettleby"),  # referring staff stay staff
+    ("Referring Dr. Wilhelmina Osei", "Wilhelmina Osei"),
+    ("Referring: Osric Pellham, MD", "Osric Pellham"),
 ])
 def test_staff_are_listed_for_review_not_removed(text, name):
     assert removed(text) == []
@@ -136,6 +164,18 @@ def test_uncertain_names_are_reviewed(text, name):
     "P4^P101^S108^I0, Gated",
     "",
     "12345 67890",
+    # new rules must not fire on these
+    "Osgood-Schlatter disease of the left knee. OSGOOD-SCHLATTER CHANGES. Hill-Sachs lesion.",
+    "Legg-Calve-Perthes disease; Wolff-Parkinson-White pattern; Mallory-Weiss tear.",
+    "Ask for help with transfers. Ask for prior films. ASK FOR PRIORS.",
+    "PT ACCOMPANIED BY BROTHER; BAY 12.",  # a cue ends at `;`
+    "Email from friend: alice1957@example.com; employer SHELLY.MYERS@EXAMPLE.COM",
+    "Films from Sharon Springs, KS and Sherwood Manor clinic.",
+    "Name: MRI BRAIN. Patient: NPO after midnight.",
+    "MR BRAIN WITH MR ANGIOGRAPHY. MS PLAQUES. DEAR COLLEAGUE.",
+    "Referring diagnosis: pneumonia. Thank you for referring this patient for MRI.",
+    "Mother: diabetes, hypertension. Father, brother: healthy.",
+    "Subscriber ID 55512; insured party: self.",
 ])
 def test_negatives(text):
     assert removed(text) == []
@@ -169,13 +209,12 @@ def test_linear_time():
     find_all = lambda text: list(find(text))  # noqa: E731
     find_all(unit)  # warm the data
     small, big = unit * 200, unit * 2000
+    # a generous bound, not a timing ratio (a loaded machine made a ratio of two short runs flaky):
+    # quadratic work on these 160 kB would take minutes; the detector takes well under a second
     t0 = time.perf_counter()
-    find_all(small)
-    t1 = time.perf_counter()
-    find_all(big)
-    t2 = time.perf_counter()
-    assert (t2 - t1) < 30 * max(t1 - t0, 1e-3)
-    assert len(find_all(big)) == 10 * len(find_all(small))
+    found = find_all(big)
+    assert time.perf_counter() - t0 < 10
+    assert len(found) == 10 * len(find_all(small))
     # long runs of separators and of one repeated word
     for text in (" " * 50_000 + "wife Kalani", "wife " * 20_000, "^A" * 20_000, "Mary " * 20_000):
         t0 = time.perf_counter()

@@ -50,6 +50,24 @@ POSITIVES = [
     ("Next of kin John, 541-5550123", ["541-5550123"]),
     ("numbers 541 555 0123 / 541 555 0124", ["541 555 0123", "541 555 0124"]),
     ("India +91 98765 43210", ["+91 98765 43210"]),
+    # national numbers of other countries, with the trunk prefix
+    ("mobile 07700 900123, landline 020 7946 0958", ["07700 900123", "020 7946 0958"]),
+    ("ring her on 0161 496 0000 tomorrow", ["0161 496 0000"]),
+    ("Sydney office (02) 9374 4000", ["(02) 9374 4000"]),
+    ("Lyon: tel 04 72 33 44 55", ["04 72 33 44 55"]),
+    ("daughter's number is 0412 345 678", ["0412 345 678"]),
+    ("Berlin tel. 030 1234567", ["030 1234567"]),
+    ("tel 02079460958", ["02079460958"]),
+    ("surgery line 020 7946 0958 ext 204.", ["020 7946 0958 ext 204"]),
+    # a `00` inside a number is no dialling prefix
+    ("Cell: +1 409 403 0039", ["+1 409 403 0039"]),
+    ("sister 712 - 575 - 0073", ["712 - 575 - 0073"]),
+    # bare digits with a cue before or after them
+    ("Emergency no. 5646114398 - friend", ["5646114398"]),
+    ("best number 5349847876", ["5349847876"]),
+    ("6412014947 (home) - no answer", ["6412014947"]),
+    ("email jo@example.org or 5415550123", ["5415550123"]),
+    ("Ph 531.295.8272 x2073. 3/5 strength.", ["531.295.8272 x2073"]),
 ]
 
 
@@ -88,6 +106,16 @@ NEGATIVES = [
     "2019-0304-12",
     "TIME 103045.123456",
     "0.5 mg 1-2 tabs PO q4-6h prn",
+    # identifiers, dates and codes that look like national numbers
+    "NHS number 943 476 5919",
+    "NHS No: 943-476-5919",
+    "MRN no. 5415550123",
+    "accession number 2125550199",
+    "Exam on 01.02.2019 12:30",
+    "dates 01 02 2019 and 05 06 2019 compared",
+    "work (Foxboro, MA 02035-6693)",
+    "Lot 0123 4567 8901 of contrast",
+    "software 01.02.03.04",
 ]
 
 
@@ -107,11 +135,15 @@ def test_confidence_levels():
     assert conf("accession 5415550123") == [0.3]  # review only
     assert conf("2019-0304-12") == [0.4]  # grouped like no real number: review only
     assert all(0 <= c < APPLY_AT for c in conf("ACC 2125550199"))
+    assert conf("NHS number 943 476 5919") == [0.3]  # an NHS number, for the `id` detector
+    assert conf("phone 020 7946 0958") == [0.95]
+    assert conf("020 7946 0958") == [0.85]
+    assert conf("Lot 0123 4567 8901") == [0.4]  # valid in one country, grouped like none
 
 
 def test_linear_on_adversarial_input():
     for text in ("1 " * 50_000, "(1" * 50_000, "+1 " * 33_000, "541-555-0123 " * 7_700, "1.2." * 25_000,
-                 "0049 " * 20_000):
+                 "0049 " * 20_000, "020 7946 0958 " * 7_000, "01 " * 33_000, "(0" * 50_000, "a@b.org or " * 9_000):
         began = time.perf_counter()
         list(find(text))
         assert time.perf_counter() - began < 30
