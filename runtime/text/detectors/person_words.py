@@ -1,4 +1,4 @@
-"""Word lists and name data of the `person` detector (matching in person.py).
+"""Word lists and name data of the `person` detector (matching in person.py and person_*.py).
 
 - the name data (rulesets/person-names.csv, from the 1990 US Census lists and pyspellchecker's
   English word counts; scripts/generate_name_data.py): per token, whether it is a first name, how
