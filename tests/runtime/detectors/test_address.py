@@ -4,15 +4,12 @@ clinical text left alone."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
 from deidc.runtime.text.detectors import APPLY_AT
 from deidc.runtime.text.detectors.address import find
 from deidc.runtime.text.detectors.registry import FINDERS
-
-CORPUS = Path(__file__).with_name("false_positive_corpus.txt")
 
 
 def applied(text: str) -> list[str]:
@@ -201,12 +198,6 @@ def test_case_insensitive():
                  "Lives At 12 Sycamore Lane, Tulsa, Ok 74105"]:
         assert cut(text) == text[:len("lives at ")]
 
-
-@pytest.mark.skipif(not CORPUS.exists(), reason="no shared false-positive corpus yet")
-def test_false_positive_corpus():
-    lines = [line for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
-    found = {line: applied(line) for line in lines}
-    assert {line: hits for line, hits in found.items() if hits} == {}
 
 
 # one general rule each (issue 14); places and streets made up

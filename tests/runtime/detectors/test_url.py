@@ -2,28 +2,17 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
+from detector_checks import spans
 
 from deidc.runtime.text.detectors import APPLY_AT
 from deidc.runtime.text.detectors.url import find
-
-CORPUS = Path(__file__).with_name("false_positive_corpus.txt")
 
 
 def applied(text: str) -> list[tuple[int, int]]:
     return [(d.start, d.end) for d in find(text) if d.confidence >= APPLY_AT]
 
-
-def spans(text: str, *parts: str) -> list[tuple[int, int]]:
-    """The exact spans of `parts`, each found after the one before."""
-    out, at = [], 0
-    for part in parts:
-        start = text.index(part, at)
-        out.append((start, start + len(part)))
-        at = start + len(part)
-    return out
 
 
 POSITIVES = [
@@ -112,9 +101,3 @@ def test_linear_on_adversarial_input():
         list(find(text))
         assert time.perf_counter() - began < 30
 
-
-@pytest.mark.skipif(not CORPUS.exists(), reason="no shared false-positive corpus yet")
-def test_false_positive_corpus():
-    lines = [line for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
-    found = {line: [line[s:e] for s, e in applied(line)] for line in lines}
-    assert {line: hits for line, hits in found.items() if hits} == {}
