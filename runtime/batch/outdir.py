@@ -2,7 +2,7 @@
 sidecars written at the end of a run.
 
 In: an output folder and the user's choice (`--overwrite`, `--resume`). Out: a refusal that says
-why, or a folder ready for the run; at the end, mappings/, quarantine.csv and audit.jsonl
+why, or a folder ready for the run; at the end, mappings/, quarantine.csv, audit.jsonl (and review.jsonl)
 written atomically (temporary name, fsync, rename) with mode 0600 — they hold original
 identifiers — and a release tree holding exactly the files this run released.
 """
