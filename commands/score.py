@@ -10,7 +10,16 @@ from rich.table import Table
 from deidc.commands.common import err_console
 from deidc.runtime.pixels.ocr import ENGINES, LazyOcrEngine
 from deidc.scoring import read_mapping, run_scoring
-from deidc.scoring.report import Score, Tally, discrepancies, dump_json, score, summary_dict, write_report
+from deidc.scoring.report import (
+    Score,
+    Tally,
+    discrepancies,
+    dump_json,
+    score,
+    summary_csv_path,
+    summary_dict,
+    write_report,
+)
 
 
 def register(sub) -> None:
@@ -20,7 +29,7 @@ def register(sub) -> None:
     p.add_argument("--uid-map", help="id_old,id_new CSV (default: OUTPUT/mappings/uid_mapping.csv)")
     p.add_argument("--patid-map", help="id_old,id_new CSV (default: OUTPUT/mappings/patid_mapping.csv)")
     p.add_argument("--by", choices=("series", "instance"), default="series",
-                   help="series: one result per series, action and tag (MIDI-B's ranking); instance: every check")
+                   help="series: one result per action, tag path and series (MIDI-B's ranking); instance: every check")
     p.add_argument("--report", default="score-report.csv",
                    help="discrepancy report, .csv or .xlsx (default: score-report.csv)")
     p.add_argument("--ocr", choices=(*ENGINES, "none"), default="rapidocr",
@@ -71,12 +80,27 @@ def run(args: argparse.Namespace) -> int:
         for f, what in run_.index.findings:
             findings.add_row(f, what)
         console.print(findings)
+    console.print(_scores_table(scores))
     for s in scores:
         console.print(_score_line(s))
+    report = Path(args.report)
+    where = args.report if report.suffix.lower() == ".xlsx" else f"{args.report} (scores in {summary_csv_path(report)})"
     console.print(f"{len(run_.key)} checks, {len(run_.key.rows)} key rows, {len(run_.index.files)} output files, "
                   f"{main.missing_files} missing; header checks judged at {speed:,.0f} checks/s; "
-                  f"{len(rows)} failing or blank checks listed in {args.report}")
+                  f"{len(rows)} failing or blank checks listed in {where}")
     return 0
+
+
+def _scores_table(scores: list[Score]) -> Table:
+    table = Table(title="Scores (normalised: the mean of the actions' scores)", header_style="bold")
+    table.add_column("aggregation")
+    for name in ("pass", "fail", "blank", "total", "score", "normalised"):
+        table.add_column(name, justify="right")
+    for s in scores:
+        t = s.overall
+        table.add_row(f"{s.by}-based", str(t.passed), str(t.failed), str(t.blank), str(t.total),
+                      f"{t.score:.2%}", f"{s.normalised:.2%}")
+    return table
 
 
 def _tally_table(title: str, label: str, tallies: dict[str, Tally]) -> Table:
@@ -92,5 +116,5 @@ def _tally_table(title: str, label: str, tallies: dict[str, Tally]) -> Table:
 
 def _score_line(s: Score) -> str:
     t = s.overall
-    return (f"[bold]{s.by}-based score: {t.score:.4%}[/]  ({t.passed} passed, {t.failed} failed, "
-            f"{t.blank} blank, of {t.total})")
+    return (f"[bold]{s.by}-based score: {t.score:.4%}[/], normalised {s.normalised:.4%}  ({t.passed} passed, "
+            f"{t.failed} failed, {t.blank} blank, of {t.total})")

@@ -4,6 +4,8 @@ In: the output folder. Out: an `OutputIndex`: for every readable DICOM file its 
 every element rendered the way MIDI-B's scorer renders it, the MD5 of its raw PixelData bytes,
 and findings for everything odd (not DICOM, no SOPInstanceUID, duplicate SOP Instance UIDs,
 missing Modality/SOPClassUID/PatientID/Study/Series UID). Nothing here ever aborts on one file.
+The run's own sidecars at the top of the folder (SIDECARS: audit.jsonl, mappings/, ...) are
+neither outputs nor findings.
 
 Rendering (pydicom's `str(value).strip()` wrapped in `<...>`): paths are
 `<(gggg,eeee)>`, nested `<(0008,1140)>[<0000>]<(0008,1155)>`, private elements
@@ -23,8 +25,11 @@ from pydicom.dataset import Dataset
 
 from deidc.dicom import format_tag
 
-# Files deidc writes next to the DICOM tree; not findings.
-DEIDC_FILES = {"audit.jsonl", "quarantine.csv", "uid_mapping.csv", "patid_mapping.csv"}
+# What `deidc apply` writes at the top of an output folder next to the DICOM tree (files and
+# folders; as runtime/batch/outdir.py's SIDECARS), plus the mappings of older layouts: not outputs
+# to score, and not findings.
+SIDECARS = frozenset({"audit.jsonl", "quarantine.csv", "review.jsonl", "mappings", ".deidc-run",
+                      "uid_mapping.csv", "patid_mapping.csv"})
 HIDDEN_VALUES = {0x7FE00010, 0x00020001}  # Pixel Data, File Meta Information Version
 REQUIRED = ("Modality", "SOPClassUID", "PatientID", "StudyInstanceUID", "SeriesInstanceUID")
 
@@ -83,13 +88,25 @@ def _read(path: Path) -> Dataset | None:
             return None
 
 
-def index_output(root: Path, needed: set[str] | None = None) -> OutputIndex:
-    """Index every file under `root`; keep the values of the `needed` tag paths only (memory stays
-    small on large sets), and note every path seen (for the consistency checks' absent rule)."""
-    index = OutputIndex()
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        if path.name in DEIDC_FILES:
+def output_files(root: Path) -> list[Path]:
+    """Every file under `root` except the run's own sidecars at its top (SIDECARS), sorted."""
+    files: list[Path] = []
+    for top in root.iterdir():
+        if top.name in SIDECARS:
             continue
+        if top.is_dir():
+            files.extend(p for p in top.rglob("*") if p.is_file())
+        elif top.is_file():
+            files.append(top)
+    return sorted(files)
+
+
+def index_output(root: Path, needed: set[str] | None = None) -> OutputIndex:
+    """Index every file under `root` but the sidecars; keep the values of the `needed` tag paths
+    only (memory stays small on large sets), and note every path seen (for the consistency checks'
+    absent rule)."""
+    index = OutputIndex()
+    for path in output_files(root):
         ds = _read(path)
         sop = str(ds.get("SOPInstanceUID", "") or "").strip() if ds is not None else ""
         if ds is None or not sop:

@@ -4,10 +4,15 @@ In: the key, the output index and the `Judgement`. Out: a `Score` (per action an
 pass / fail / blank / total; the overall score), the failing checks (file, tag path, tag name,
 action, expected, found), and writers for CSV, XLSX and JSON.
 
-Aggregation: *instance-based* counts every check; *series-based* (MIDI-B's ranking) keeps one
-result per (series, action, tag path) — per (series, action, expected text) for pixel checks,
-which have no tag path — and any failing instance fails it. BLANK (a check the published scorer
-cannot evaluate) counts as not passed.
+Aggregation, as MIDI-B's published scorer: *instance-based* counts every check; *series-based*
+(the challenge's ranking) keeps one result per (action, tag path, patient, study, series), the
+checks sorted so that FAIL comes first, then PASS, then BLANK (pandas sorts a missing
+`check_passed` last): any failing instance fails the group, and a group with a pass and a blank
+passes. A check without a tag path (every pixel check) groups as one missing value, as NaN equals
+NaN in `drop_duplicates`: a series yields one `pixels_hidden` result however many boxes it has.
+BLANK (a check the published scorer cannot evaluate) counts as not passed. The *normalised*
+score (MIDI-B's report, Table 6) is the mean over action types of each type's pass rate, for the
+results of the same aggregation.
 """
 from __future__ import annotations
 
@@ -24,8 +29,7 @@ from deidc.scoring.judge import Judgement
 from deidc.scoring.outputs import OutputIndex
 from deidc.scoring.text import BLANK, FAIL, PASS
 
-_RANK = {FAIL: 0, BLANK: 1, PASS: 2}  # worst result of a group wins
-_FROM_RANK = {v: k for k, v in _RANK.items()}
+_RANK = {FAIL: 0, PASS: 1, BLANK: 2}  # the order the published scorer sorts check_passed in (NaN last)
 
 
 @dataclass
@@ -60,24 +64,41 @@ class Score:
     missing_files: int = 0
     checks: int = 0
 
+    @property
+    def normalised(self) -> float:
+        """The mean over action types of each type's pass rate (MIDI-B's report, Table 6)."""
+        rates = [t.score for t in self.actions.values() if t.total]
+        return sum(rates) / len(rates) if rates else 0.0
+
+
+def group_keys(key: AnswerKey) -> list[str]:
+    """The published scorer's series-based key of every check: (action, tag_ds, patient, study,
+    series), a missing tag_ds being one value of its own."""
+    rows = key.rows
+    keys = []
+    for r, a, t in zip(key.row, key.action, key.tag_ds, strict=True):
+        tag = "\x01" if t is None else "\x02" + t  # None (NaN) is one value, apart from every string
+        row = rows[r]
+        keys.append("\x00".join((a, tag, row.patient_id, row.study_uid, row.series_uid)))
+    return keys
+
 
 def aggregate(key: AnswerKey, judgement: Judgement, by: str = "series") -> tuple[np.ndarray, np.ndarray]:
-    """(status per result, a representative check index per result) for the chosen aggregation."""
+    """(status per result, the check each result stands for) for the chosen aggregation.
+
+    Series-based: per group the first check in the order FAIL, PASS, BLANK — the check the
+    published scorer keeps (`sort_values('check_passed')`, then `drop_duplicates(keep='first')`)."""
     status = judgement.status
-    if by == "instance":
+    if by == "instance" or not len(status):
         return status, np.arange(len(status))
-    series = [key.rows[r].series_uid for r in key.row]
-    keys = [f"{s}\x00{a}\x00{t if t is not None else x}"
-            for s, a, t, x in zip(series, key.action, key.tag_ds, key.action_text, strict=True)]
-    _, first, inverse = np.unique(np.array(keys, dtype=object), return_index=True, return_inverse=True)
-    ranks = np.vectorize(_RANK.get, otypes=[np.int8])(status) if len(status) else np.zeros(0, np.int8)
-    worst = np.full(len(first), 2, dtype=np.int8)
-    np.minimum.at(worst, inverse.ravel(), ranks)
-    # the representative of a failed group is one of its failing checks, for the discrepancy list
-    representative = first.copy()
-    failing = np.flatnonzero(ranks == 0)
-    representative[inverse.ravel()[failing]] = failing
-    return np.vectorize(_FROM_RANK.get, otypes=[np.int8])(worst) if len(worst) else worst, representative
+    _, inverse = np.unique(np.array(group_keys(key), dtype=object), return_inverse=True)
+    inverse = inverse.ravel()
+    ranks = np.vectorize(_RANK.get, otypes=[np.int8])(status)
+    order = np.lexsort((np.arange(len(status)), ranks, inverse))  # by group, then rank, then key order
+    grouped = inverse[order]
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+    representative = order[starts]
+    return status[representative], representative
 
 
 def score(key: AnswerKey, judgement: Judgement, by: str = "series") -> Score:
@@ -119,7 +140,7 @@ def summary_dict(scores: list[Score], index: OutputIndex, judgement: Judgement, 
         return {"passed": t.passed, "failed": t.failed, "blank": t.blank, "total": t.total, "score": round(t.score, 6)}
 
     return {
-        "scores": {s.by: {"overall": tally(s.overall),
+        "scores": {s.by: {"overall": tally(s.overall), "normalised": round(s.normalised, 6),
                           "actions": {a: tally(t) for a, t in s.actions.items()},
                           "categories": {f"{c}/{sub}": tally(t) for (c, sub), t in s.categories.items()}}
                    for s in scores},
@@ -132,8 +153,35 @@ def summary_dict(scores: list[Score], index: OutputIndex, judgement: Judgement, 
     }
 
 
+SUMMARY_COLUMNS = ("aggregation", "passed", "failed", "blank", "total", "score", "normalised")
+SCORE_COLUMNS = ("aggregation", "key", "passed", "failed", "blank", "total", "score")
+
+
+def summary_rows(scores: list[Score]) -> list[list]:
+    """The Summary sheet: per aggregation the overall tally, its score and the normalised score."""
+    return [[s.by, s.overall.passed, s.overall.failed, s.overall.blank, s.overall.total, s.overall.score,
+             s.normalised] for s in scores]
+
+
+def score_rows(scores: list[Score], part: str) -> list[list]:
+    """The Actions (`part="actions"`) or Categories sheet: one row per aggregation and key."""
+    rows: list[list] = []
+    for s in scores:
+        for name, t in getattr(s, part).items():
+            label = "/".join(name) if isinstance(name, tuple) else name
+            rows.append([s.by, label, t.passed, t.failed, t.blank, t.total, t.score])
+    return rows
+
+
+def summary_csv_path(path: Path) -> Path:
+    """Where a CSV report's scores go: next to it, `NAME-summary.csv`."""
+    return path.with_name(f"{path.stem}-summary{path.suffix}")
+
+
 def write_report(path: Path, scores: list[Score], rows: list[dict[str, str | None]], index: OutputIndex) -> None:
-    """CSV: the discrepancy list. XLSX: sheets Summary, Actions, Categories, Discrepancies, Findings."""
+    """XLSX: sheets Summary, Actions, Categories, Discrepancies, Findings. CSV: the discrepancy
+    list, and the scores in `NAME-summary.csv`: a `part` column (summary, actions, categories),
+    then the columns of the Actions sheet and `normalised` (summary rows only, key `(all)`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".xlsx":
         _write_xlsx(path, scores, rows, index)
@@ -142,6 +190,14 @@ def write_report(path: Path, scores: list[Score], rows: list[dict[str, str | Non
         writer = csv.DictWriter(fh, fieldnames=DISCREPANCY_COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
+    with summary_csv_path(path).open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["part", *SCORE_COLUMNS, "normalised"])
+        for by, *tally in summary_rows(scores):
+            out.writerow(["summary", by, "(all)", *tally])
+        for part in ("actions", "categories"):
+            for row in score_rows(scores, part):
+                out.writerow([part, *row, ""])
 
 
 def _write_xlsx(path: Path, scores: list[Score], rows: list[dict[str, str | None]], index: OutputIndex) -> None:
@@ -150,16 +206,14 @@ def _write_xlsx(path: Path, scores: list[Score], rows: list[dict[str, str | None
     book = Workbook()
     sheet = book.worksheets[0]  # a new workbook holds one sheet
     sheet.title = "Summary"
-    sheet.append(["aggregation", "passed", "failed", "blank", "total", "score"])
-    for s in scores:
-        sheet.append([s.by, s.overall.passed, s.overall.failed, s.overall.blank, s.overall.total, s.overall.score])
+    sheet.append(list(SUMMARY_COLUMNS))
+    for values in summary_rows(scores):
+        sheet.append(values)
     for title, part in (("Actions", "actions"), ("Categories", "categories")):
         ws = book.create_sheet(title)
-        ws.append(["aggregation", "key", "passed", "failed", "blank", "total", "score"])
-        for s in scores:
-            for name, t in getattr(s, part).items():
-                label = "/".join(name) if isinstance(name, tuple) else name
-                ws.append([s.by, label, t.passed, t.failed, t.blank, t.total, t.score])
+        ws.append(list(SCORE_COLUMNS))
+        for values in score_rows(scores, part):
+            ws.append(values)
     ws = book.create_sheet("Discrepancies")
     ws.append(list(DISCREPANCY_COLUMNS))
     for row in rows:
