@@ -6,14 +6,14 @@ import signal
 import sys
 
 from deidc import __version__
-from deidc.commands import apply, compile, diff, explain, fmt, lint, score
+from deidc.commands import apply, compile, diff, explain, fmt, lint, score, verify
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="deidc", description="DICOM de-identification compiler")
     parser.add_argument("--version", action="version", version=f"deidc {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (apply, compile, score, explain, diff, fmt, lint):
+    for module in (apply, compile, score, verify, explain, diff, fmt, lint):
         module.register(sub)
     return parser
 

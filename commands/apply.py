@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from deidc.commands.common import compile_for_command, err_console, keys_for_command
+from deidc.commands.verify import print_verification
 from deidc.runtime import limits
 from deidc.runtime.batch import outdir
 from deidc.runtime.batch.cluster import ClusterUnavailable
@@ -23,12 +24,14 @@ from deidc.runtime.batch.journal import RUN_DIR, JournalMismatch
 from deidc.runtime.codec.files import CODECS
 from deidc.runtime.pixels.ocr import ENGINES, LazyOcrEngine
 from deidc.runtime.text.detectors import APPLY_AT, DEFAULT_REVIEW_THRESHOLD
+from deidc.tools.verify.run import verify_output
 
 # Exit codes (docs/tools.md): what a release pipeline can gate on.
 EXIT_WRITTEN = 0  # every input written
 EXIT_USAGE = 2  # usage or rule error, or nothing to do
 EXIT_QUARANTINED = 3  # the run finished; one or more inputs quarantined (quarantine.csv says why)
 EXIT_STOPPED = 4  # the run stopped before the end (output full or unwritable); --resume continues it
+EXIT_VERIFY_FAILED = 5  # --verify found PHI left, invalid output or inconsistencies (the files stay)
 EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM (cli.main turns SIGTERM into KeyboardInterrupt); --resume continues it
 
 
@@ -71,6 +74,8 @@ def register(sub) -> None:
                    help=f"detections of `clean ... detect` less confident than C (0-1) are listed in "
                         f"OUT/review.jsonl for a curator, removed or not (those of confidence {APPLY_AT:g} "
                         f"or more are removed; default: {DEFAULT_REVIEW_THRESHOLD:g})")
+    p.add_argument("--verify", action="store_true",
+                   help="run `deidc verify OUT --against IN` on the fresh output; exit 5 when it finds anything")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--ocr", choices=tuple(ENGINES), default="rapidocr",
                    help="OCR engine for pixels blocks (default: rapidocr; tesseract needs tesserocr)")
@@ -174,6 +179,13 @@ def run(args: argparse.Namespace) -> int:
             doubtful = sum(1 for _ in fh)
         console.print(f"{doubtful} detection(s) of `clean ... detect` to review (less sure than "
                       f"--review-threshold): {review}")
+    if args.verify:
+        verification = verify_output(out, source, LazyOcrEngine(args.ocr))
+        print_verification(console, verification)
+        if verification.findings:
+            err_console.print(f"[bold red]error:[/] verify found {len(verification.findings)} problem(s) in the "
+                              f"output; the files stay in {out} for you to inspect: do not release them")
+            return EXIT_VERIFY_FAILED
     if summary.quarantined:
         console.print(f"{summary.quarantined} input(s) quarantined: {out / 'quarantine.csv'} says why")
         return EXIT_QUARANTINED
