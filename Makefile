@@ -19,10 +19,13 @@ demo: $(BIN)/.installed
 	$(BIN)/deidc apply rulesets/ps3.15-basic.deid samples -o demo-out --insecure-demo-key || [ $$? -eq 3 ]
 	@echo "output tree, mappings/, audit.jsonl and quarantine.csv: demo-out/"
 
-# The fault suite also checks released files with dcmtk's `dcmdump +E` (Debian's dcmtk) when present.
+# The fault suite also checks released files with dcmtk's `dcmdump +E` (Debian's dcmtk) when present;
+# `deidc verify --conformance` and its tests use dciodvfy (Debian's dicom3tools).
 test: $(BIN)/.installed
 	@command -v dcmdump >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq dcmtk >/dev/null 2>&1; } \
 		|| echo "dcmdump: not installed (apt-get install dcmtk); the fault suite checks outputs with pydicom only"
+	@command -v dciodvfy >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq dicom3tools >/dev/null 2>&1; } \
+		|| echo "dciodvfy: not installed (apt-get install dicom3tools); the conformance tests are skipped"
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -m "slow or not slow"
