@@ -11,6 +11,15 @@ Action mapping (table code -> deidc action):
     Combinations resolve to the choice that keeps the IOD valid when the attribute may be
     Type 1/2: X/Z -> empty, X/D -> dummy, Z/D -> dummy, X/Z/D -> dummy, X/Z/U* -> remap uid
     (keep for a sequence: the UIDs inside are remapped by their own rules).
+    Sequences (PS3.15 E.1.1: X for Type 3, Z for Type 2, D for Type 1): a sequence with no items
+    is valid only where it is Type 2, and `dummy` keeps a sequence's items (D, "a non-zero length
+    value"; their elements are de-identified by their own rules). So a combination on a
+    sequence is X (remove) unless SEQUENCE_TYPES knows a common IOD that requires it: Type 2 ->
+    empty, Type 1/1C -> dummy. D alone -> dummy.
+Overlays: the table removes Overlay Data and Overlay Comments (X); with the rest of the Overlay
+    Plane module kept the module has no Type 1 data, so the whole overlay group is removed
+    (`(60xx,xxxx) -> remove`). The Clean Graphics option (C: keep, cleaned) keeps the module
+    whole: its elements below (60xx,1000) (above, an odd group's are private data) are kept.
     Option columns: K -> keep; C -> `shift date_shift` for DA/DT/TM attributes in the
     retain-longitudinal-modified-dates option, `clean phi` otherwise (every option block that
     cleans starts with a `collect ... as phi` line).
@@ -18,6 +27,11 @@ Action mapping (table code -> deidc action):
     pydicom keyword when there is one, else as (GGGG,EEEE). Rows of groups 0000 (command) and
     0002 (file meta) are skipped. The "(GGGG,EEEE) where GGGG is odd" row becomes `private * ->`.
 Not from the table:
+    The free text that D sequences carry and the table does not name, now that `dummy` keeps
+    their items (DUMMY_CONTENT): TextValue (Content Sequence), UnformattedTextValue (Graphic
+    Annotation Sequence) -> dummy; every value in a Person Identification Code Sequence (the
+    codes are the identifier) -> dummy. The Clean Structured Content and Clean Graphics options
+    keep those texts for the sequence's `clean`.
     The file meta elements that name where a file came from or went, or hold private data
     (compiler/file_meta.py, PS3.10 Table 7.1-1, all Type 3) -> remove; deidc writes the other file
     meta elements itself.
@@ -38,7 +52,7 @@ import re
 import sys
 from pathlib import Path
 
-from pydicom.datadict import dictionary_VR, keyword_for_tag
+from pydicom.datadict import RepeatersDictionary, dictionary_VR, keyword_for_tag
 
 from deidc.compiler.file_meta import identifying_meta_rules
 from deidc.dsl.printer import format_text
@@ -67,6 +81,22 @@ OPTIONS = {
     "cleanStructContOpt": ("clean-structured-content", 113104, "Clean Structured Content Option"),
     "cleanGraphOpt": ("clean-graphics", 113103, "Clean Graphics Option"),
 }
+# Sequences given a combination with X (X/Z, X/D, X/Z/D) that a common IOD requires: keyword ->
+# (the choice, where). Any other sequence with such a combination is removed (X: Type 3).
+SEQUENCE_TYPES = {
+    "AcquisitionContextSequence": ("empty", "Type 2 in the Acquisition Context module"),
+    "ReferencedPerformedProcedureStepSequence": ("dummy", "Type 1C in DX Series; Type 3 in General Series"),
+}
+# Not from the table: what D sequences hold that the table does not name (rule, why, the option
+# whose `clean` of the sequence takes the text instead).
+DUMMY_CONTENT = [
+    ("TextValue -> dummy", "TEXT content items of the Content Sequence (D)", "cleanStructContOpt"),
+    ("UnformattedTextValue -> dummy", "text objects of the Graphic Annotation Sequence (D)", "cleanGraphOpt"),
+    ("*/PersonIdentificationCodeSequence/* -> dummy",
+     "Person Identification Code Sequence (D): its codes are the identifier", None),
+]
+# The overlay group: removed as a whole in the base profile; the Clean Graphics option keeps it.
+OVERLAY_GROUP = "(60xx,xxxx)"
 NON_OPTION_KEYS = {"name", "tag", "id", "stdCompIOD", "basicProfile"}
 DATE_VRS = {"DA", "DT", "TM"}
 COLLECT_PHI = ["collect PatientName, PatientID, OtherPatientNames, OtherPatientIDs,",
@@ -89,12 +119,20 @@ HEADER = """\
 #   Combinations take the choice that keeps the IOD valid when the attribute may be Type 1/2:
 #   X/Z -> empty, X/D -> dummy, Z/D -> dummy, X/Z/D -> dummy, X/Z/U* -> remap uid
 #   (keep for a sequence: the UIDs inside are remapped by their own rules).
+#   Sequences: zero items are valid only where Type 2, and dummy keeps the items (their own
+#   rules decide them), so X/Z, X/D, X/Z/D on a sequence -> remove (Type 3), but empty where a
+#   common IOD makes it Type 2 and dummy where Type 1/1C (noted on the rule).
+# Overlays: Overlay Data (X) removed alone breaks the Overlay Plane module: the whole overlay
+#   group is removed, (60xx,xxxx) -> remove; option clean-graphics keeps it whole.
 #   Option columns: K -> keep; C -> shift date_shift for DA/DT/TM attributes under
 #   retain-longitudinal-modified-dates, clean phi otherwise (blocks that clean collect `phi`).
 # Selectors: pydicom keyword where the tag has one, else (GGGG,EEEE); repeating groups are masks
 # with lower-case x. Groups 0000 (command) and 0002 (file meta; the runtime writes
 # MediaStorageSOPInstanceUID itself) are skipped, in the option blocks too.
 # Not from the table:
+#   Free text in D sequences that the table does not name: TextValue (Content Sequence),
+#   UnformattedTextValue (Graphic Annotation Sequence) -> dummy; every value in a Person
+#   Identification Code Sequence -> dummy. The clean options keep those texts for their clean.
 #   File meta elements that name the applications or addresses a file came from or went to, or
 #   hold private data (PS3.10 Table 7.1-1, Type 3: Source/Sending/ReceivingApplicationEntityTitle,
 #   Source/Sending/ReceivingPresentationAddress, PrivateInformationCreatorUID,
@@ -144,9 +182,12 @@ def _selector(row: dict) -> tuple[str, str | None]:
     return (keyword or f"({group},{element})"), vr
 
 
-def _action(code: str, column: str, vr: str | None) -> str:
+def _action(code: str, column: str, vr: str | None, keyword: str | None = None) -> str:
     if code not in ACTIONS:
         raise ValueError(f"unknown table action {code!r} in column {column}")
+    if vr == "SQ" and code in ("X/Z", "X/D", "X/Z/D"):
+        # zero items are valid only for a Type 2 sequence: X unless an IOD is known to need it
+        return SEQUENCE_TYPES[keyword][0] if keyword in SEQUENCE_TYPES else "remove"
     if code == "C" and column == "rtnLongModifDatesOpt" and vr in DATE_VRS:
         return "shift date_shift"
     if code == "X/Z/U*" and vr == "SQ":
@@ -154,6 +195,21 @@ def _action(code: str, column: str, vr: str | None) -> str:
         # rules remap what it holds.
         return "keep"
     return ACTIONS[code]
+
+
+def _option_extras(column: str) -> list[str]:
+    """Rules an option block needs besides its column: before the column's rows (which
+    override them where they name the same elements)."""
+    out = [_line(rule.split(" -> ")[0] + " -> keep", f"cleaned by the {why.split(' (')[0].split('of the ')[-1]}'s clean "
+                 "instead of the base profile's dummy", "    ")
+           for rule, why, option in DUMMY_CONTENT if option == column]
+    if column == "cleanGraphOpt":
+        # the Overlay Plane module kept whole: its attributes below (60xx,1000); above, the
+        # elements of an odd group (60x1) are private data, which private rules decide
+        out += [_line(f"({tag[:2]}xx,{tag[4:]}) -> keep", f"{name}: the overlay kept whole", "    ")
+                for tag, (*_, name) in sorted(RepeatersDictionary.items())
+                if tag.startswith("60xx") and int(tag[4:], 16) < 0x1000]
+    return out
 
 
 def _line(statement: str, comment: str, indent: str = "") -> str:
@@ -195,9 +251,20 @@ def render_ps315_ruleset(table_rows: list[dict]) -> str:
             out.append(" ".join(f"# skipped {row['tag']} {row['name']}: {reason}".split()))
             continue
         selector, vr = _selector(row)
-        action = _action(row["basicProfile"], "basicProfile", vr)
+        action = _action(row["basicProfile"], "basicProfile", vr, selector)
+        note = ""
+        if vr == "SQ" and row["basicProfile"] in ("X/Z", "X/D", "X/Z/D"):
+            note = f"; {SEQUENCE_TYPES[selector][1]}" if selector in SEQUENCE_TYPES else \
+                "; Type 3: X # deidc: ignore[DL003] a sequence with no items is valid only where Type 2"
+        elif vr == "SQ" and action == "dummy":
+            note = "; items kept, their elements decided by their own rules"
         out.append(_line(f"{selector} -> {action}",
-                         f"{row['tag']} {row['name']}; table: {row['basicProfile']}"))
+                         f"{row['tag']} {row['name']}; table: {row['basicProfile']}{note}"))
+    out += ["", "# ---- overlays: the whole Overlay Plane module " + "-" * 47,
+            _line(f"{OVERLAY_GROUP} -> remove", "Overlay Data (X) removed alone would leave the module "
+                                                "without its Type 1 data")]
+    out += ["", "# ---- not from the table: what D sequences hold that the table does not name " + "-" * 15]
+    out += [_line(rule, why) for rule, why, _ in DUMMY_CONTENT]
     out += ["", "# ---- file meta (group 0002): where the file came from or went (PS3.10 Table 7.1-1) " + "-" * 8]
     out += _meta_lines()
     out.append("")
@@ -230,8 +297,9 @@ def render_ps315_ruleset(table_rows: list[dict]) -> str:
                 body.append(_line(f"# {selector}: Basic Profile action kept",
                                   f"{row['tag']} {row['name']}; table: {value} on a non-date VR", "    "))
                 continue
-            body.append(_line(f"{selector} -> {_action(value, column, vr)}",
+            body.append(_line(f"{selector} -> {_action(value, column, vr, selector)}",
                               f"{row['tag']} {row['name']}; table: {value}", "    "))
+        body = _option_extras(column) + body
         if any("-> clean phi" in line for line in body):
             out += ["    " + line for line in COLLECT_PHI]
         out += body + ["}"]

@@ -16,6 +16,7 @@ Standard table ("TCIA Implementation", then "TCIA Profile" and the dictionary VR
     remove -> remove          keep -> keep, but `clean ...` (below) when the profile is C and the
     empty -> empty                    VR is free or coded text (LO SH ST LT UT UC PN AE CS)
     replace -> dummy          incrementdate -> shift date_shift (DA/DT/TM; else remove)
+                              (a sequence keeps its items: `*/SEQ/* -> dummy` dummies their values)
     hashname -> hash          hashuid -> remap uid (keep for a sequence: its UIDs have own rules)
     time -> keep              process -> keep (a kept sequence is walked: rules apply inside)
     lookup -> PatientID: pseudonym "TCIA-{hmac:20}" (10^20 values: below 1e-6 for a collision
@@ -24,6 +25,15 @@ Standard table ("TCIA Implementation", then "TCIA Profile" and the dictionary VR
     Remove Unsafe -> remove (the "(gggg,eeee) where gggg is odd" row: `private * -> remove`)
     Any other value, or a lookup on another attribute, is an error. Rows of groups 0000 (command)
     and 0002 (file meta) are skipped with a comment.
+    Where removal would break the object (dciodvfy, on MIDI-B and pydicom's test files), the
+    value is still taken away but the attribute stays, as PS3.15 E.1.1 asks ("consistent with
+    the IOD"): remove with TCIA Profile Z -> empty (the profile's own Z: a zero-length value,
+    e.g. VerifyingObserverIdentificationCodeSequence, Type 2 in SR Document General);
+    IOD_REQUIRED (OperatorsName Type 2 in General/RT Series -> empty; DeviceSerialNumber Type 1
+    in Enhanced General Equipment -> dummy).
+    Overlays: TCIA removes overlays ("Remove Overlays", CTP's whole-group removal), so the whole
+    overlay group goes, `(60xx,xxxx) -> remove`: Overlay Data removed with the rest of the
+    Overlay Plane module kept would leave a module without its Type 1 data.
 Not from the tables:
     The file meta elements that name where a file came from or went, or hold private data
     (compiler/file_meta.py, PS3.10 Table 7.1-1, all Type 3) -> remove; deidc writes the other file
@@ -99,6 +109,17 @@ LINT_SUPPRESSIONS = [
 ]
 # Structured content (SR): the text of TEXT content items is free text like any description.
 STRUCTURED_TEXT = ["*/TextValue"]
+# Attributes TCIA removes (X) that an IOD requires, where dciodvfy finds them missing after a
+# removal: keyword -> (action, why). The value is gone either way (empty, or a dummy), but the
+# attribute stays, so the object stays valid (PS3.15 E.1.1: de-identified objects stay
+# consistent with their IOD; for X where the IOD needs the attribute, PS3.15 would use Z or D).
+IOD_REQUIRED = {
+    "OperatorsName": ("empty", "Type 2 in General Series and RT Series: emptied, not removed"),
+    "DeviceSerialNumber": ("dummy", "Type 1 in Enhanced General Equipment: a dummy, not removed"),
+}
+# TCIA removes overlays (its table's Overlay Data row: "Remove Overlays", CTP's removal of the
+# whole overlay groups 6000-601E): the Overlay Plane module goes as a whole.
+OVERLAY_GROUP = "(60xx,xxxx)"
 # TCIA Implementation -> action, for the values that need no VR or attribute check.
 SIMPLE_ACTIONS = {"remove": "remove", "empty": "empty", "replace": "dummy", "hashname": "hash",
                   "time": "keep", "process": "keep", "remove unsafe": "remove"}
@@ -130,6 +151,7 @@ HEADER = """\
 #
 # Standard attributes (TCIA Implementation -> action):
 #   remove -> remove      empty -> empty      replace -> dummy      hashname -> hash
+#   (replace on a sequence: its items stay and `*/SEQ/* -> dummy` replaces every value in them)
 #   keep -> keep, or clean (below) when the TCIA Profile is C and the VR is free or coded text
 #           (LO, SH, ST, LT, UT, UC, PN, AE, CS)
 #   incrementdate -> shift date_shift (DA/DT/TM only; any other VR -> remove)
@@ -140,6 +162,12 @@ HEADER = """\
 #           patient ID in the name)
 #   Remove Unsafe -> remove (the private attributes row: `private * -> remove` below)
 #   Groups 0000 (command) and 0002 (file meta; the runtime rewrites it) are skipped.
+#   Where a removal would break the object, the value goes but the attribute stays (PS3.15
+#   E.1.1: consistent with the IOD): remove with TCIA Profile Z -> empty (the profile's Z);
+#   OperatorsName -> empty (Type 2 in General/RT Series); DeviceSerialNumber -> dummy (Type 1
+#   in Enhanced General Equipment).
+#   Overlays: TCIA removes them (Overlay Data row: "Remove Overlays"): the whole overlay group,
+#   (60xx,xxxx) -> remove, since Overlay Data removed alone leaves a broken Overlay Plane module.
 #   clean = {clean}
 # Private tag knowledge base (private_disposition -> action):
 #   k -> keep, or clean when the KB's VR is free text (LO, SH, ST, LT, UT, UC, PN)
@@ -168,7 +196,8 @@ HEADER = """\
 #   113108 Retain Patient Characteristics (sex, age, size, weight, ethnic group, ... kept)
 #   113111 Retain Safe Private (the knowledge base's k elements are kept)
 # and not claimed:
-#   113109 Retain Device Identity: the table removes DeviceSerialNumber, StationName, DetectorID
+#   113109 Retain Device Identity: the table removes StationName, DetectorID, DeviceSerialNumber
+#          (a dummy here)
 """
 
 
@@ -230,6 +259,12 @@ def _standard_action(row: dict, keyword: str | None, vr: str | None) -> tuple[st
         if keyword not in LOOKUPS:
             raise ValueError(f"cannot map lookup for {where}: only PatientID and PatientName are known")
         return LOOKUPS[keyword], None
+    if implementation == "remove" and keyword in IOD_REQUIRED:
+        return IOD_REQUIRED[keyword]
+    if implementation == "remove" and profile == "Z":
+        return "empty", "the profile's Z: a zero-length value instead of a removal (Type 2 stays valid)"
+    if implementation == "replace" and vrs == {"SQ"}:
+        return "dummy", "a sequence: its items stay, every value in them a dummy (next rule)"
     if implementation in SIMPLE_ACTIONS:
         return SIMPLE_ACTIONS[implementation], None
     raise ValueError(f"cannot map TCIA Implementation {row['TCIA Implementation']!r} of {where}")
@@ -270,6 +305,12 @@ def _standard_rules(rows: list[dict]) -> tuple[list[str], str, str]:
         action, note = _standard_action(row, keyword, vr)
         comment = f"{row['Tag']} {name}; TCIA: {row['TCIA Profile']} {row['TCIA Implementation']}"
         out.append(_line(f"{selector} -> {action}", comment + (f"; {note}" if note else "")))
+        if action == "dummy" and vr == "SQ":
+            # `dummy` keeps a sequence's items and lets their own rules decide them; what a
+            # replaced sequence holds (the codes of a person's identification) is the identifier
+            # itself, so every value in it becomes a dummy too.
+            out.append(_line(f"*/{selector}/* -> dummy", f"{row['Tag']} {name}; TCIA: D replace, "
+                                                          "the items' values"))
     return out, private_action, private_comment
 
 
@@ -463,6 +504,9 @@ def render_tcia_ruleset(standard_rows: list[dict], kb_rows: list[dict]) -> str:
            *_collect_line(), "",
            "# ---- standard attributes: TCIA table 1 " + "-" * 54,
            *standard, "",
+           "# ---- overlays: TCIA removes them (Remove Overlays), the whole overlay group " + "-" * 16,
+           _line(f"{OVERLAY_GROUP} -> remove", "Overlay Plane module as a whole: Overlay Data removed "
+                                               "alone would leave the module without its Type 1 data"), "",
            "# ---- burned-in text: OCR, matched against this PHI, blacked out in every frame " + "-" * 12,
            *_collect_line(BURNED_IN, "burned_in"), PIXELS, "",
            "# ---- structured content: text of SR content items, at any depth " + "-" * 28,

@@ -8,7 +8,7 @@ before and after de-identification. The "after" values come from running the rea
 
 The rows follow the walk's own traversal (`runtime/interpret/visit.py`, which `runtime/interpret/walk.py` uses too):
 the file meta first (group 0002, at the top level), then the dataset, with the same ancestry
-levels, the same private-creator look-up and the same sequences entered (no rule, `keep` or
+levels, the same private-creator look-up and the same sequences entered (no rule, `keep`, `dummy` or
 `clean`). An element in the items of a sequence the rules `clean` is listed with its own rule,
 and its step says when the sequence's `clean` follows. Private creator elements, group lengths and
 the file meta elements deidc writes itself, which the runtime decides outside the dispatcher, are

@@ -137,8 +137,12 @@ def do_replace(ctx, ds, tag, vr, action: ReplaceAction) -> bool:
 
 
 def do_dummy(ctx, ds, tag, vr, action) -> bool:
-    # Sequences, binary values and UIDs have no meaningful dummy: emptied.
-    if vr == "SQ" or vr in BYTE_VRS or vr not in ctx.plan.dummy_values:
+    # A sequence stays as it is: PS3.15 D is "a non-zero length value", and a sequence's items
+    # are de-identified by their own rules (the walk enters them, runtime/interpret/visit.py).
+    if vr == "SQ":
+        return False
+    # Binary values and UIDs have no meaningful dummy: emptied.
+    if vr in BYTE_VRS or vr not in ctx.plan.dummy_values:
         return do_empty(ctx, ds, tag, vr, action)
     return do_replace(ctx, ds, tag, vr, ReplaceAction(ctx.plan.dummy_values[vr]))
 

@@ -14,10 +14,12 @@ the element it is given):
 - any other element → `element(ds, ancestry, tag, vr, creator, rule)`: a private data element's
   creator is looked up in its block (once per block and dataset), the VR read from the raw element
   (`vr_of`), the rule decided with the element's ancestry (`Dispatcher.rule_for`);
-- a sequence (VR SQ) whose rule is none, `keep` or `clean` is entered: each item is visited with
-  the level (tag, creator, item index) added to its ancestry. Any other rule changes the sequence
-  as a whole. After the items of a sequence the rules `clean`, `deferred_clean` for every
-  free-text element left in them, at any depth, once their own rules have run.
+- a sequence (VR SQ) whose rule is none, `keep`, `clean` or `dummy` is entered: each item is
+  visited with the level (tag, creator, item index) added to its ancestry (`dummy` on a sequence
+  is PS3.15's D, "a non-zero length value": the items stay, their elements de-identified by their
+  own rules). Any other rule changes the sequence as a whole. After the items of a sequence the
+  rules `clean`, `deferred_clean` for every free-text element left in them, at any depth, once
+  their own rules have run.
 
 After a dataset's elements, `dead_creator` for each private creator whose block no longer holds a
 data element (during the walk: its last one was removed).
@@ -36,7 +38,7 @@ from pydicom.sequence import Sequence
 
 from deidc.compiler.dispatch import Dispatcher, Level
 from deidc.compiler.file_meta import FILE_META_OWNED
-from deidc.compiler.plan import CleanAction, KeepAction, PlanRule
+from deidc.compiler.plan import CleanAction, DummyAction, KeepAction, PlanRule
 from deidc.dicom import FREE_TEXT_VRS, dictionary_vr, elements_of
 from deidc.runtime.codec.rawread import IMPLICIT_SEQUENCES, UNDEFINED
 
@@ -91,7 +93,7 @@ class ElementVisitor:
     def element(self, ds: Dataset, ancestry: tuple[Level, ...], tag: int, vr: str, creator: str | None,
                 rule: PlanRule | None) -> None:
         """Any other element, with the rule that decides it (None: no rule applies). A sequence it
-        leaves in place is entered afterwards when the rule is none, `keep` or `clean`."""
+        leaves in place is entered afterwards when the rule is none, `keep`, `clean` or `dummy`."""
 
     def deferred_clean(self, item: Dataset, ancestry: tuple[Level, ...], tag: int, vr: str, rule: PlanRule) -> None:
         """A free-text element left in an item (at any depth) of a sequence `rule` cleans."""
@@ -145,7 +147,7 @@ class ElementVisitor:
             element(ds, ancestry, tag, vr, creator, rule)
             if vr == "SQ":
                 kind = type(rule.action) if rule is not None else None
-                if kind is None or kind is KeepAction or kind is CleanAction:
+                if kind is None or kind is KeepAction or kind is CleanAction or kind is DummyAction:
                     self._items(ds, tag, creator, ancestry)
                     if rule is not None and kind is CleanAction:
                         self._clean_items(ds, tag, rule, ancestry)

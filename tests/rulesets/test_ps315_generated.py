@@ -123,6 +123,19 @@ def test_header_and_parameters(rendered, tree):
     ("PatientAddress", "remove"),                 # X
     ("(50xx,xxxx)", "remove"),                    # Curve Data, repeating group
     ("(60xx,3000)", "remove"),                    # Overlay Data, repeating group
+    ("(60xx,xxxx)", "remove"),                    # ... and the rest of its Overlay Plane module
+    # sequences: zero items are valid only where Type 2; dummy keeps the items
+    ("ReferencedStudySequence", "remove"),        # X/Z, Type 3
+    ("InstitutionCodeSequence", "remove"),        # X/Z/D, Type 3
+    ("OperatorIdentificationSequence", "remove"),  # X/D, Type 3
+    ("AcquisitionContextSequence", "empty"),      # X/Z, Type 2 in Acquisition Context
+    ("ReferencedPerformedProcedureStepSequence", "dummy"),  # X/Z/D, Type 1C in DX Series
+    ("ContentSequence", "dummy"),                 # D: items kept, decided by their own rules
+    ("VerifyingObserverSequence", "dummy"),       # D
+    ("VerifyingObserverIdentificationCodeSequence", "empty"),  # Z
+    # not from the table: the text D sequences hold, now that their items stay
+    ("TextValue", "dummy"),
+    ("UnformattedTextValue", "dummy"),
     ("private *", "remove"),
     ("default", "keep"),
 ])
@@ -140,9 +153,39 @@ def test_basic_profile_outcomes(rules, selector, action):
     ("retain-longitudinal-modified-dates", "StudyDate", "shift date_shift"),
     ("clean-descriptors", "StudyDescription", "clean phi"),
     ("clean-graphics", "(60xx,3000)", "clean phi"),
+    ("clean-graphics", "(60xx,0010)", "keep"),       # the Overlay Plane module kept whole
+    ("clean-graphics", "(60xx,0100)", "keep"),
+    ("clean-graphics", "UnformattedTextValue", "keep"),  # cleaned by the sequence's clean
+    ("clean-graphics", "GraphicAnnotationSequence", "clean phi"),
+    ("clean-structured-content", "TextValue", "keep"),
+    ("clean-structured-content", "ContentSequence", "clean phi"),
 ])
 def test_option_outcomes(rules, option, selector, action):
     assert rules[(option, selector)] == action
+
+
+def test_overlay_group_removal_follows_the_table_rows_and_the_option_overrides_it(rendered, rules):
+    # masks are equally specific: the later rule wins
+    assert rendered.index("\n(60xx,xxxx) -> remove") > rendered.index("\n(60xx,4000) -> remove")
+    block = rendered.split("option clean-graphics {")[1].split("}")[0]
+    assert block.index("(60xx,0010) -> keep") < block.index("(60xx,3000) -> clean phi")
+    # an odd group's elements from (60x1,1000) are private data: no keep reaches them
+    assert not [s for o, s in rules if o == "clean-graphics" and s.startswith("(60xx,") and int(s[6:10], 16) >= 0x1000
+                and not s.endswith(("3000)", "4000)"))]
+
+
+def test_person_identification_codes_are_dummied_inside(rendered):
+    assert "\n*/PersonIdentificationCodeSequence/* -> dummy" in rendered
+
+
+def test_no_sequence_combination_keeps_more_than_before(table_rows, rules):
+    # every X/Z, X/D, X/Z/D sequence is removed, emptied or kept only for its own rules to decide
+    for row in table_rows:
+        if generator._is_private_row(row):
+            continue
+        selector, vr = generator._selector(row)
+        if vr == "SQ" and row["basicProfile"] in ("X/Z", "X/D", "X/Z/D"):
+            assert rules[(None, selector)] in ("remove", "empty", "dummy"), selector
 
 
 def test_modified_dates_option_leaves_non_dates_to_the_basic_profile(rules):

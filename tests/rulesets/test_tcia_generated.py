@@ -157,10 +157,35 @@ def test_collect_comes_before_the_rules(rendered):
     ("(50xx,xxxx)", "remove"),                         # Curve Data, repeating group
     ("(60xx,3000)", "remove"),
     ("(60xx,4000)", "remove"),
+    ("(60xx,xxxx)", "remove"),                         # Remove Overlays: the whole overlay group
     ("DataSetTrailingPadding", "remove"),
+    # a removal that would break the object: the value goes, the attribute stays
+    ("VerifyingObserverIdentificationCodeSequence", "empty"),  # Z remove: the profile's Z (Type 2)
+    ("OperatorsName", "empty"),                        # X remove, Type 2 in General/RT Series
+    ("DeviceSerialNumber", "dummy"),                   # X remove, Type 1 in Enhanced General Equipment
+    ("PersonIdentificationCodeSequence", "dummy"),     # D replace on a sequence: items kept ...
+    ("*/PersonIdentificationCodeSequence/*", "dummy"),  # ... every value in them a dummy
 ])
 def test_standard_outcomes(rules, selector, action):
     assert rules[selector] == action
+
+
+def test_no_removal_is_weakened_to_a_keep(standard_rows, rendered):
+    # where removal would break the object the value still goes (empty or a dummy), never kept
+    for keyword, (action, _) in generator.IOD_REQUIRED.items():
+        assert action in ("empty", "dummy"), keyword
+    lines = {line.split("  # ")[1].split(";")[0]: line.split(" -> ")[1].split("  #")[0]
+             for line in rendered.splitlines() if "  # (" in line and not line.startswith("#")}
+    for row in standard_rows:
+        if row["TCIA Implementation"].strip().lower() == "remove" and not row["Tag"].startswith("(gggg"):
+            key = f"{row['Tag']} {generator._clean_name(row['Attribute Name'])}"
+            if key in lines:  # (groups 0000 and 0002 are skipped)
+                assert lines[key] in ("remove", "empty", "dummy"), key
+
+
+def test_overlays_are_removed_after_the_table_rows(rendered):
+    # masks are equally specific: the whole-group removal comes later, so no overlay row keeps
+    assert rendered.index("\n(60xx,xxxx) -> remove") > rendered.index("\n(60xx,4000) -> remove")
 
 
 IDENTIFYING_META = ["SourceApplicationEntityTitle", "SendingApplicationEntityTitle",

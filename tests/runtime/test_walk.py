@@ -114,7 +114,7 @@ def test_dummy_value_per_vr(deidentifier, read_test_file):
     deid = deidentifier("""
         InstitutionName, StationName, PatientSex, PatientName, StudyDate, StudyTime -> dummy
         AcquisitionDateTime, PatientWeight, InstanceNumber, Rows, PatientAge -> dummy
-        OtherPatientIDsSequence, FrameOfReferenceUID, EncapsulatedDocument -> dummy
+        FrameOfReferenceUID, EncapsulatedDocument -> dummy
     """)
     outcome = deid.deidentify(ds)
     assert ds.InstitutionName == "ANONYMIZED"  # LO
@@ -128,12 +128,49 @@ def test_dummy_value_per_vr(deidentifier, read_test_file):
     assert float(ds.PatientWeight) == 0  # DS
     assert int(ds.InstanceNumber) == 0  # IS
     assert ds.Rows == 0  # US
-    assert "OtherPatientIDsSequence" in ds and len(ds.OtherPatientIDsSequence) == 0  # SQ: emptied
     assert ds["FrameOfReferenceUID"].is_empty  # UI: no dummy, emptied
     assert ds["EncapsulatedDocument"].is_empty  # OB: emptied
     assert {c.action for c in outcome.changes} == {"dummy"}
     back = roundtrip(ds)
     assert back.InstitutionName == "ANONYMIZED" and back.StudyDate == "19000101"
+
+
+def test_dummy_on_a_sequence_keeps_its_items_for_their_own_rules(deidentifier, read_test_file):
+    # PS3.15 D is "a non-zero length value": an emptied sequence breaks a Type 1 attribute, so
+    # the items stay and the rules decide their elements, as for a kept sequence.
+    ds = read_test_file("CT_small.dcm")
+    ds.ReferencedStudySequence = Sequence()  # no items: stays as it is
+    deid = deidentifier("""
+        OtherPatientIDsSequence, ReferencedStudySequence -> dummy
+        PatientID -> dummy
+    """)
+    outcome = deid.deidentify(ds)
+    items = ds.OtherPatientIDsSequence
+    assert len(items) == 2
+    assert [item.PatientID for item in items] == ["ANONYMIZED", "ANONYMIZED"]  # their own rule
+    assert [item.TypeOfPatientID for item in items] == ["TEXT", "TEXT"]  # no rule: kept
+    assert len(ds.ReferencedStudySequence) == 0
+    seq = tag_path("OtherPatientIDsSequence")
+    assert changes_at(outcome, seq) == []  # the sequence itself is not changed
+    assert changes_at(outcome, tag_path("ReferencedStudySequence")) == []
+    assert [c.action for c in changes_at(outcome, f"{seq}[0]/(0010,0020)")] == ["dummy"]
+    assert [c.action for c in changes_at(outcome, f"{seq}[1]/(0010,0020)")] == ["dummy"]
+    back = roundtrip(ds)
+    assert len(back.OtherPatientIDsSequence) == 2 and back.OtherPatientIDsSequence[1].PatientID == "ANONYMIZED"
+
+
+def test_dummy_on_a_sequence_with_a_path_rule_below_dummies_every_value(deidentifier, read_test_file):
+    # how the shipped profiles write a D sequence whose items are the identifier itself
+    ds = read_test_file("CT_small.dcm")
+    deid = deidentifier("""
+        OtherPatientIDsSequence -> dummy
+        */OtherPatientIDsSequence/* -> dummy
+        PatientID -> remove
+    """)
+    deid.deidentify(ds)
+    assert [(item.PatientID, item.TypeOfPatientID) for item in ds.OtherPatientIDsSequence] == \
+        [("ANONYMIZED", "ANONYMIZED")] * 2  # the path rule beats the keyword rule
+    assert "PatientID" not in ds
 
 
 # ---- replace ---------------------------------------------------------------------------------
