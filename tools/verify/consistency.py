@@ -143,6 +143,8 @@ def _uids(ds: Dataset, original: Dataset, rel: str) -> Iterator[Finding]:
     for e in walk(ds):
         if e.vr != "UI" or is_empty(e.elem):
             continue
+        if not (e.tag >> 16) & 1 and NOT_INSTANCE.search(e.elem.keyword or ""):
+            continue  # a class UID identifies no one, whatever degenerate value an input gave it ("0")
         for uid in _values(e.elem.value):
             source = old.get(uid)
             if source is not None and not _registered(uid):

@@ -9,7 +9,7 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 
 from deidc.tools.verify.phi_match import MIN_DIGITS, WORD, PhiValue, PhiValues, plain
-from deidc.tools.verify.phi_words import TITLES, common_words, generic_place_words
+from deidc.tools.verify.phi_words import PLACEHOLDER_NAMES, TITLES, common_words, generic_place_words
 
 # tag -> what a finding calls it
 NAME_TAGS = {
@@ -107,6 +107,8 @@ def _name_values(text: str, tag: int, *, own: bool, what: str) -> list[PhiValue]
         weak = False
         for words, part in parts:
             for word in words:
+                if word in PLACEHOLDER_NAMES:
+                    continue
                 if len(word) < 3 or word in TITLES:
                     weak = weak or (len(word) == 2 and word not in TITLES)
                     continue

@@ -13,6 +13,10 @@ COMMON_WORD_CLASS = 16  # person-names.csv `word` ≥ 16: ≥ 10,000 occurrences
 
 TITLES = frozenset({"MR", "MRS", "MS", "MISS", "DR", "MD", "PROF", "REV", "SIR", "JR", "SR", "II", "III", "IV",
                     "PHD", "DDS", "RN", "ESQ", "MME", "HERR", "FRAU"})
+# Words an input's name field holds when it names nobody: what an earlier de-identification or a
+# test file left there. They are no one's PHI, and a release may hold them as its own dummies.
+PLACEHOLDER_NAMES = frozenset({"ANONYMIZED", "ANONYMISED", "ANONYMOUS", "ANON", "UNKNOWN", "NONE", "NOBODY",
+                               "REMOVED", "REDACTED", "DEIDENTIFIED", "PATIENT", "TEST", "PHANTOM", "DUMMY"})
 DIRECTIONS = frozenset({"NORTH", "SOUTH", "EAST", "WEST", "NORTHEAST", "NORTHWEST", "SOUTHEAST", "SOUTHWEST"})
 PLACE_WORDS = frozenset({
     "HOSPITAL", "HOSPITALS", "MEDICAL", "MEDICINE", "CENTER", "CENTRE", "CENTERS", "CLINIC", "CLINICS",
