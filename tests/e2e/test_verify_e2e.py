@@ -56,6 +56,9 @@ def test_a_correct_release_verifies_clean_and_a_leaky_one_is_caught(tmp_path, de
     clean = deidc("verify", good, "--against", tmp_path / "in", "--ocr", "none")
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert "verified 1 file(s), 1 paired with their input" in clean.stdout and "no findings" in clean.stdout
+    # without the originals: the release alone, with the run's audit
+    alone = deidc("verify", good)
+    assert alone.returncode == 0 and "no findings" in alone.stdout, alone.stdout
 
     run, leaky = _apply(deidc, tmp_path, LEAKY_RULES, "leaky")
     assert run.returncode == 0, run.stdout + run.stderr

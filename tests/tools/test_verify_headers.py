@@ -189,6 +189,11 @@ def test_private_elements_to_offset_are_findings_when_unchanged(tmp_path):
     out.add_new(0x00091027, "SL", before[0x00091027].value - 8640000)  # offset by 100 days
     assert scan(tmp_path, out, before) == []
     assert kinds(scan(tmp_path, out, None)) == {"(0009,1027)": "private-not-safe"}  # cannot tell
+    # ... unless the run's audit says it changed the element
+    out.save_as(tmp_path / "out.dcm")
+    assert list(scan_headers(tmp_path / "out.dcm", "out.dcm", None, frozenset({"(0009,1027)"}))) == []
+    assert kinds(scan_headers(tmp_path / "out.dcm", "out.dcm", None, frozenset({"(0009,1028)"}))) == {
+        "(0009,1027)": "private-not-safe"}
     out[0x00091027].value = before[0x00091027].value
     findings = scan(tmp_path, out, before)
     assert kinds(findings) == {"(0009,1027)": "private-not-safe"}

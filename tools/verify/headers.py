@@ -13,7 +13,8 @@ Kinds (first that applies, per element):
                                   file meta data; the Media Storage SOP Instance UID of the input
     private-not-safe              a private element the knowledge base does not list as kept ('k');
                                   one it says to hash or offset ('h', 'o', 'oi') when its value is
-                                  the input's (without the input: it cannot be told, so reported)
+                                  the input's (without the input: reported unless the run's audit
+                                  says it changed the element)
     unknown-standard-element      an even-group element the data dictionary does not know
     name-kept / pn-present        a person name: the input's value at the same path, or a part of
                                   the input patient's names / without the input: any person name
@@ -248,8 +249,10 @@ def declared_options(ds: Dataset) -> frozenset[str]:
 
 # ---- the scan ----------------------------------------------------------------------------------
 
-def scan_headers(path: Path, rel: str, original: Dataset | None = None) -> Iterator[Finding]:
-    """The findings of one released file; `original`: the input it was made from."""
+def scan_headers(path: Path, rel: str, original: Dataset | None = None,
+                 changed: frozenset[str] | None = None) -> Iterator[Finding]:
+    """The findings of one released file; `original`: the input it was made from; `changed`: the
+    tag paths the run's audit says it changed in this file (used when there is no `original`)."""
     try:
         ds = pydicom.dcmread(path, force=True)
     except (InvalidDicomError, OSError, ValueError, EOFError, TypeError, KeyError) as err:
@@ -264,13 +267,13 @@ def scan_headers(path: Path, rel: str, original: Dataset | None = None) -> Itera
     for e in walk(ds):
         if e.creator or (e.tag & 0xFFFF) == 0 or is_empty(e.elem):
             continue
-        finding = _judge(e, rel, options, before, names, pseudonym_id)
+        finding = _judge(e, rel, options, before, names, pseudonym_id, changed)
         if finding is not None:
             yield finding
 
 
 def _judge(e: Element, rel: str, options: frozenset[str], before: dict[str, DataElement] | None,
-           names: frozenset[str], pseudonym_id: str | None) -> Finding | None:
+           names: frozenset[str], pseudonym_id: str | None, changed: frozenset[str] | None = None) -> Finding | None:
     group = e.tag >> 16
     old = before.get(e.path) if before is not None else None
     same = old is not None and not is_empty(old) and normal(old) == normal(e.elem)
@@ -283,8 +286,10 @@ def _judge(e: Element, rel: str, options: frozenset[str], before: dict[str, Data
                            "a private element TCIA's private tag KB says to delete (or gives no disposition)")
         if dispositions != {"k"}:
             if before is None:
+                if changed is not None and e.path in changed:
+                    return None  # the run's audit says it changed this element (hashed or shifted)
                 return Finding("private-not-safe", rel, e.path, "TCIA's private tag KB says to hash or offset "
-                               "this element; without the input it cannot be told whether it was")
+                               "this element; without the input or the run's audit it cannot be told whether it was")
             if same:
                 return Finding("private-not-safe", rel, e.path,
                                "TCIA's private tag KB says to hash or offset this element; it holds the input's value")

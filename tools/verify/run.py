@@ -17,6 +17,7 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
+from deidc.runtime.audit import read_changes
 from deidc.runtime.pixels.ocr import OcrEngine
 from deidc.tools.verify import Finding
 from deidc.tools.verify.consistency import scan_consistency
@@ -45,10 +46,11 @@ def verify_output(out: Path, against: Path | None = None, ocr: OcrEngine | None 
     start = time.perf_counter()
     files = released_files(out)
     pairs = pair_with_inputs(out, files, against) if against is not None else {}
+    changed = changed_paths(out)
     findings: list[Finding] = []
     notes: list[str] = []
     for path in files:
-        findings.extend(_scan_file(out, path, pairs.get(path), ocr, notes))
+        findings.extend(_scan_file(out, path, pairs.get(path), ocr, changed.get(str(path.relative_to(out)))))
     if against is not None:
         findings.extend(scan_consistency(out, files, pairs))
         missing = len(files) - len(pairs)
@@ -62,8 +64,22 @@ def verify_output(out: Path, against: Path | None = None, ocr: OcrEngine | None 
     return result
 
 
+def changed_paths(out: Path) -> dict[str, frozenset[str]]:
+    """Output file → the tag paths the run's audit.jsonl says it changed there (empty without one).
+    The audit is the run's own account: it lets a hashed private value be told from a kept one
+    when the inputs are not at hand; with them, the values themselves are compared."""
+    audit = out / "audit.jsonl"
+    if not audit.is_file():
+        return {}
+    found: dict[str, set[str]] = {}
+    for change in read_changes(audit):
+        if change["output"]:
+            found.setdefault(change["output"], set()).add(change["path"])
+    return {output: frozenset(paths) for output, paths in found.items()}
+
+
 def _scan_file(out: Path, path: Path, original_path: Path | None, ocr: OcrEngine | None,
-               notes: list[str]) -> Iterator[Finding]:
+               changed: frozenset[str] | None) -> Iterator[Finding]:
     rel = str(path.relative_to(out))
     try:
         ds = pydicom.dcmread(path, force=True)
@@ -71,7 +87,7 @@ def _scan_file(out: Path, path: Path, original_path: Path | None, ocr: OcrEngine
         yield Finding("not-dicom", rel, "", f"cannot be read as DICOM ({type(err).__name__})")
         return
     original = _read(original_path) if original_path is not None else None
-    yield from scan_headers(path, rel, original)
+    yield from scan_headers(path, rel, original, changed)
     if original is not None:
         phi = original_phi(original)
         yield from search_text(ds, phi, rel)
